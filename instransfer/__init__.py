@@ -1,0 +1,46 @@
+"""instransfer: instance-weighting transfer learning for tabular data.
+
+Data convention: one stacked ``X`` holding source and target rows and a 1-D
+``domain`` (0 source, 1 target). Weights have mean 1 over the source rows.
+"""
+
+from ._lazy import attach
+
+__version__ = "0.1.0.dev0"
+
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        # the contract
+        "BaseWeighter": ".base",
+        "ImportanceWeightedClassifier": ".base",
+        "ImportanceWeightedRegressor": ".base",
+        "importance_weights": ".base",
+        "stack_domains": ".base",
+        # weighters
+        "ClassifierWeighter": ".density_ratio",
+        "NearestNeighborWeighter": ".density_ratio",
+        "ULSIF": ".density_ratio",
+        "ULSIFCV": ".density_ratio",
+        "RULSIF": ".density_ratio",
+        "RULSIFCV": ".density_ratio",
+        "KLIEP": ".density_ratio",
+        "KLIEPCV": ".density_ratio",
+        "KMM": ".density_ratio",
+        # boosting
+        "TrAdaBoostClassifier": ".boosting",
+        "TrAdaBoostRegressor": ".boosting",
+        "TwoStageTrAdaBoostRegressor": ".boosting",
+        # choosing how much to weight
+        "ImportanceWeightedClassifierCV": ".model_selection",
+        "ImportanceWeightedRegressorCV": ".model_selection",
+        # subpackages
+        "boosting": ".boosting",
+        "datasets": ".datasets",
+        "density_ratio": ".density_ratio",
+        "metrics": ".metrics",
+        "model_selection": ".model_selection",
+        "plotting": ".plotting",
+        "utils": ".utils",
+    },
+)

@@ -1,0 +1,194 @@
+"""Validation of the stacked-data convention: one ``X``, a per-row ``domain``.
+
+Source rows have ``domain == 0`` (or ``False``), target rows ``domain == 1``
+(or ``True``). Without ``domain``, a weighted estimator takes its target rows
+to be the *unlabeled* rows of ``y``, marked as scikit-learn's semi-supervised
+estimators mark them: ``-1`` for classification, ``NaN`` for regression.
+"""
+
+import numbers
+
+import numpy as np
+
+SOURCE, TARGET = 0, 1
+
+_DOMAIN_HELP = (
+    "Pass `domain` as a 1-D array with 0 (or False) for source rows and 1 (or "
+    "True) for target rows, aligned with the rows of X."
+)
+
+
+def check_domain(domain, n_samples=None, *, min_source=2, min_target=2):
+    """Validate a domain vector and return a boolean mask of target rows.
+
+    Parameters
+    ----------
+    domain : array-like of shape (n_samples,)
+        0/False for source rows, 1/True for target rows.
+    n_samples : int, default=None
+        Expected length (the number of rows of ``X``).
+    min_source, min_target : int, default=2
+        Smallest number of rows each domain must have.
+
+    Returns
+    -------
+    is_target : ndarray of bool, shape (n_samples,)
+    """
+    if domain is None:
+        raise ValueError(
+            "domain is required: a weighter needs to know which rows are source "
+            "and which are target. " + _DOMAIN_HELP
+        )
+    d = np.asarray(domain)
+    if d.ndim == 2 and d.shape[1] == 1:
+        d = d.ravel()
+    if d.ndim != 1:
+        raise ValueError(
+            f"domain must be 1-D, got an array of shape {d.shape}. " + _DOMAIN_HELP
+        )
+    if n_samples is not None and d.shape[0] != n_samples:
+        raise ValueError(
+            f"domain has {d.shape[0]} entries but X has {n_samples} rows. "
+            + _DOMAIN_HELP
+        )
+    if d.dtype == bool:
+        is_target = d
+    else:
+        try:
+            values = d.astype(float)
+        except (TypeError, ValueError):
+            values = None
+        if values is None or np.isnan(values).any():
+            found = _preview_values(d)
+            raise ValueError(
+                f"domain must contain only 0 (source) and 1 (target); got values "
+                f"{found}. Map source rows to 0 and target rows to 1."
+            )
+        bad = (values != 0) & (values != 1)
+        if bad.any():
+            found = _preview_values(d)
+            raise ValueError(
+                f"domain must contain only 0 (source) and 1 (target); got values "
+                f"{found}. Map source rows to 0 and target rows to 1."
+            )
+        is_target = values == 1
+    check_domain_sizes(is_target, min_source=min_source, min_target=min_target)
+    return is_target
+
+
+def check_domain_sizes(is_target, *, min_source=2, min_target=2, context=""):
+    """Raise a clear error when one domain has too few rows."""
+    n_target = int(np.count_nonzero(is_target))
+    n_source = int(is_target.shape[0] - n_target)
+    where = f" {context}" if context else ""
+    if n_target < min_target:
+        raise ValueError(
+            f"Found {n_target} target row(s){where}; at least {min_target} are "
+            "needed to estimate importance weights. Mark target rows with "
+            "domain=1 (or, for weighted estimators, leave them unlabeled: y=-1 "
+            "for classes, NaN for regression). When cross-validating, use "
+            "instransfer.model_selection.DomainStratifiedKFold so that every "
+            "training fold keeps target rows."
+        )
+    if n_source < min_source:
+        raise ValueError(
+            f"Found {n_source} source row(s){where}; at least {min_source} are "
+            "needed. Mark source rows with domain=0."
+        )
+    return n_source, n_target
+
+
+def _num_rows(X):
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
+def _preview_values(a, limit=5):
+    try:
+        uniq = np.unique(a[~_is_missing(a)])
+    except TypeError:
+        uniq = np.array(list({repr(v) for v in a.tolist()}), dtype=object)
+    shown = [v.item() if hasattr(v, "item") else v for v in uniq[:limit]]
+    if _is_missing(a).any():
+        shown.append("NaN/None")
+    more = ", ..." if uniq.shape[0] > limit else ""
+    return f"{shown}{more}"
+
+
+def _is_missing(a):
+    """Element-wise None/NaN test that works on numeric and object arrays."""
+    a = np.asarray(a)
+    if a.dtype.kind == "f":
+        return np.isnan(a)
+    if a.dtype.kind == "O":
+        return np.array(
+            [v is None or (isinstance(v, float) and v != v) for v in a], dtype=bool
+        )
+    return np.zeros(a.shape, dtype=bool)
+
+
+def unlabeled_mask(y, task):
+    """Boolean mask of unlabeled rows of ``y``.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+    task : {"classification", "regression"}
+        Classification marks unlabeled rows with ``-1`` (scikit-learn's
+        semi-supervised convention), ``None`` or ``NaN``; regression with
+        ``NaN`` only (``-1`` is a valid regression target).
+    """
+    y = np.asarray(y)
+    missing = _is_missing(y)
+    if task == "regression" or y.dtype.kind in "US":
+        return missing
+    if y.dtype.kind in "iufb":
+        return missing | (y == -1)
+    # object: -1 may stand beside string labels (e.g. pandas with mixed types)
+    minus_one = np.array(
+        [isinstance(v, numbers.Number) and not isinstance(v, bool) and v == -1
+         for v in y],
+        dtype=bool,
+    )
+    return missing | minus_one
+
+
+def resolve_rows(y, domain, task, n_samples):
+    """Work out target rows and labeled source rows from ``y`` and ``domain``.
+
+    Returns
+    -------
+    is_target : ndarray of bool
+        Rows used as the target sample by the weighter.
+    fit_rows : ndarray of bool
+        Labeled source rows: the rows the wrapped estimator is fit on.
+    """
+    unlabeled = unlabeled_mask(y, task)
+    marker = "-1 (or None/NaN)" if task == "classification" else "NaN"
+    if domain is not None:
+        is_target = check_domain(domain, n_samples)
+        fit_rows = ~is_target & ~unlabeled
+        if not fit_rows.any():
+            raise ValueError(
+                "No labeled source rows: every row with domain=0 has an unlabeled "
+                f"y ({marker}). The estimator is fit on labeled source rows."
+            )
+        return is_target, fit_rows
+    if unlabeled.all():
+        raise ValueError(
+            f"y has no labeled rows: every row is marked unlabeled ({marker}). "
+            "The estimator is fit on the labeled source rows; give their labels."
+        )
+    if not unlabeled.any():
+        if task == "classification" and np.asarray(y).dtype.kind in "USO":
+            raise ValueError(
+                "y has string labels and no unlabeled rows, so no row is known to "
+                "be a target row. Mark target rows with None (or NaN) in y, or pass "
+                "domain= (0 source, 1 target)."
+            )
+        raise ValueError(
+            f"No target rows: y has no unlabeled rows ({marker}) and no domain "
+            "was given. Either mark the target rows of the stacked X as "
+            f"unlabeled in y ({marker}) or pass domain= (0 source, 1 target)."
+        )
+    check_domain_sizes(unlabeled, min_source=1)
+    return unlabeled, ~unlabeled

@@ -1,0 +1,143 @@
+"""The one normalisation convention and the shared post-processing of weights.
+
+Convention: **weights have mean 1 over the source rows they were fitted on.**
+Every weighter and every weighted estimator goes through :class:`WeightTransform`:
+
+1. ``r``: the estimated ratio ``p_target(x) / p_source(x)``, divided by its mean
+   over the fit's source rows (done by the weighter, in log space);
+2. flattening ``r ** flatten`` (Shimodaira 2000, Sec. 4; Sugiyama, Krauledat &
+   Müller 2007, "adaptive importance weighting"), renormalised to mean 1;
+   ``flatten=0`` gives uniform weights, ``flatten=1`` the full ratio;
+3. optional clipping from above, at a quantile of the flattened weights
+   (``clip_quantile``) and/or so that no final weight exceeds ``clip`` times
+   the mean weight, followed by renormalisation to mean 1.
+
+The transform is fitted once on the source rows and is then a fixed monotone
+map, so :meth:`predict_weights` on new rows is on the scale of ``weights_``.
+"""
+
+import numpy as np
+from scipy.special import logsumexp
+
+
+def log_mean_exp(log_values):
+    """``log(mean(exp(log_values)))`` without overflow; ``-inf`` entries allowed."""
+    log_values = np.asarray(log_values, dtype=float)
+    return float(logsumexp(log_values) - np.log(log_values.shape[0]))
+
+
+def cap_for_max_weight(w, max_weight):
+    """Threshold ``t`` such that ``min(w, t) / mean(min(w, t))`` peaks at ``max_weight``.
+
+    ``g(t) = t / mean(min(w, t))`` is non-decreasing in ``t`` (its derivative has
+    the sign of ``mean(w; w <= t) >= 0``), so the fixed point is found exactly
+    on the sorted weights: on the segment where ``k`` weights lie below ``t``,
+    ``t = c * S_k / (n - c * (n - k))`` with ``S_k`` the sum of those ``k``.
+    """
+    w = np.sort(np.asarray(w, dtype=float))
+    n = w.shape[0]
+    mean = w.mean()
+    if mean <= 0 or w[-1] / mean <= max_weight:
+        return np.inf
+    prefix = np.concatenate(([0.0], np.cumsum(w)))  # prefix[k] = S_k
+    k = np.arange(1, n)
+    denom = n - max_weight * (n - k)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(denom > 0, max_weight * prefix[k] / denom, np.inf)
+    lower, upper = w[k - 1], w[k]
+    rtol = 1e-12 * max(1.0, w[-1])
+    ok = (t >= lower - rtol) & (t <= upper + rtol)
+    if ok.any():
+        return float(t[np.argmax(ok)])
+    # max_weight is below what any threshold can reach (many zero weights):
+    # the closest reachable point makes every positive weight equal.
+    positive = w[w > 0]
+    return float(positive[0])
+
+
+class WeightTransform:
+    """Flatten, clip and renormalise ratios; fitted on the source rows.
+
+    Parameters
+    ----------
+    flatten : float, default=1.0
+        Exponent applied to the ratio.
+    clip : float or None, default=None
+        Largest allowed final weight, as a multiple of the mean weight (>= 1).
+    clip_quantile : float or None, default=None
+        Weights above this quantile of the flattened weights are set to it.
+    """
+
+    def __init__(self, flatten=1.0, clip=None, clip_quantile=None):
+        self.flatten = flatten
+        self.clip = clip
+        self.clip_quantile = clip_quantile
+
+    def fit(self, ratio):
+        """Fit the normalising constants on the (mean-1) source ratios."""
+        f = self._flat(ratio)
+        self.scale_ = f.mean()
+        if not np.isfinite(self.scale_) or self.scale_ <= 0:
+            raise ValueError(
+                "All importance weights are zero or not finite: the weighter "
+                "found no source row that resembles the target rows. Check that "
+                "source and target share features and units, or use a smoother "
+                "weighter (e.g. a larger kernel width or more regularisation)."
+            )
+        f = f / self.scale_
+        cap = np.inf
+        if self.clip_quantile is not None:
+            cap = float(np.quantile(f, self.clip_quantile))
+        if self.clip is not None:
+            cap = min(cap, cap_for_max_weight(np.minimum(f, cap), self.clip))
+        self.cap_ = cap
+        self.renorm_ = float(np.minimum(f, cap).mean())
+        return self
+
+    def transform(self, ratio):
+        """Map ratios to weights on the scale fitted by :meth:`fit`."""
+        f = self._flat(ratio) / self.scale_
+        return np.minimum(f, self.cap_) / self.renorm_
+
+    def fit_transform(self, ratio):
+        """Fit, then transform the same ratios (mean 1 by construction)."""
+        return self.fit(ratio).transform(ratio)
+
+    def _flat(self, ratio):
+        ratio = np.asarray(ratio, dtype=float)
+        if self.flatten == 1:
+            return ratio
+        # 0 ** 0 == 1: flatten=0 gives uniform weights even where the ratio is 0.
+        return np.power(ratio, self.flatten)
+
+
+def postprocess_weights(weights, flatten=1.0, clip=None, clip_quantile=None):
+    """Flatten, clip and renormalise weights to mean 1 (one-shot helper).
+
+    Parameters
+    ----------
+    weights : array-like of shape (n_samples,)
+        Non-negative weights or ratios.
+    flatten : float, default=1.0
+        Exponent ``lambda`` in ``w ** lambda``.
+    clip : float or None, default=None
+        Largest allowed final weight, as a multiple of the mean (>= 1).
+    clip_quantile : float or None, default=None
+        Quantile of the flattened weights above which weights are capped.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+        Weights with mean 1.
+
+    Examples
+    --------
+    >>> from instransfer._weights import postprocess_weights
+    >>> postprocess_weights([1.0, 1.0, 4.0], clip=1.5)
+    array([0.75, 0.75, 1.5 ])
+    >>> postprocess_weights([0.0, 1.0, 2.0], flatten=0)
+    array([1., 1., 1.])
+    """
+    w = np.asarray(weights, dtype=float)
+    mean = w.mean()
+    return WeightTransform(flatten, clip, clip_quantile).fit_transform(w / mean)

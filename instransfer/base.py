@@ -1,0 +1,814 @@
+"""The weighter contract and the importance-weighted estimators.
+
+A *weighter* estimates the density ratio ``w(x) = p_target(x) / p_source(x)``
+from one stacked ``X`` and a per-row ``domain`` (0 source, 1 target):
+
+- ``fit(X, domain)`` learns it; ``weights_`` holds the weights of the source
+  rows seen in ``fit``, **mean 1 over those rows**;
+- ``predict_weights(X)`` gives weights for any rows on the scale of
+  ``weights_``; ``predict_ratio(X)`` the same before flattening and clipping;
+- ``score(X, domain)`` is the method's own held-out criterion (higher is
+  better), so plain :class:`~sklearn.model_selection.GridSearchCV` tunes it.
+
+The second argument of ``fit``/``score`` is called ``y`` in the signatures, as
+scikit-learn's tools (``GridSearchCV``, ``cross_validate``) pass it
+positionally and split it; it is the domain vector.
+
+:class:`ImportanceWeightedClassifier` and :class:`ImportanceWeightedRegressor`
+fit a weighter on all rows and any estimator that takes ``sample_weight`` on
+the labeled source rows.
+"""
+
+from abc import abstractmethod
+from numbers import Real
+
+import numpy as np
+from sklearn import get_config
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    RegressorMixin,
+    _fit_context,
+    clone,
+)
+from sklearn.utils import _safe_indexing
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from ._validation import _num_rows, check_domain, check_domain_sizes, resolve_rows
+from ._weights import WeightTransform, log_mean_exp
+
+__all__ = [
+    "BaseWeighter",
+    "ImportanceWeightedClassifier",
+    "ImportanceWeightedRegressor",
+    "importance_weights",
+]
+
+_POSTPROCESS_CONSTRAINTS = {
+    "flatten": [Interval(Real, 0, None, closed="left")],
+    "clip": [Interval(Real, 1, None, closed="left"), None],
+    "clip_quantile": [Interval(Real, 0, 1, closed="neither"), None],
+}
+
+
+class BaseWeighter(BaseEstimator):
+    """Base class of every weighter: estimates ``p_target(x) / p_source(x)``.
+
+    Subclasses implement the algorithm only:
+
+    - ``_fit_log_ratio(X_source, X_target)`` fits and returns the log-ratio at
+      the source rows (``-inf`` allowed for a zero weight);
+    - ``_log_ratio(X)`` returns the log-ratio at new rows on the same scale;
+    - optionally ``_score(X_source, X_target)``, the method's own held-out
+      criterion (default: minus the squared loss of the ratio, see
+      :meth:`score`).
+
+    Validation, splitting by domain, the mean-1 normalisation and the shared
+    flatten/clip post-processing live here, once.
+
+    Parameters common to all weighters
+    ----------------------------------
+    flatten : float, default=1.0
+        Exponent ``lambda`` applied to the ratio (``w ** lambda``); 0 gives
+        uniform weights, 1 the full ratio.
+    clip : float or None, default=None
+        Largest allowed weight, as a multiple of the mean weight (>= 1).
+    clip_quantile : float or None, default=None
+        Weights above this quantile (over the source rows) are capped at it.
+    """
+
+    _parameter_constraints: dict = dict(_POSTPROCESS_CONSTRAINTS)
+
+    # Weighters that only hand X to an inner estimator (which validates it
+    # itself) set this to False so raw DataFrames with categoricals pass.
+    _validate_numeric = True
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit the weighter on stacked source and target rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Source and target rows, stacked.
+        y : array-like of shape (n_samples,)
+            The domain of each row: 0 (or False) for source, 1 (or True) for
+            target.
+
+        Returns
+        -------
+        self : object
+            Fitted weighter.
+        """
+        X = self._validate_X(X, reset=True)
+        is_target = check_domain(y, _num_rows(X))
+        X_source = _safe_indexing(X, ~is_target)
+        X_target = _safe_indexing(X, is_target)
+        self.n_source_, self.n_target_ = int((~is_target).sum()), int(is_target.sum())
+        log_r = np.asarray(self._fit_log_ratio(X_source, X_target), dtype=float)
+        if np.isnan(log_r).any() or np.isposinf(log_r).any():
+            raise RuntimeError(
+                f"{type(self).__name__} produced non-finite log-ratios; this is a "
+                "bug, please report it with the data shape and parameters."
+            )
+        self.log_norm_ = log_mean_exp(log_r)
+        self._transform = WeightTransform(self.flatten, self.clip, self.clip_quantile)
+        self.weights_ = self._transform.fit_transform(np.exp(log_r - self.log_norm_))
+        return self
+
+    def predict_ratio(self, X):
+        """Estimated density ratio at ``X``, before flattening and clipping.
+
+        Scaled like the ratio at the fit's source rows, whose mean is 1.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to evaluate.
+
+        Returns
+        -------
+        ratio : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        log_r = np.asarray(self._log_ratio(X), dtype=float) - self.log_norm_
+        with np.errstate(over="ignore"):
+            return np.exp(log_r)
+
+    def predict_weights(self, X):
+        """Importance weights for any rows, on the scale of ``weights_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to weight.
+
+        Returns
+        -------
+        weights : ndarray of shape (n_samples,)
+            Flattened and clipped ratio, with the normalisation fitted on the
+            source rows (so these are not renormalised to mean 1 over ``X``).
+        """
+        return self._transform.transform(self.predict_ratio(X))
+
+    def score(self, X, y):
+        """Held-out criterion of the weighter; higher is better.
+
+        The default is minus the squared-loss criterion of uLSIF
+        (Kanamori, Hido & Sugiyama, JMLR 2009, eq. 3),
+        ``-(mean_source(r ** 2) / 2 - mean_target(r))``, evaluated with
+        :meth:`predict_ratio`. Weighters with a likelihood override it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Held-out source and target rows, stacked.
+        y : array-like of shape (n_samples,)
+            Domain of each row (0 source, 1 target).
+
+        Returns
+        -------
+        score : float
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        is_target = check_domain(y, _num_rows(X), min_source=1, min_target=1)
+        return float(
+            self._score(_safe_indexing(X, ~is_target), _safe_indexing(X, is_target))
+        )
+
+    def _score(self, X_source, X_target):
+        r_s = np.exp(np.asarray(self._log_ratio(X_source), float) - self.log_norm_)
+        r_t = np.exp(np.asarray(self._log_ratio(X_target), float) - self.log_norm_)
+        return -(0.5 * np.mean(r_s**2) - np.mean(r_t))
+
+    @abstractmethod
+    def _fit_log_ratio(self, X_source, X_target):
+        """Fit; return the log-ratio at the source rows."""
+
+    @abstractmethod
+    def _log_ratio(self, X):
+        """Log-ratio at new rows, on the scale of ``_fit_log_ratio``."""
+
+    def _validate_X(self, X, reset):
+        if self._validate_numeric:
+            return validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
+        validate_data(self, X, reset=reset, skip_check_array=True)
+        return X
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        # The domain is a binary label: the common checks then draw 0/1 domains.
+        from sklearn.utils import ClassifierTags
+
+        tags.classifier_tags = ClassifierTags(multi_class=False)
+        return tags
+
+
+# --------------------------------------------------------------------------
+# Weighted estimators
+
+
+def _final_step(estimator):
+    """Names of the nested Pipeline steps down to the final estimator, and it."""
+    from sklearn.pipeline import Pipeline
+
+    path = []
+    while isinstance(estimator, Pipeline):
+        name, estimator = estimator.steps[-1]
+        path.append(name)
+    return path, estimator
+
+
+def _accepts_sample_weight(estimator):
+    from inspect import Parameter, signature
+
+    try:
+        params = signature(estimator.fit).parameters
+    except (AttributeError, TypeError, ValueError):
+        return False
+    return "sample_weight" in params or any(
+        p.kind is Parameter.VAR_KEYWORD for p in params.values()
+    )
+
+
+def _check_weightable(estimator, owner):
+    path, final = _final_step(estimator)
+    if final is None or final == "passthrough" or not _accepts_sample_weight(final):
+        where = f" (the final step of the pipeline, {'__'.join(path)})" if path else ""
+        raise TypeError(
+            f"{owner} needs an estimator whose fit accepts sample_weight; "
+            f"{type(final).__name__}{where} does not, so it cannot be importance "
+            "weighted. Use one that does, e.g. LogisticRegression, "
+            "HistGradientBoostingClassifier/Regressor, Ridge or xgboost's models."
+        )
+    return path, final
+
+
+def _fit_weighted(estimator, X, y, sample_weight, path, final):
+    """Fit ``estimator`` with ``sample_weight`` routed to its final step."""
+    if not path:
+        return estimator.fit(X, y, sample_weight=sample_weight)
+    if get_config().get("enable_metadata_routing", False):
+        # Our own clone: asking its final step for the weight changes nothing
+        # of the user's.
+        if hasattr(final, "set_fit_request"):
+            final.set_fit_request(sample_weight=True)
+        return estimator.fit(X, y, sample_weight=sample_weight)
+    return estimator.fit(X, y, **{"__".join(path) + "__sample_weight": sample_weight})
+
+
+def _estimator_has(attr):
+    def check(self):
+        est = getattr(self, "estimator_", None)
+        if est is None:
+            est = self._get_estimator()
+        return hasattr(est, attr)
+
+    return check
+
+
+class _BaseImportanceWeighted(MetaEstimatorMixin, BaseEstimator):
+    _task = None  # "classification" or "regression"
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit"]), None],
+        "weighter": [HasMethods(["fit", "predict_ratio"]), None],
+        **_POSTPROCESS_CONSTRAINTS,
+    }
+
+    def __init__(
+        self, estimator=None, weighter=None, *, flatten=1.0, clip=None,
+        clip_quantile=None,
+    ):
+        self.estimator = estimator
+        self.weighter = weighter
+        self.flatten = flatten
+        self.clip = clip
+        self.clip_quantile = clip_quantile
+
+    def _get_weighter(self):
+        if self.weighter is not None:
+            return self.weighter
+        from .density_ratio import ClassifierWeighter
+
+        return ClassifierWeighter()
+
+    @_fit_context(
+        # the inner estimator and weighter are validated by their own fit
+        prefer_skip_nested_validation=False
+    )
+    def fit(self, X, y, *, domain=None, sample_weight=None):
+        """Fit the weighter on all rows and the estimator on labeled source rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Source and target rows, stacked. Validated by the inner estimator
+            and weighter, so a DataFrame with categorical columns works when
+            both carry their own encoding.
+        y : array-like of shape (n_samples,)
+            Labels of source rows. Unlabeled rows (``-1`` or ``None``/``NaN``
+            for classes, ``NaN`` for regression) are the target rows when
+            ``domain`` is not given.
+        domain : array-like of shape (n_samples,), default=None
+            0 for source rows, 1 for target rows. Overrides the inference
+            from unlabeled ``y``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Multiplied with the importance weights of the source rows.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        estimator = clone(self._get_estimator())
+        path, final = _check_weightable(estimator, type(self).__name__)
+        validate_data(self, X, reset=True, skip_check_array=True)
+        y = column_or_1d(y, warn=True)
+        n = _num_rows(X)
+        check_consistent_length(X, y)
+        is_target, fit_rows = resolve_rows(y, domain, self._task, n)
+        if self._task == "classification":
+            from sklearn.utils.multiclass import check_classification_targets
+
+            check_classification_targets(y[fit_rows])
+        self.weighter_ = clone(self._get_weighter()).fit(X, is_target.astype(int))
+        # weights_ of the weighter are ordered as the source rows of X
+        source_w = np.empty(n)
+        source_w[~is_target] = self.weighter_.weights_
+        self._transform = WeightTransform(self.flatten, self.clip, self.clip_quantile)
+        self.weights_ = self._transform.fit_transform(source_w[fit_rows])
+        fit_weight = self.weights_
+        if sample_weight is not None:
+            sw = _check_sample_weight(sample_weight, np.empty((n, 0)))
+            fit_weight = fit_weight * sw[fit_rows]  # a new array: caller's is kept
+        self.n_source_fit_ = int(fit_rows.sum())
+        self.estimator_ = _fit_weighted(
+            estimator, _safe_indexing(X, fit_rows), y[fit_rows], fit_weight, path,
+            final,
+        )
+        return self
+
+    def _get_estimator(self):
+        return self.estimator if self.estimator is not None else self._default()
+
+    def importance_weights(self, X):
+        """Weights this model would give rows of ``X`` (flatten/clip applied).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to weight.
+
+        Returns
+        -------
+        weights : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        w = self.weighter_.predict_weights(X)
+        return self._transform.transform(w)
+
+    @available_if(_estimator_has("predict"))
+    def predict(self, X):
+        """Predict with the fitted estimator.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to predict.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        return self.estimator_.predict(X)
+
+    def _labeled_source(self, X, y, domain, sample_weight):
+        """Rows of a held-out (X, y) that IW scores use, and their weights."""
+        check_is_fitted(self)
+        y = column_or_1d(y)
+        n = _num_rows(X)
+        check_consistent_length(X, y)
+        from ._validation import unlabeled_mask
+
+        rows = ~unlabeled_mask(y, self._task)
+        if domain is not None:
+            rows &= ~check_domain(domain, n, min_source=1, min_target=0)
+        if not rows.any():
+            raise ValueError(
+                "No labeled source rows to score: importance-weighted scores are "
+                "computed on labeled source rows."
+            )
+        X_l = _safe_indexing(X, rows)
+        w = self.weighter_.predict_ratio(X_l)
+        if sample_weight is not None:
+            w = w * _check_sample_weight(sample_weight, np.empty((n, 0)))[rows]
+        return X_l, y[rows], w
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        est_tags = _safe_tags(self._get_estimator())
+        wtr_tags = _safe_tags(self._get_weighter())
+        if est_tags is not None and wtr_tags is not None:
+            for name in ("allow_nan", "string", "categorical"):
+                setattr(
+                    tags.input_tags,
+                    name,
+                    getattr(est_tags.input_tags, name)
+                    and getattr(wtr_tags.input_tags, name),
+                )
+            tags.input_tags.sparse = False
+        return tags
+
+
+def _safe_tags(est):
+    from sklearn.utils import get_tags
+
+    try:
+        return get_tags(est)
+    except Exception:  # third-party estimators without tags
+        return None
+
+
+class ImportanceWeightedClassifier(ClassifierMixin, _BaseImportanceWeighted):
+    """Classifier fit on source rows weighted by ``p_target / p_source``.
+
+    Fits ``weighter`` on all rows of the stacked ``X`` (source and target) and
+    ``clone(estimator)`` on the labeled source rows with
+    ``sample_weight = weights ** flatten`` (clipped, mean 1) times any user
+    ``sample_weight``. Any estimator whose ``fit`` accepts ``sample_weight``
+    works, a :class:`~sklearn.pipeline.Pipeline` too (the weight goes to its
+    final step).
+
+    Parameters
+    ----------
+    estimator : estimator object, default=None
+        Classifier to weight; ``None`` means
+        :class:`~sklearn.linear_model.LogisticRegression`.
+    weighter : weighter object, default=None
+        A weighter (e.g. :class:`~instransfer.ClassifierWeighter`); ``None``
+        means ``ClassifierWeighter()``.
+    flatten : float, default=1.0
+        Exponent ``lambda`` of the weights; 0 is the unweighted model.
+        Choose it by cross-validation with
+        :func:`~instransfer.model_selection.make_iw_scorer`.
+    clip : float or None, default=None
+        Largest allowed weight as a multiple of the mean weight (>= 1).
+    clip_quantile : float or None, default=None
+        Weights above this quantile are capped at it.
+
+    Attributes
+    ----------
+    estimator_ : estimator
+        The fitted estimator.
+    weighter_ : weighter
+        The fitted weighter.
+    weights_ : ndarray of shape (n_source_fit_,)
+        Importance weights used for the labeled source rows (mean 1), before
+        any user ``sample_weight``.
+    classes_ : ndarray
+        Class labels.
+    n_source_fit_ : int
+        Number of labeled source rows the estimator was fit on.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of str
+        Names of features seen during fit (DataFrame input only).
+
+    See Also
+    --------
+    ImportanceWeightedRegressor : The same for regression.
+    instransfer.model_selection.make_iw_scorer : IWCV scorers to choose
+        ``flatten``.
+
+    References
+    ----------
+    .. [1] H. Shimodaira, "Improving predictive inference under covariate shift
+       by weighting the log-likelihood function", J. Stat. Plan. Inference,
+       2000.
+    .. [2] M. Sugiyama, M. Krauledat and K.-R. Müller, "Covariate shift
+       adaptation by importance weighted cross validation", JMLR 8, 2007.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> import instransfer as it
+    >>> data = it.datasets.make_covariate_shift(random_state=0)
+    >>> y_masked = np.where(data.domain == 1, -1, data.y)
+    >>> clf = it.ImportanceWeightedClassifier(LogisticRegression())
+    >>> clf.fit(data.X, y_masked).weights_.mean()
+    1.0...
+    """
+
+    _task = "classification"
+
+    def _default(self):
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression()
+
+    @property
+    def classes_(self):
+        """Class labels of the fitted estimator."""
+        check_is_fitted(self)
+        return self.estimator_.classes_
+
+    @available_if(_estimator_has("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities from the fitted estimator.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to predict.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        return self.estimator_.predict_proba(X)
+
+    @available_if(_estimator_has("predict_log_proba"))
+    def predict_log_proba(self, X):
+        """Log class probabilities from the fitted estimator.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to predict.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        return self.estimator_.predict_log_proba(X)
+
+    @available_if(_estimator_has("decision_function"))
+    def decision_function(self, X):
+        """Decision function of the fitted estimator.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to evaluate.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        return self.estimator_.decision_function(X)
+
+    def score(self, X, y, *, domain=None, sample_weight=None):
+        """Importance-weighted accuracy on the labeled source rows (IWCV).
+
+        Unlabeled rows are ignored; each labeled source row counts with the
+        full estimated ratio (``flatten=1``, unclipped) of the fitted weighter,
+        which makes scores comparable across ``flatten`` values (Sugiyama,
+        Krauledat & Müller, JMLR 2007, Sec. 3).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Held-out rows.
+        y : array-like of shape (n_samples,)
+            Labels; unlabeled rows are skipped.
+        domain : array-like of shape (n_samples,), default=None
+            When given, only rows with domain 0 are scored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Multiplied with the importance weights.
+
+        Returns
+        -------
+        score : float
+        """
+        from sklearn.metrics import accuracy_score
+
+        X_l, y_l, w = self._labeled_source(X, y, domain, sample_weight)
+        return float(accuracy_score(y_l, self.predict(X_l), sample_weight=w))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        est_tags = _safe_tags(self._get_estimator())
+        if est_tags is not None and est_tags.classifier_tags is not None:
+            tags.classifier_tags.multi_class = est_tags.classifier_tags.multi_class
+        return tags
+
+
+class ImportanceWeightedRegressor(RegressorMixin, _BaseImportanceWeighted):
+    """Regressor fit on source rows weighted by ``p_target / p_source``.
+
+    Fits ``weighter`` on all rows of the stacked ``X`` and
+    ``clone(estimator)`` on the labeled source rows (target rows are those
+    with ``y = NaN`` unless ``domain`` is given) with importance weights
+    ``w ** flatten`` (clipped, mean 1) times any user ``sample_weight``.
+
+    Parameters
+    ----------
+    estimator : estimator object, default=None
+        Regressor to weight; ``None`` means :class:`~sklearn.linear_model.Ridge`.
+    weighter : weighter object, default=None
+        A weighter; ``None`` means ``ClassifierWeighter()``.
+    flatten : float, default=1.0
+        Exponent ``lambda`` of the weights; 0 is the unweighted model.
+    clip : float or None, default=None
+        Largest allowed weight as a multiple of the mean weight (>= 1).
+    clip_quantile : float or None, default=None
+        Weights above this quantile are capped at it.
+
+    Attributes
+    ----------
+    estimator_ : estimator
+        The fitted estimator.
+    weighter_ : weighter
+        The fitted weighter.
+    weights_ : ndarray of shape (n_source_fit_,)
+        Importance weights used for the labeled source rows (mean 1).
+    n_source_fit_ : int
+        Number of labeled source rows the estimator was fit on.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of str
+        Names of features seen during fit (DataFrame input only).
+
+    See Also
+    --------
+    ImportanceWeightedClassifier : The same for classification.
+
+    References
+    ----------
+    .. [1] H. Shimodaira, "Improving predictive inference under covariate shift
+       by weighting the log-likelihood function", J. Stat. Plan. Inference,
+       2000.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import instransfer as it
+    >>> data = it.datasets.make_covariate_shift(task="regression", random_state=0)
+    >>> y_masked = np.where(data.domain == 1, np.nan, data.y)
+    >>> reg = it.ImportanceWeightedRegressor().fit(data.X, y_masked)
+    >>> reg.predict(data.X[:2]).shape
+    (2,)
+    """
+
+    _task = "regression"
+
+    def _default(self):
+        from sklearn.linear_model import Ridge
+
+        return Ridge()
+
+    def fit(self, X, y, *, domain=None, sample_weight=None):  # noqa: D102
+        y = column_or_1d(y, warn=True)
+        if y.dtype.kind not in "fc":
+            y = y.astype(float)
+        return super().fit(X, y, domain=domain, sample_weight=sample_weight)
+
+    fit.__doc__ = _BaseImportanceWeighted.fit.__doc__
+
+    def score(self, X, y, *, domain=None, sample_weight=None):
+        """Importance-weighted R² on the labeled source rows (IWCV).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Held-out rows.
+        y : array-like of shape (n_samples,)
+            Targets; ``NaN`` rows are skipped.
+        domain : array-like of shape (n_samples,), default=None
+            When given, only rows with domain 0 are scored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Multiplied with the importance weights.
+
+        Returns
+        -------
+        score : float
+        """
+        from sklearn.metrics import r2_score
+
+        X_l, y_l, w = self._labeled_source(X, y, domain, sample_weight)
+        return float(r2_score(y_l, self.predict(X_l), sample_weight=w))
+
+
+# --------------------------------------------------------------------------
+
+
+def stack_domains(X_source, X_target):
+    """Stack source and target rows into one ``X`` and a ``domain`` vector.
+
+    DataFrames must have the same columns; the target's are reordered to the
+    source's order.
+
+    Parameters
+    ----------
+    X_source : array-like of shape (n_source, n_features)
+        Source rows.
+    X_target : array-like of shape (n_target, n_features)
+        Target rows.
+
+    Returns
+    -------
+    X : ndarray or DataFrame of shape (n_source + n_target, n_features)
+    domain : ndarray of shape (n_source + n_target,)
+        0 for the source rows, 1 for the target rows.
+    """
+    import pandas as pd
+
+    is_df = isinstance(X_source, pd.DataFrame), isinstance(X_target, pd.DataFrame)
+    if all(is_df):
+        missing = [c for c in X_source.columns if c not in X_target.columns]
+        extra = [c for c in X_target.columns if c not in X_source.columns]
+        if missing or extra:
+            raise ValueError(
+                "Source and target DataFrames have different columns: "
+                f"missing from target {missing}, only in target {extra}. Select "
+                "the same covariates in both (e.g. X_target[X_source.columns])."
+            )
+        X = pd.concat([X_source, X_target[X_source.columns]], ignore_index=True)
+        n_s, n_t = len(X_source), len(X_target)
+    elif any(is_df):
+        raise TypeError(
+            "One of X_source/X_target is a DataFrame and the other is not; pass "
+            "both as DataFrames (with the same columns) or both as arrays."
+        )
+    else:
+        Xs, Xt = np.asarray(X_source), np.asarray(X_target)
+        if Xs.ndim != 2 or Xt.ndim != 2:
+            raise ValueError(
+                "X_source and X_target must be 2-D (rows x features); got shapes "
+                f"{Xs.shape} and {Xt.shape}. Reshape a single feature with "
+                "x.reshape(-1, 1)."
+            )
+        if Xs.shape[1] != Xt.shape[1]:
+            raise ValueError(
+                f"X_source has {Xs.shape[1]} features but X_target has "
+                f"{Xt.shape[1]}; both must have the same columns."
+            )
+        X = np.concatenate([Xs, Xt])
+        n_s, n_t = Xs.shape[0], Xt.shape[0]
+    domain = np.r_[np.zeros(n_s, dtype=int), np.ones(n_t, dtype=int)]
+    check_domain_sizes(domain.astype(bool))
+    return X, domain
+
+
+def importance_weights(X_source, X_target, method=None):
+    """Importance weights ``p_target / p_source`` for the source rows.
+
+    Parameters
+    ----------
+    X_source : array-like or DataFrame of shape (n_source, n_features)
+        Source rows.
+    X_target : array-like or DataFrame of shape (n_target, n_features)
+        Target rows, with the same columns.
+    method : weighter object, default=None
+        Any weighter (unfitted; it is cloned). ``None`` means
+        ``ClassifierWeighter()``.
+
+    Returns
+    -------
+    weights : ndarray or Series of shape (n_source,)
+        Mean 1 over the source rows; a Series with ``X_source``'s index when
+        ``X_source`` is a DataFrame.
+
+    Examples
+    --------
+    >>> import instransfer as it
+    >>> data = it.datasets.make_covariate_shift(random_state=0)
+    >>> Xs, Xt = data.X[data.domain == 0], data.X[data.domain == 1]
+    >>> w = it.importance_weights(Xs, Xt, method=it.ClassifierWeighter())
+    >>> w.shape, round(w.mean(), 6)
+    ((500,), 1.0)
+    """
+    import pandas as pd
+
+    if method is None:
+        from .density_ratio import ClassifierWeighter
+
+        method = ClassifierWeighter()
+    if not isinstance(method, BaseEstimator) or not hasattr(method, "predict_ratio"):
+        raise TypeError(
+            f"method must be a weighter such as it.ClassifierWeighter(); got "
+            f"{method!r}."
+        )
+    X, domain = stack_domains(X_source, X_target)
+    weights = clone(method).fit(X, domain).weights_
+    if isinstance(X_source, pd.DataFrame):
+        return pd.Series(weights, index=X_source.index, name="weight")
+    return weights

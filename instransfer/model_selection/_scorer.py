@@ -1,0 +1,128 @@
+"""Importance-weighted scorers (IWCV, Sugiyama, Krauledat & Müller, JMLR 2007).
+
+Under covariate shift the held-out *source* loss is a biased estimate of the
+target loss; weighting each held-out labeled source row by the density ratio
+``p_t(x) / p_s(x)`` makes it unbiased (Sugiyama et al. 2007, Theorem 1). The
+weights must be the **full** ratio whatever ``flatten`` a candidate model uses:
+the candidates are compared on one estimate of one quantity, the target loss,
+so ``flatten=0`` (no weighting) can win when weighting does not pay.
+"""
+
+import numpy as np
+from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import column_or_1d
+
+from .._validation import unlabeled_mask
+
+
+def _locate_weighted(estimator, X):
+    """The fitted importance-weighted step of ``estimator`` and X as it sees it."""
+    from sklearn.pipeline import Pipeline
+
+    while True:
+        if hasattr(estimator, "weighter_") and hasattr(estimator, "_task"):
+            return estimator, X
+        if isinstance(estimator, Pipeline):
+            if len(estimator) > 1:
+                X = estimator[:-1].transform(X)
+            estimator = estimator[-1]
+        elif hasattr(estimator, "best_estimator_"):
+            estimator = estimator.best_estimator_
+        else:
+            raise TypeError(
+                "An importance-weighted scorer needs a fitted ImportanceWeighted* "
+                "estimator (alone or as the last step of a Pipeline) to weight the "
+                f"held-out rows; got {type(estimator).__name__}."
+            )
+
+
+class _IWScorer:
+    """Scorer that weights labeled source rows by the fitted weighter's ratio."""
+
+    def __init__(self, scorer, name):
+        self._scorer = scorer
+        self._name = name
+
+    def __call__(self, estimator, X, y_true, sample_weight=None, **kwargs):
+        weighted, X_seen = _locate_weighted(estimator, X)
+        y = column_or_1d(y_true)
+        rows = ~unlabeled_mask(y, weighted._task)
+        if not rows.any():
+            raise ValueError(
+                "No labeled rows in this held-out fold: an importance-weighted "
+                "score is computed on labeled source rows. Use "
+                "instransfer.model_selection.DomainStratifiedKFold."
+            )
+        idx = np.flatnonzero(rows)
+        ratio = weighted.weighter_.predict_ratio(_safe_indexing(X_seen, idx))
+        if sample_weight is not None:
+            ratio = ratio * np.asarray(sample_weight, dtype=float)[idx]
+        return self._scorer(
+            estimator, _safe_indexing(X, idx), y[idx], sample_weight=ratio, **kwargs
+        )
+
+    def __repr__(self):
+        return f"make_iw_scorer({self._name})"
+
+
+def make_iw_scorer(scoring, **kwargs):
+    """Importance-weighted version of any scikit-learn scorer or metric.
+
+    The returned scorer ignores unlabeled rows (``-1``/``None`` for classes,
+    ``NaN`` for regression), and weights each held-out labeled source row by the
+    **full** importance weight (``flatten=1``, unclipped) of the weighter
+    fitted inside the candidate model, so that candidates with different
+    ``flatten`` are compared on an estimate of the same target risk (IWCV,
+    Sugiyama, Krauledat & Müller, JMLR 8, 2007, eq. 9).
+
+    Parameters
+    ----------
+    scoring : str, scorer or callable
+        A scorer name (``"roc_auc"``, ``"neg_log_loss"``, ...), a scorer built
+        by :func:`~sklearn.metrics.make_scorer`, or a metric function
+        ``metric(y_true, y_pred, sample_weight=...)``, which is wrapped with
+        ``make_scorer(metric, **kwargs)``.
+    **kwargs
+        Passed to :func:`~sklearn.metrics.make_scorer` when ``scoring`` is a
+        metric function (e.g. ``response_method="predict_proba"``,
+        ``greater_is_better=False``).
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y)``, usable as ``scoring=`` in
+        :class:`~sklearn.model_selection.GridSearchCV`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> import instransfer as it
+    >>> from instransfer.model_selection import make_iw_scorer, DomainStratifiedKFold
+    >>> data = it.datasets.make_covariate_shift(random_state=0)
+    >>> y = np.where(data.domain == 1, -1, data.y)
+    >>> search = GridSearchCV(
+    ...     it.ImportanceWeightedClassifier(weighter=it.ClassifierWeighter(cv=None)),
+    ...     {"flatten": [0, 0.5, 1]},
+    ...     scoring=make_iw_scorer("neg_log_loss"),
+    ...     cv=DomainStratifiedKFold(3, random_state=0),
+    ... ).fit(data.X, y)
+    >>> search.best_params_["flatten"] in (0, 0.5, 1)
+    True
+    """
+    from sklearn.metrics import get_scorer, make_scorer
+    from sklearn.metrics._scorer import _BaseScorer
+
+    if isinstance(scoring, str):
+        if kwargs:
+            raise TypeError("Keyword arguments only apply when scoring is a metric.")
+        return _IWScorer(get_scorer(scoring), repr(scoring))
+    if isinstance(scoring, _BaseScorer):
+        return _IWScorer(scoring, repr(scoring))
+    if callable(scoring):
+        name = getattr(scoring, "__name__", repr(scoring))
+        return _IWScorer(make_scorer(scoring, **kwargs), name)
+    raise TypeError(
+        f"scoring must be a scorer name, a scorer or a metric function; got "
+        f"{scoring!r}."
+    )

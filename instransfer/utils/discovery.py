@@ -1,0 +1,40 @@
+"""Find every public estimator of instransfer (for the common checks)."""
+
+import importlib
+import inspect
+import pkgutil
+
+from sklearn.base import BaseEstimator
+
+
+def all_estimators():
+    """Every public, concrete estimator class defined in instransfer.
+
+    Walks the package, so a new estimator is checked without anyone listing it.
+    Modules whose optional dependencies are missing are skipped.
+
+    Returns
+    -------
+    estimators : list of (name, class)
+        Sorted by name.
+    """
+    import instransfer
+
+    found = {}
+    for info in pkgutil.walk_packages(instransfer.__path__, "instransfer."):
+        if any(part.startswith("test") for part in info.name.split(".")):
+            continue
+        try:
+            module = importlib.import_module(info.name)
+        except ImportError:  # optional dependency (matplotlib) missing
+            continue
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            if (
+                issubclass(cls, BaseEstimator)
+                and cls.__module__.startswith("instransfer.")
+                and not name.startswith("_")
+                and not name.startswith("Base")
+                and not inspect.isabstract(cls)
+            ):
+                found[name] = cls
+    return sorted(found.items())
