@@ -1,33 +1,115 @@
 """Shared benchmark machinery: pinned threads, repeated timings, peak memory,
 markdown tables. Every suite measures all libraries in one process, side by
-side, with the same BLAS/OpenMP thread count, and reports ratios."""
+side, with the same BLAS/OpenMP thread count, and reports ratios.
+
+Environment variables
+---------------------
+INSTRANSFER_BENCH_THREADS
+    Thread count of every BLAS/OpenMP pool (default 1).
+INSTRANSFER_BENCH_RESULTS
+    Directory the tables are written to (default ``benchmarks/results``); the
+    smoke test points it at a temporary directory.
+INSTRANSFER_BENCH_SMOKE
+    ``1``: tiny sizes, one repetition, ours only (set by ``--smoke``); a check
+    that the suites run, not a measurement.
+INSTRANSFER_BENCH_PEERS
+    ``0`` skips the peers (adapt, skada, densratio) even when installed;
+    ``1`` runs them in smoke mode too.
+"""
 
 import contextlib
 import datetime
 import gc
+import json
+import math
 import os
 import platform
 import resource
 import statistics
+import subprocess
+import sys
 import time
 import tracemalloc
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 THREADS = int(os.environ.get("INSTRANSFER_BENCH_THREADS", "1"))
+
+_THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+)
+
+
+# --------------------------------------------------------------------------
+# modes and locations
+
+
+def results_dir():
+    """Where tables go: ``$INSTRANSFER_BENCH_RESULTS`` or ``benchmarks/results``."""
+    env = os.environ.get("INSTRANSFER_BENCH_RESULTS")
+    return Path(env) if env else RESULTS
+
+
+def is_smoke():
+    """True in smoke mode (``--smoke``): tiny sizes, checks the code runs."""
+    return os.environ.get("INSTRANSFER_BENCH_SMOKE", "") == "1"
+
+
+def peers_enabled():
+    """Whether suites should measure the peers (when installed).
+
+    Off in smoke mode unless ``INSTRANSFER_BENCH_PEERS=1``; off whenever
+    ``INSTRANSFER_BENCH_PEERS=0``.
+    """
+    env = os.environ.get("INSTRANSFER_BENCH_PEERS")
+    if env is not None:
+        return env == "1"
+    return not is_smoke()
+
+
+def have(module):
+    """True when an optional peer library can be imported."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def have_peer(module):
+    """``have(module)`` and peers are enabled for this run."""
+    return peers_enabled() and have(module)
+
+
+# --------------------------------------------------------------------------
+# threads
 
 
 def pin_threads_env(n=THREADS):
     """Set thread env vars *before* numpy/xgboost/tensorflow are imported."""
-    for var in (
-        "OMP_NUM_THREADS",
-        "OPENBLAS_NUM_THREADS",
-        "MKL_NUM_THREADS",
-        "TF_NUM_INTRAOP_THREADS",
-        "TF_NUM_INTEROP_THREADS",
-    ):
+    for var in _THREAD_VARS:
         os.environ.setdefault(var, str(n))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def pinned_env(n=THREADS):
+    """A copy of ``os.environ`` with every thread pool pinned to ``n``."""
+    env = dict(os.environ)
+    for var in _THREAD_VARS:
+        env[var] = str(n)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(REPO), env.get("PYTHONPATH", "")) if p
+    )
+    return env
 
 
 @contextlib.contextmanager
@@ -39,8 +121,12 @@ def pinned(n=THREADS):
         yield
 
 
-def timeit(fn, repeat=3, warmup=False):
-    """Run ``fn`` ``repeat`` times; return (median s, min s, max s, last result)."""
+# --------------------------------------------------------------------------
+# timing
+
+
+def repeat_times(fn, repeat=3, warmup=False):
+    """Run ``fn`` ``repeat`` times; return (list of seconds, last result)."""
     if warmup:
         fn()
     times, out = [], None
@@ -49,7 +135,93 @@ def timeit(fn, repeat=3, warmup=False):
         t0 = time.perf_counter()
         out = fn()
         times.append(time.perf_counter() - t0)
+    return times, out
+
+
+def timeit(fn, repeat=3, warmup=False):
+    """Run ``fn`` ``repeat`` times; return (median s, min s, max s, last result)."""
+    times, out = repeat_times(fn, repeat=repeat, warmup=warmup)
     return statistics.median(times), min(times), max(times), out
+
+
+def spread(values):
+    """Half the range relative to the median, e.g. 0.04 for +-4 %."""
+    med = statistics.median(values)
+    if len(values) < 2 or med == 0:
+        return 0.0
+    return (max(values) - min(values)) / 2 / abs(med)
+
+
+def fmt_times(times):
+    """``median (±half-range %, n=k)`` of repeated timings."""
+    med = statistics.median(times)
+    if len(times) < 2:
+        return f"{fmt_time(med)} (n=1)"
+    return f"{fmt_time(med)} ±{100 * spread(times):.0f}% (n={len(times)})"
+
+
+def fmt_ratio(r):
+    """A speed or memory ratio: ``12×``, ``1.3×``, ``0.42×``."""
+    if r is None or not math.isfinite(r):
+        return "–"
+    if r >= 100:
+        return f"{r:.0f}×"
+    if r >= 10:
+        return f"{r:.1f}×"
+    return f"{r:.2g}×"
+
+
+def fmt_time(t):
+    return f"{t:.3g} s" if t >= 0.01 else f"{t * 1e3:.3g} ms"
+
+
+def fmt_bytes(b):
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(b) < 1024 or unit == "GB":
+            return f"{b:.3g} {unit}" if unit != "B" else f"{int(b)} B"
+        b /= 1024
+    return f"{b:.3g} GB"
+
+
+# --------------------------------------------------------------------------
+# statistics over seeds
+
+
+def mean_se(values):
+    """Mean and standard error (sample SD / sqrt(n)) of finite values."""
+    vals = [float(v) for v in values if v is not None and math.isfinite(v)]
+    if not vals:
+        return math.nan, math.nan
+    m = statistics.fmean(vals)
+    se = statistics.stdev(vals) / math.sqrt(len(vals)) if len(vals) > 1 else math.nan
+    return m, se
+
+
+def fmt_mean_se(values, digits=3, signed=False):
+    """``mean ± s.e.`` of ``values``; ``–`` when none is finite."""
+    m, se = mean_se(values)
+    if not math.isfinite(m):
+        return "–"
+    sign = "+" if signed else ""
+    head = f"{m:{sign}.{digits}f}"
+    return head if not math.isfinite(se) else f"{head} ± {se:.{digits}f}"
+
+
+def nmse(w_hat, w):
+    """Project convention: both scaled to mean 1, ``mean((ŵ-w)²)/mean(w²)``."""
+    import numpy as np
+
+    w_hat = np.asarray(w_hat, dtype=float)
+    w = np.asarray(w, dtype=float)
+    if not np.isfinite(w_hat).all() or w_hat.mean() <= 0:
+        return math.nan
+    w_hat = w_hat / w_hat.mean()
+    w = w / w.mean()
+    return float(np.mean((w_hat - w) ** 2) / np.mean(w**2))
+
+
+# --------------------------------------------------------------------------
+# memory
 
 
 def peak_python_memory(fn):
@@ -69,16 +241,77 @@ def max_rss_bytes():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def fmt_time(t):
-    return f"{t:.3g} s" if t >= 0.01 else f"{t * 1e3:.3g} ms"
+_CHILD = r"""
+import json, resource, sys, time, importlib
+spec = json.loads(sys.argv[1])
+mod, _, name = spec["target"].partition(":")
+obj = getattr(importlib.import_module(mod), name)(**spec["kwargs"])
+rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+before = rss()
+t0 = time.perf_counter()
+out = obj() if callable(obj) else obj
+seconds = time.perf_counter() - t0
+print("\n__BENCH_RESULT__" + json.dumps(
+    {"rss_before": before, "rss_peak": rss(), "seconds": seconds, "result": out},
+    default=float))
+"""
 
 
-def fmt_bytes(b):
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(b) < 1024 or unit == "GB":
-            return f"{b:.3g} {unit}" if unit != "B" else f"{int(b)} B"
-        b /= 1024
-    return f"{b:.3g} GB"
+def subprocess_peak_rss(target, kwargs=None, *, threads=THREADS, timeout=900):
+    """Run a case in a fresh interpreter and return its peak RSS.
+
+    ``target`` is ``"module:function"``. The child imports the module, calls
+    ``function(**kwargs)`` — the *setup*: imports, data — and, when that
+    returns a callable, records the peak RSS so far (``rss_before``), calls it
+    and records the peak again (``rss_peak``) and the seconds it took. The
+    callable's return value must be JSON-serialisable (``result``).
+
+    Returns
+    -------
+    dict
+        ``rss_before``, ``rss_peak``, ``rss_delta`` (bytes), ``seconds`` and
+        ``result``; ``error`` (str) instead when the child failed.
+    """
+    spec = json.dumps({"target": target, "kwargs": kwargs or {}})
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", _CHILD, spec],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            env=pinned_env(threads),
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"timeout after {timeout} s"}
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith("__BENCH_RESULT__"):
+            out = json.loads(line[len("__BENCH_RESULT__") :])
+            out["rss_delta"] = out["rss_peak"] - out["rss_before"]
+            return out
+    tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+    return {"error": f"exit {proc.returncode}: {tail[:200]}"}
+
+
+def run_python(code, *, threads=THREADS, timeout=300):
+    """Run ``python -c code`` fresh (pinned threads); return the last stdout
+    line parsed as JSON."""
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=pinned_env(threads),
+        timeout=timeout,
+    )
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"child failed (exit {proc.returncode}): {tail[:300]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------------------
+# output
 
 
 def markdown_table(header, rows):
@@ -94,36 +327,54 @@ def environment_note():
     import sklearn
 
     blas = ", ".join(
-        sorted({f"{i['internal_api']} {i.get('version') or ''}".strip()
-                for i in threadpool_info()})
+        sorted(
+            {
+                f"{i['internal_api']} {i.get('version') or ''}".strip()
+                for i in threadpool_info()
+            }
+        )
     )
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return (
         f"Measured {datetime.date.today()} on {platform.machine()}, "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}, numpy "
-        f"{numpy.__version__}, scikit-learn {sklearn.__version__}; thread pools "
-        f"pinned to {THREADS} ({blas})."
+        f"{os.cpu_count()} cores (load average {load} when written: the machine "
+        f"is shared, compare ratios, not absolute times), Python "
+        f"{platform.python_version()}, numpy {numpy.__version__}, scikit-learn "
+        f"{sklearn.__version__}; thread pools pinned to {THREADS} ({blas}). "
+        f"Peers: {peer_versions() if peers_enabled() else 'not run'}."
     )
+
+
+def peer_versions():
+    """``adapt 0.4.5, skada 0.6.0, ...`` for the installed peers."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = []
+    for name in ("adapt", "skada", "densratio"):
+        try:
+            out.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            out.append(f"{name} not installed")
+    return ", ".join(out)
 
 
 def write_results(name, title, sections, quick):
-    """Write ``benchmarks/results/<name>.md`` (``<name>.quick.md`` in quick mode).
+    """Write ``<results>/<name>.md`` (``.quick.md`` in quick, ``.smoke.md`` in
+    smoke mode).
 
     ``sections`` is a list of (heading, markdown body) pairs.
     """
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / (f"{name}.quick.md" if quick else f"{name}.md")
+    out_dir = results_dir()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    suffix = ".smoke.md" if is_smoke() else ".quick.md" if quick else ".md"
+    path = out_dir / f"{name}{suffix}"
     parts = [f"# {title}", "", environment_note(), ""]
-    if quick:
+    if is_smoke():
+        parts += ["*Smoke mode: tiny sizes, ours only — not a measurement.*", ""]
+    elif quick:
         parts += ["*Quick mode: small sizes, fewer repetitions.*", ""]
     for heading, body in sections:
         parts += [f"## {heading}", "", body.rstrip(), ""]
     path.write_text("\n".join(parts))
     print(f"wrote {path}")
     return path
-
-
-def have(module):
-    """True when an optional peer library can be imported."""
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None

@@ -1,15 +1,22 @@
 """Run every benchmark suite: ``python -m benchmarks.run [--quick] [suite ...]``.
 
 Each ``benchmarks/suite_<name>.py`` defines ``run(quick: bool) -> Path`` and
-writes ``benchmarks/results/<name>.md``. Peers (adapt, skada, densratio) are
-measured when installed (``pip install -e ".[bench]"``) and skipped otherwise.
+writes ``benchmarks/results/<name>.md`` (``<name>.quick.md`` with ``--quick``).
+Peers (adapt, skada, densratio) are measured when installed
+(``pip install -e ".[bench]"``) and skipped otherwise.
+
+``--smoke`` runs tiny sizes of ours only (the test suite uses it so the suites
+cannot rot); ``--results-dir`` redirects the tables (or set
+``INSTRANSFER_BENCH_RESULTS``).
 """
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from benchmarks._harness import pin_threads_env
@@ -18,7 +25,7 @@ from benchmarks._harness import pin_threads_env
 def available_suites():
     here = Path(__file__).resolve().parent
     return sorted(
-        m.name[len("suite_"):]
+        m.name[len("suite_") :]
         for m in pkgutil.iter_modules([str(here)])
         if m.name.startswith("suite_")
     )
@@ -26,24 +33,52 @@ def available_suites():
 
 def main(argv=None):
     pin_threads_env()  # before numpy and the peers are imported
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("suites", nargs="*", help=f"any of {available_suites()}")
     parser.add_argument("--quick", action="store_true", help="small sizes (minutes)")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny sizes, ours only, one repetition: checks that suites run",
+    )
+    parser.add_argument(
+        "--no-peers", action="store_true", help="skip adapt/skada/densratio"
+    )
+    parser.add_argument(
+        "--results-dir", help="write tables here instead of benchmarks/results"
+    )
+    parser.add_argument("--list", action="store_true", help="list suites and exit")
     args = parser.parse_args(argv)
+    if args.list:
+        print("\n".join(available_suites()))
+        return 0
+    if args.smoke:
+        os.environ["INSTRANSFER_BENCH_SMOKE"] = "1"
+    if args.no_peers:
+        os.environ["INSTRANSFER_BENCH_PEERS"] = "0"
+    if args.results_dir:
+        os.environ["INSTRANSFER_BENCH_RESULTS"] = str(Path(args.results_dir).resolve())
+    quick = args.quick or args.smoke
     names = args.suites or available_suites()
     unknown = sorted(set(names) - set(available_suites()))
     if unknown:
         parser.error(f"unknown suite(s) {unknown}; available: {available_suites()}")
     failed = []
+    mode = "smoke" if args.smoke else "quick" if quick else "full"
     for name in names:
         t0 = time.perf_counter()
-        print(f"== {name} ({'quick' if args.quick else 'full'})", flush=True)
+        print(f"== {name} ({mode})", flush=True)
         try:
-            importlib.import_module(f"benchmarks.suite_{name}").run(quick=args.quick)
+            importlib.import_module(f"benchmarks.suite_{name}").run(quick=quick)
         except Exception as exc:  # keep going: one broken suite must not hide others
             failed.append(name)
+            traceback.print_exc()
             print(f"!! suite {name} failed: {exc!r}", file=sys.stderr)
         print(f"   {name} took {time.perf_counter() - t0:.1f} s", flush=True)
+    if failed:
+        print(f"!! failed suites: {failed}", file=sys.stderr)
     return 1 if failed else 0
 
 

@@ -7,8 +7,10 @@ estimators mark them: ``-1`` for classification, ``NaN`` for regression.
 """
 
 import numbers
+import warnings
 
 import numpy as np
+from sklearn.utils.validation import _num_samples
 
 SOURCE, TARGET = 0, 1
 
@@ -36,7 +38,8 @@ def check_domain(domain, n_samples=None, *, min_source=2, min_target=2):
     """
     if domain is None:
         raise ValueError(
-            "domain is required: a weighter needs to know which rows are source "
+            "This estimator requires y to be passed, but the target y is None: y "
+            "is the domain of each row, so a weighter knows which rows are source "
             "and which are target. " + _DOMAIN_HELP
         )
     d = np.asarray(domain)
@@ -99,7 +102,11 @@ def check_domain_sizes(is_target, *, min_source=2, min_target=2, context=""):
 
 
 def _num_rows(X):
-    return X.shape[0] if hasattr(X, "shape") else len(X)
+    return _num_samples(X)
+
+
+class NoTargetRowsWarning(UserWarning):
+    """A weighted estimator was fit without target rows, hence unweighted."""
 
 
 def _preview_values(a, limit=5):
@@ -152,6 +159,13 @@ def unlabeled_mask(y, task):
     return missing | minus_one
 
 
+def _has_strings(y):
+    y = np.asarray(y)
+    if y.dtype.kind in "US":
+        return True
+    return y.dtype.kind == "O" and any(isinstance(v, str) for v in y)
+
+
 def resolve_rows(y, domain, task, n_samples):
     """Work out target rows and labeled source rows from ``y`` and ``domain``.
 
@@ -179,16 +193,22 @@ def resolve_rows(y, domain, task, n_samples):
             "The estimator is fit on the labeled source rows; give their labels."
         )
     if not unlabeled.any():
-        if task == "classification" and np.asarray(y).dtype.kind in "USO":
+        if task == "classification" and _has_strings(y):
             raise ValueError(
                 "y has string labels and no unlabeled rows, so no row is known to "
                 "be a target row. Mark target rows with None (or NaN) in y, or pass "
                 "domain= (0 source, 1 target)."
             )
-        raise ValueError(
-            f"No target rows: y has no unlabeled rows ({marker}) and no domain "
-            "was given. Either mark the target rows of the stacked X as "
-            f"unlabeled in y ({marker}) or pass domain= (0 source, 1 target)."
+        # As scikit-learn's SelfTrainingClassifier does without unlabeled rows:
+        # say so loudly, then fit the plain (unweighted) estimator.
+        warnings.warn(
+            f"y has no unlabeled rows ({marker}) and no domain was given, so there "
+            "are no target rows: fitting the estimator unweighted (all weights 1). "
+            f"Mark the target rows of the stacked X as unlabeled in y ({marker}) or "
+            "pass domain= (0 source, 1 target).",
+            NoTargetRowsWarning,
+            stacklevel=3,
         )
+        return unlabeled, ~unlabeled
     check_domain_sizes(unlabeled, min_source=1)
     return unlabeled, ~unlabeled

@@ -23,6 +23,8 @@ from abc import abstractmethod
 from numbers import Real
 
 import numpy as np
+from scipy.sparse import issparse
+from scipy.sparse import vstack as sparse_vstack
 from sklearn import get_config
 from sklearn.base import (
     BaseEstimator,
@@ -88,6 +90,17 @@ class BaseWeighter(BaseEstimator):
 
     _parameter_constraints: dict = dict(_POSTPROCESS_CONSTRAINTS)
 
+    # Expected failures of scikit-learn's common checks (tests/test_common.py).
+    _xfail_checks = {
+        "check_estimators_dtypes": (
+            "the domain must be 0/1 (or bool); the check draws labels {1, 2}, "
+            "which name no target side, and gets a clear ValueError"
+        ),
+        "check_fit2d_1feature": (
+            "the check draws domain labels {1, 2}; a weighter accepts 0/1 only"
+        ),
+    }
+
     # Weighters that only hand X to an inner estimator (which validates it
     # itself) set this to False so raw DataFrames with categoricals pass.
     _validate_numeric = True
@@ -110,6 +123,11 @@ class BaseWeighter(BaseEstimator):
             Fitted weighter.
         """
         X = self._validate_X(X, reset=True)
+        if _num_rows(X) < 4:
+            raise ValueError(
+                f"Found {_num_rows(X)} sample(s); a weighter needs at least 2 source "
+                "and 2 target rows."
+            )
         is_target = check_domain(y, _num_rows(X))
         X_source = _safe_indexing(X, ~is_target)
         X_target = _safe_indexing(X, is_target)
@@ -204,7 +222,7 @@ class BaseWeighter(BaseEstimator):
         if self._validate_numeric:
             return validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
         validate_data(self, X, reset=reset, skip_check_array=True)
-        return X
+        return _as_indexable(X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -214,6 +232,20 @@ class BaseWeighter(BaseEstimator):
 
         tags.classifier_tags = ClassifierTags(multi_class=False)
         return tags
+
+
+def _as_indexable(X):
+    """Row-indexable view of X without numeric conversion.
+
+    DataFrames and arrays pass through (the inner estimator validates them);
+    sparse input becomes CSR (COO/DIA cannot be row-indexed) and array-likes
+    that are neither become arrays.
+    """
+    if issparse(X):
+        return X.tocsr()
+    if hasattr(X, "iloc") or isinstance(X, np.ndarray):
+        return X
+    return np.asarray(X)
 
 
 # --------------------------------------------------------------------------
@@ -336,6 +368,7 @@ class _BaseImportanceWeighted(MetaEstimatorMixin, BaseEstimator):
         estimator = clone(self._get_estimator())
         path, final = _check_weightable(estimator, type(self).__name__)
         validate_data(self, X, reset=True, skip_check_array=True)
+        X = _as_indexable(X)
         y = column_or_1d(y, warn=True)
         n = _num_rows(X)
         check_consistent_length(X, y)
@@ -344,10 +377,13 @@ class _BaseImportanceWeighted(MetaEstimatorMixin, BaseEstimator):
             from sklearn.utils.multiclass import check_classification_targets
 
             check_classification_targets(y[fit_rows])
-        self.weighter_ = clone(self._get_weighter()).fit(X, is_target.astype(int))
-        # weights_ of the weighter are ordered as the source rows of X
-        source_w = np.empty(n)
-        source_w[~is_target] = self.weighter_.weights_
+        source_w = np.ones(n)
+        if is_target.any():
+            self.weighter_ = clone(self._get_weighter()).fit(X, is_target.astype(int))
+            # weights_ of the weighter are ordered as the source rows of X
+            source_w[~is_target] = self.weighter_.weights_
+        else:  # no target rows (warned): the plain estimator
+            self.weighter_ = None
         self._transform = WeightTransform(self.flatten, self.clip, self.clip_quantile)
         self.weights_ = self._transform.fit_transform(source_w[fit_rows])
         fit_weight = self.weights_
@@ -377,6 +413,8 @@ class _BaseImportanceWeighted(MetaEstimatorMixin, BaseEstimator):
         weights : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
+        if self.weighter_ is None:
+            return np.ones(_num_rows(X))
         w = self.weighter_.predict_weights(X)
         return self._transform.transform(w)
 
@@ -399,6 +437,7 @@ class _BaseImportanceWeighted(MetaEstimatorMixin, BaseEstimator):
     def _labeled_source(self, X, y, domain, sample_weight):
         """Rows of a held-out (X, y) that IW scores use, and their weights."""
         check_is_fitted(self)
+        X = _as_indexable(X)
         y = column_or_1d(y)
         n = _num_rows(X)
         check_consistent_length(X, y)
@@ -413,7 +452,10 @@ class _BaseImportanceWeighted(MetaEstimatorMixin, BaseEstimator):
                 "computed on labeled source rows."
             )
         X_l = _safe_indexing(X, rows)
-        w = self.weighter_.predict_ratio(X_l)
+        if self.weighter_ is None:  # fit without target rows: no shift assumed
+            w = np.ones(_num_rows(X_l))
+        else:
+            w = self.weighter_.predict_ratio(X_l)
         if sample_weight is not None:
             w = w * _check_sample_weight(sample_weight, np.empty((n, 0)))[rows]
         return X_l, y[rows], w
@@ -430,7 +472,9 @@ class _BaseImportanceWeighted(MetaEstimatorMixin, BaseEstimator):
                     getattr(est_tags.input_tags, name)
                     and getattr(wtr_tags.input_tags, name),
                 )
-            tags.input_tags.sparse = False
+            tags.input_tags.sparse = (
+                est_tags.input_tags.sparse and wtr_tags.input_tags.sparse
+            )
         return tags
 
 
@@ -515,6 +559,13 @@ class ImportanceWeightedClassifier(ClassifierMixin, _BaseImportanceWeighted):
     """
 
     _task = "classification"
+
+    _xfail_checks = {
+        "check_classifiers_classes": (
+            "string labels with no unlabeled marker (None/NaN) and no domain leave "
+            "no row known to be a target row; issue #2 asks for a clear error"
+        ),
+    }
 
     def _default(self):
         from sklearn.linear_model import LogisticRegression
@@ -748,6 +799,14 @@ def stack_domains(X_source, X_target):
             "One of X_source/X_target is a DataFrame and the other is not; pass "
             "both as DataFrames (with the same columns) or both as arrays."
         )
+    elif issparse(X_source) and issparse(X_target):
+        if X_source.shape[1] != X_target.shape[1]:
+            raise ValueError(
+                f"X_source has {X_source.shape[1]} features but X_target has "
+                f"{X_target.shape[1]}; both must have the same columns."
+            )
+        X = sparse_vstack([X_source, X_target], format="csr")
+        n_s, n_t = X_source.shape[0], X_target.shape[0]
     else:
         Xs, Xt = np.asarray(X_source), np.asarray(X_target)
         if Xs.ndim != 2 or Xt.ndim != 2:

@@ -227,11 +227,11 @@ class ClassifierWeighter(BaseWeighter):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        from sklearn.linear_model import LogisticRegression
         from sklearn.utils import get_tags
 
-        inner = get_tags(self.estimator) if self.estimator is not None else None
-        if inner is not None:
-            tags.input_tags.allow_nan = inner.input_tags.allow_nan
-            tags.input_tags.string = inner.input_tags.string
-            tags.input_tags.categorical = inner.input_tags.categorical
+        inner = get_tags(self.estimator if self.estimator is not None else
+                         LogisticRegression())
+        for name in ("allow_nan", "string", "categorical", "sparse"):
+            setattr(tags.input_tags, name, getattr(inner.input_tags, name))
         return tags

@@ -45,6 +45,13 @@ class _IWScorer:
 
     def __call__(self, estimator, X, y_true, sample_weight=None, **kwargs):
         weighted, X_seen = _locate_weighted(estimator, X)
+        if weighted.weighter_ is None:
+            raise ValueError(
+                "This model was fit without target rows (its training fold had "
+                "none), so it has no importance weights to score with. Use "
+                "instransfer.model_selection.DomainStratifiedKFold as cv so that "
+                "every training fold keeps target rows."
+            )
         y = column_or_1d(y_true)
         rows = ~unlabeled_mask(y, weighted._task)
         if not rows.any():

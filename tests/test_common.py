@@ -1,0 +1,53 @@
+"""scikit-learn's common checks and our weighter checks over every estimator.
+
+Estimators are discovered by walking the package, so a new one is checked
+without anyone listing it here. Expected failures are declared on the class
+(``_xfail_checks``), each with its reason.
+"""
+
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from instransfer.base import BaseWeighter
+from instransfer.utils.discovery import all_estimators
+from instransfer.utils.estimator_checks import WEIGHTER_CHECKS
+
+ESTIMATORS = [cls() for _, cls in all_estimators()]
+
+
+def _expected_failed_checks(estimator):
+    return dict(getattr(estimator, "_xfail_checks", {}))
+
+
+def _seeded(estimator):
+    if "random_state" in estimator.get_params():
+        estimator.set_params(random_state=0)
+    return estimator
+
+
+@pytest.mark.filterwarnings("ignore::instransfer._validation.NoTargetRowsWarning")
+@parametrize_with_checks(
+    [_seeded(e) for e in ESTIMATORS], expected_failed_checks=_expected_failed_checks
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+WEIGHTERS = [e for e in ESTIMATORS if isinstance(e, BaseWeighter)]
+
+
+@pytest.mark.parametrize("weighter", WEIGHTERS, ids=lambda w: type(w).__name__)
+@pytest.mark.parametrize("check", WEIGHTER_CHECKS, ids=lambda c: c.__name__)
+def test_weighter_checks(weighter, check):
+    check(weighter)
+
+
+def test_discovery_finds_the_contract():
+    names = {name for name, _ in all_estimators()}
+    assert {
+        "ClassifierWeighter",
+        "NearestNeighborWeighter",
+        "ImportanceWeightedClassifier",
+        "ImportanceWeightedRegressor",
+    } <= names
+    assert not any(n.startswith("Base") or n.startswith("_") for n in names)
