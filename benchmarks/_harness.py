@@ -378,3 +378,37 @@ def write_results(name, title, sections, quick):
     path.write_text("\n".join(parts))
     print(f"wrote {path}")
     return path
+
+
+# --------------------------------------------------------------------------
+# peers
+
+
+def import_peer(name):
+    """Import a peer module (``"adapt.instance_based"``, ``"skada"``, ...)
+    and put scikit-learn's global configuration back.
+
+    ``import skada`` switches metadata routing on for the whole process
+    (PEERS.md); restoring it lets our code run as a user's would in the same
+    process. The peers' adapters are called through ``fit`` /
+    ``compute_weights`` / ``fit_weights`` directly and do not need routing.
+    """
+    import importlib
+    import warnings
+
+    import sklearn
+
+    before = sklearn.get_config()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        module = importlib.import_module(name)
+    if sklearn.get_config() != before:
+        sklearn.set_config(**before)
+    return module
+
+
+def skada_domain(domain):
+    """skada's ``sample_domain`` for a 0/1 domain vector: source 1, target -2."""
+    import numpy as np
+
+    return np.where(np.asarray(domain) == 1, -2, 1)

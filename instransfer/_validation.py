@@ -56,6 +56,8 @@ def check_domain(domain, n_samples=None, *, min_source=2, min_target=2):
         )
     if d.dtype == bool:
         is_target = d
+    elif d.dtype.kind == "c":
+        raise ValueError("Complex data not supported: domain has a complex dtype.")
     else:
         try:
             values = d.astype(float)

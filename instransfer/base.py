@@ -70,9 +70,9 @@ class BaseWeighter(BaseEstimator):
     - ``_fit_log_ratio(X_source, X_target)`` fits and returns the log-ratio at
       the source rows (``-inf`` allowed for a zero weight);
     - ``_log_ratio(X)`` returns the log-ratio at new rows on the same scale;
-    - optionally ``_score(X_source, X_target)``, the method's own held-out
-      criterion (default: minus the squared loss of the ratio, see
-      :meth:`score`).
+    - optionally ``_score_terms(X_source, X_target)``, the per-row terms of
+      the method's own held-out criterion (default: minus the squared loss of
+      the ratio, see :meth:`score`); ``score`` is their mean over all rows.
 
     Validation, splitting by domain, the mean-1 normalisation and the shared
     flatten/clip post-processing live here, once.
@@ -184,8 +184,14 @@ class BaseWeighter(BaseEstimator):
 
         The default is minus the squared-loss criterion of uLSIF
         (Kanamori, Hido & Sugiyama, JMLR 2009, eq. 3),
-        ``-(mean_source(r ** 2) / 2 - mean_target(r))``, evaluated with
-        :meth:`predict_ratio`. Weighters with a likelihood override it.
+        ``J = mean_source(r ** 2) / 2 - mean_target(r)``, evaluated with
+        :meth:`predict_ratio`. It is written as a mean of per-row terms over
+        the pooled rows (``r² / (2 (1 - pi))`` for a source row, ``-r / pi``
+        for a target row, ``pi`` the target share seen in ``fit``), so a
+        held-out fold holding one domain only still gets a score and the
+        average over equal folds of unshuffled, stacked data is the pooled
+        criterion: plain :class:`~sklearn.model_selection.GridSearchCV` works.
+        Weighters with a likelihood override it.
 
         Parameters
         ----------
@@ -200,15 +206,23 @@ class BaseWeighter(BaseEstimator):
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        is_target = check_domain(y, _num_rows(X), min_source=1, min_target=1)
-        return float(
-            self._score(_safe_indexing(X, ~is_target), _safe_indexing(X, is_target))
+        is_target = check_domain(y, _num_rows(X), min_source=0, min_target=0)
+        src, tgt = self._score_terms(
+            _safe_indexing(X, ~is_target), _safe_indexing(X, is_target)
         )
+        return float((np.sum(src) + np.sum(tgt)) / is_target.shape[0])
 
-    def _score(self, X_source, X_target):
-        r_s = np.exp(np.asarray(self._log_ratio(X_source), float) - self.log_norm_)
-        r_t = np.exp(np.asarray(self._log_ratio(X_target), float) - self.log_norm_)
-        return -(0.5 * np.mean(r_s**2) - np.mean(r_t))
+    def _score_terms(self, X_source, X_target):
+        """Per-row criterion terms of held-out source and target rows."""
+        pi = self.n_target_ / (self.n_source_ + self.n_target_)
+        r_s, r_t = self._heldout_ratio(X_source), self._heldout_ratio(X_target)
+        return -0.5 * r_s**2 / (1 - pi), r_t / pi
+
+    def _heldout_ratio(self, X):
+        # estimators refuse empty input: a fold may hold one domain only
+        if _num_rows(X) == 0:
+            return np.zeros(0)
+        return np.exp(np.asarray(self._log_ratio(X), float) - self.log_norm_)
 
     @abstractmethod
     def _fit_log_ratio(self, X_source, X_target):
@@ -242,10 +256,12 @@ def _as_indexable(X):
     that are neither become arrays.
     """
     if issparse(X):
-        return X.tocsr()
-    if hasattr(X, "iloc") or isinstance(X, np.ndarray):
-        return X
-    return np.asarray(X)
+        X = X.tocsr()
+    elif not (hasattr(X, "iloc") or isinstance(X, np.ndarray)):
+        X = np.asarray(X)
+    if getattr(X, "dtype", None) is not None and X.dtype.kind == "c":
+        raise ValueError("Complex data not supported: X has a complex dtype.")
+    return X
 
 
 # --------------------------------------------------------------------------

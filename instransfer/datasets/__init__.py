@@ -7,5 +7,9 @@ __getattr__, __dir__, __all__ = attach(
     {
         "make_covariate_shift": "._synthetic",
         "gaussian_log_ratio": "._synthetic",
+        "list_cohorts": "._cohorts",
+        "load_cohort": "._cohorts",
+        "encode_cohort": "._cohorts",
+        "make_age_shift": "._cohorts",
     },
 )

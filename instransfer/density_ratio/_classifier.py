@@ -14,6 +14,7 @@ from sklearn.base import clone
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
+from .._validation import _num_rows
 from ..base import BaseWeighter
 
 # Probabilities are clipped to [_EPS, 1 - _EPS] only for classifiers that
@@ -163,7 +164,6 @@ class ClassifierWeighter(BaseWeighter):
     def _fit_log_ratio(self, X_source, X_target):
         from joblib import Parallel, delayed
 
-        from .._validation import _num_rows
         from ..base import stack_domains
 
         X, domain = stack_domains(X_source, X_target)
@@ -199,12 +199,17 @@ class ClassifierWeighter(BaseWeighter):
     def _log_ratio(self, X):
         return _domain_log_odds(self.estimator_, X) + self._log_prior
 
-    def _score(self, X_source, X_target):
-        # held-out domain log-likelihood, mean over rows (higher is better)
-        l_s = _domain_log_odds(self.estimator_, X_source)
-        l_t = _domain_log_odds(self.estimator_, X_target)
-        ll = -np.logaddexp(0, l_s).sum() - np.logaddexp(0, -l_t).sum()
-        return ll / (l_s.shape[0] + l_t.shape[0])
+    def _score_terms(self, X_source, X_target):
+        # per-row domain log-likelihood: log P(s|x) = -log(1 + e^l), computed
+        # without overflow for confident classifiers
+        terms = []
+        for X_part, sign in ((X_source, 1.0), (X_target, -1.0)):
+            if _num_rows(X_part) == 0:
+                terms.append(np.zeros(0))
+            else:
+                terms.append(-np.logaddexp(0, sign * _domain_log_odds(
+                    self.estimator_, X_part)))
+        return terms
 
     def score(self, X, y):
         """Held-out domain log-likelihood, mean over rows (higher is better).

@@ -28,9 +28,12 @@ def all_estimators():
             module = importlib.import_module(info.name)
         except ImportError:  # optional dependency (matplotlib) missing
             continue
-        for name, cls in inspect.getmembers(module, inspect.isclass):
+        # vars(), not inspect.getmembers: the latter would trigger the lazy
+        # __getattr__ of packages for names whose modules may not import.
+        for name, cls in list(vars(module).items()):
             if (
-                issubclass(cls, BaseEstimator)
+                inspect.isclass(cls)
+                and issubclass(cls, BaseEstimator)
                 and cls.__module__.startswith("instransfer.")
                 and not name.startswith("_")
                 and not name.startswith("Base")

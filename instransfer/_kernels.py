@@ -1,0 +1,382 @@
+"""Gaussian (RBF) kernels between blocks of rows, with bounded memory.
+
+Every kernel method of the package (uLSIF, RuLSIF, KLIEP, KMM) goes through
+this module. The kernel follows scikit-learn's convention
+``k(x, y) = exp(-gamma * ||x - y||^2)``
+(:func:`sklearn.metrics.pairwise.rbf_kernel`).
+
+Squared distances use the BLAS expansion ``||x||^2 + ||y||^2 - 2 x.y``,
+clamped at 0 (the expansion can round to tiny negatives), and the exponential
+is taken in place in the same buffer, so a block costs one allocation.
+
+Why not call :func:`sklearn.metrics.pairwise.rbf_kernel` per block: it
+recomputes ``||y||^2`` for every block and, in float32, upcasts each block to
+float64 to compute distances. The reductions below (``K @ v``, ``K.T @ u``,
+row/column sums, ``Phi.T @ Phi``) call the kernel once per block of rows, so
+the norms of ``Y`` are computed once here; float32 stays float32 end to end
+(about twice as fast, kernel values accurate to ~1e-6, which is what a float32
+user asks for). ``tests/test_kernels.py`` checks the values against
+scikit-learn's and ``benchmarks/suite_kernel_ratio.py`` times both.
+
+Memory: the reductions never hold more than one block of
+``working_memory`` MiB (default ``sklearn.get_config()["working_memory"]``,
+as scikit-learn's :func:`~sklearn.metrics.pairwise_distances_chunked`), plus
+the inputs and outputs.
+"""
+
+import numpy as np
+from sklearn.utils import check_random_state, gen_batches
+from sklearn.utils._chunking import get_chunk_n_rows
+
+__all__ = [
+    "median_heuristic_gamma",
+    "sq_dists",
+    "rbf_kernel",
+    "iter_sq_dist_blocks",
+    "iter_rbf_blocks",
+    "rbf_matvec",
+    "rbf_rmatvec",
+    "rbf_row_sums",
+    "rbf_column_sums",
+    "rbf_gram",
+]
+
+
+def _as_2d(X, dtype):
+    X = np.asarray(X, dtype=dtype)
+    if X.ndim == 1:
+        X = X.reshape(-1, 1)
+    if X.ndim != 2:
+        raise ValueError(f"Expected a 2-D array of rows, got shape {X.shape}.")
+    return X
+
+
+def _row_sq_norms(X):
+    # einsum avoids the (n, d) temporary of (X ** 2).sum(axis=1)
+    return np.einsum("ij,ij->i", X, X)
+
+
+def _check_gamma(gamma, X):
+    if gamma is None:
+        return median_heuristic_gamma(X)
+    gamma = float(gamma)
+    if not np.isfinite(gamma) or gamma <= 0:
+        raise ValueError(f"gamma must be a positive finite number, got {gamma!r}.")
+    return gamma
+
+
+def median_heuristic_gamma(X, Y=None, *, max_rows=2000, random_state=0):
+    """Kernel width by the median heuristic: ``1 / median(||x - y||^2)``.
+
+    With ``gamma = 1 / median`` a typical pair of rows has kernel value
+    ``exp(-1)`` (Schölkopf & Smola, 2002; Gretton et al., JMLR 2012, Sec. 8).
+    The median is taken over the distinct pairs of a seeded subsample of at
+    most ``max_rows`` rows of ``X`` (or, when ``Y`` is given, over the pairs
+    between subsamples of ``X`` and ``Y``), so the cost is bounded whatever
+    the data size.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples_X, n_features)
+        Rows.
+    Y : array-like of shape (n_samples_Y, n_features), default=None
+        Second set of rows; ``None`` uses the pairs within ``X``.
+    max_rows : int, default=2000
+        Largest subsample taken from each of ``X`` and ``Y``.
+    random_state : int, RandomState instance or None, default=0
+        Seed of the subsample (a fixed default keeps estimators deterministic).
+
+    Returns
+    -------
+    gamma : float
+        Positive and finite. When more than half of the pairs coincide
+        (duplicated rows) the median of the non-zero distances is used; when
+        every pair coincides, ``1 / n_features``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from instransfer._kernels import median_heuristic_gamma
+    >>> X = np.array([[0.0], [1.0], [3.0]])
+    >>> median_heuristic_gamma(X)  # squared distances 1, 4, 9
+    0.25
+    """
+    rng = check_random_state(random_state)
+    X = _as_2d(X, np.float64)
+
+    def subsample(A):
+        if A.shape[0] > max_rows:
+            A = A[np.sort(rng.choice(A.shape[0], max_rows, replace=False))]
+        return A
+
+    Xs = subsample(X)
+    if Y is None:
+        d2 = sq_dists(Xs, Xs)[np.triu_indices(Xs.shape[0], k=1)]
+    else:
+        d2 = sq_dists(Xs, subsample(_as_2d(Y, np.float64))).ravel()
+    d2 = d2[np.isfinite(d2)]
+    med = float(np.median(d2)) if d2.size else 0.0
+    if not med > 0:
+        positive = d2[d2 > 0]
+        med = float(np.median(positive)) if positive.size else 0.0
+    if not med > 0 or not np.isfinite(1.0 / med):
+        return 1.0 / max(X.shape[1], 1)
+    return 1.0 / med
+
+
+def sq_dists(X, Y=None, *, dtype=np.float64, out=None, Y_sq_norms=None):
+    """Squared Euclidean distances by BLAS, clamped at 0.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_x, n_features)
+    Y : array-like of shape (n_y, n_features), default=None
+        ``None`` means ``X`` (the diagonal is then exactly 0).
+    dtype : {np.float64, np.float32}, default=np.float64
+        Precision of the computation and of the result.
+    out : ndarray of shape (n_x, n_y), default=None
+        Buffer for the result (C-contiguous, ``dtype``).
+    Y_sq_norms : ndarray of shape (n_y,), default=None
+        Precomputed ``||y||^2`` (saves work when called block by block).
+
+    Returns
+    -------
+    D2 : ndarray of shape (n_x, n_y)
+    """
+    X = _as_2d(X, dtype)
+    same = Y is None or Y is X
+    Y = X if Y is None else _as_2d(Y, dtype)
+    if Y_sq_norms is None:
+        Y_sq_norms = _row_sq_norms(Y)
+    D2 = np.matmul(X, Y.T, out=out)
+    D2 *= -2
+    D2 += _row_sq_norms(X)[:, None]
+    D2 += Y_sq_norms[None, :]
+    np.maximum(D2, 0, out=D2)
+    if same:
+        np.fill_diagonal(D2, 0)
+    return D2
+
+
+def rbf_kernel(X, Y=None, gamma=None, *, dtype=np.float64):
+    """Gaussian kernel matrix ``exp(-gamma * ||x - y||^2)``.
+
+    Same values as :func:`sklearn.metrics.pairwise.rbf_kernel` (up to
+    rounding); computed in ``dtype`` without upcasting and with the
+    exponential taken in place.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_x, n_features)
+    Y : array-like of shape (n_y, n_features), default=None
+        ``None`` means ``X``.
+    gamma : float, default=None
+        Kernel width; ``None`` uses :func:`median_heuristic_gamma` on ``X``
+        (scikit-learn's default is ``1 / n_features``).
+    dtype : {np.float64, np.float32}, default=np.float64
+
+    Returns
+    -------
+    K : ndarray of shape (n_x, n_y)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from instransfer._kernels import rbf_kernel
+    >>> rbf_kernel(np.array([[0.0], [1.0]]), gamma=1.0)
+    array([[1.        , 0.36787944],
+           [0.36787944, 1.        ]])
+    """
+    gamma = _check_gamma(gamma, X)
+    K = sq_dists(X, Y, dtype=dtype)
+    K *= -gamma
+    return np.exp(K, out=K)
+
+
+def _block_rows(n_rows, n_cols, itemsize, working_memory, extra_cols=0):
+    return get_chunk_n_rows(
+        row_bytes=max((n_cols + extra_cols) * itemsize, 1),
+        max_n_rows=max(n_rows, 1),
+        working_memory=working_memory,
+    )
+
+
+def iter_sq_dist_blocks(X, Y, *, working_memory=None, dtype=np.float64):
+    """Yield ``(row_slice, D2_block)``: squared distances, a block of rows at a time.
+
+    The block buffer is reused between iterations: copy a block you want to
+    keep. Peak memory of the blocks is ``working_memory`` MiB (default
+    ``sklearn.get_config()["working_memory"]``).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_x, n_features)
+    Y : array-like of shape (n_y, n_features) or None
+        ``None`` (or ``X`` itself) gives exact zeros on the diagonal.
+    working_memory : float, default=None
+        Budget in MiB of one block.
+    dtype : {np.float64, np.float32}, default=np.float64
+
+    Yields
+    ------
+    row_slice : slice
+        Rows of ``X`` covered by the block.
+    D2_block : ndarray of shape (row_slice rows, n_y)
+    """
+    same = Y is None or Y is X
+    X = _as_2d(X, dtype)
+    Y = X if same else _as_2d(Y, dtype)
+    y_norms = _row_sq_norms(Y)
+    rows = _block_rows(X.shape[0], Y.shape[0], X.dtype.itemsize, working_memory)
+    buf = np.empty((min(rows, X.shape[0]), Y.shape[0]), dtype=X.dtype)
+    for sl in gen_batches(X.shape[0], rows):
+        out = buf[: sl.stop - sl.start]
+        D2 = sq_dists(X[sl], Y, dtype=dtype, out=out, Y_sq_norms=y_norms)
+        if same:  # exact zeros on the diagonal, as in the unblocked case
+            D2[np.arange(D2.shape[0]), np.arange(sl.start, sl.stop)] = 0
+        yield sl, D2
+
+
+def iter_rbf_blocks(X, Y, gamma, *, working_memory=None, dtype=np.float64):
+    """Yield ``(row_slice, K_block)`` of the Gaussian kernel, bounded memory.
+
+    The block buffer is reused between iterations: copy a block you want to
+    keep.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_x, n_features)
+    Y : array-like of shape (n_y, n_features)
+    gamma : float
+        Kernel width (``None``: median heuristic on ``X``).
+    working_memory : float, default=None
+        Budget in MiB of one block (default: scikit-learn's
+        ``working_memory`` setting).
+    dtype : {np.float64, np.float32}, default=np.float64
+
+    Yields
+    ------
+    row_slice : slice
+        Rows of ``X`` covered by the block.
+    K_block : ndarray of shape (row_slice rows, n_y)
+    """
+    gamma = _check_gamma(gamma, X)
+    for sl, K in iter_sq_dist_blocks(X, Y, working_memory=working_memory, dtype=dtype):
+        K *= -gamma
+        yield sl, np.exp(K, out=K)
+
+
+def rbf_matvec(X, Y, gamma, v, *, working_memory=None, dtype=np.float64):
+    """``K(X, Y) @ v`` without forming ``K``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_x, n_features)
+    Y : array-like of shape (n_y, n_features)
+    gamma : float
+    v : array-like of shape (n_y,) or (n_y, k)
+    working_memory : float, default=None
+    dtype : {np.float64, np.float32}, default=np.float64
+
+    Returns
+    -------
+    out : ndarray of shape (n_x,) or (n_x, k)
+    """
+    X = _as_2d(X, dtype)
+    v = np.asarray(v, dtype=dtype)
+    out = np.empty((X.shape[0],) + v.shape[1:], dtype=dtype)
+    for sl, K in iter_rbf_blocks(
+        X, Y, gamma, working_memory=working_memory, dtype=dtype
+    ):
+        np.matmul(K, v, out=out[sl])
+    return out
+
+
+def rbf_rmatvec(X, Y, gamma, u, *, working_memory=None, dtype=np.float64):
+    """``K(X, Y).T @ u`` without forming ``K``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_x, n_features)
+    Y : array-like of shape (n_y, n_features)
+    gamma : float
+    u : array-like of shape (n_x,) or (n_x, k)
+    working_memory : float, default=None
+    dtype : {np.float64, np.float32}, default=np.float64
+
+    Returns
+    -------
+    out : ndarray of shape (n_y,) or (n_y, k)
+    """
+    Y = _as_2d(Y, dtype)
+    u = np.asarray(u, dtype=dtype)
+    out = np.zeros((Y.shape[0],) + u.shape[1:], dtype=dtype)
+    for sl, K in iter_rbf_blocks(
+        X, Y, gamma, working_memory=working_memory, dtype=dtype
+    ):
+        out += K.T @ u[sl]
+    return out
+
+
+def rbf_row_sums(X, Y, gamma, *, working_memory=None, dtype=np.float64):
+    """``K(X, Y) @ 1``: for each row of ``X``, the sum of its kernel values.
+
+    Returns
+    -------
+    out : ndarray of shape (n_x,)
+    """
+    X = _as_2d(X, dtype)
+    out = np.empty(X.shape[0], dtype=dtype)
+    for sl, K in iter_rbf_blocks(
+        X, Y, gamma, working_memory=working_memory, dtype=dtype
+    ):
+        K.sum(axis=1, out=out[sl])
+    return out
+
+
+def rbf_column_sums(X, Y, gamma, *, working_memory=None, dtype=np.float64):
+    """``K(X, Y).T @ 1``: for each row of ``Y``, the sum over the rows of ``X``.
+
+    Returns
+    -------
+    out : ndarray of shape (n_y,)
+    """
+    Y = _as_2d(Y, dtype)
+    out = np.zeros(Y.shape[0], dtype=dtype)
+    for _, K in iter_rbf_blocks(
+        X, Y, gamma, working_memory=working_memory, dtype=dtype
+    ):
+        out += K.sum(axis=0)
+    return out
+
+
+def rbf_gram(X, C, gamma, *, working_memory=None, dtype=np.float64):
+    """``Phi.T @ Phi`` with ``Phi = K(X, C)`` (n x b), accumulated over blocks of X.
+
+    This is ``n`` times the matrix ``H`` of uLSIF/KLIEP/RuLSIF for the
+    design ``Phi`` (Kanamori, Hido & Sugiyama, JMLR 2009, eq. 6); the
+    ``n x b`` design is never held in memory.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, n_features)
+        Rows.
+    C : array-like of shape (b, n_features)
+        Kernel centres.
+    gamma : float
+    working_memory : float, default=None
+    dtype : {np.float64, np.float32}, default=np.float64
+
+    Returns
+    -------
+    G : ndarray of shape (b, b)
+        Symmetric; accumulated in ``dtype``.
+    """
+    C = _as_2d(C, dtype)
+    G = np.zeros((C.shape[0], C.shape[0]), dtype=dtype)
+    for _, K in iter_rbf_blocks(
+        X, C, gamma, working_memory=working_memory, dtype=dtype
+    ):
+        # numpy dispatches ``A.T @ A`` on one buffer to BLAS syrk (half the flops)
+        G += K.T @ K
+    return G

@@ -1,0 +1,179 @@
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import nmse
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.compose import make_column_transformer
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, PolynomialFeatures, StandardScaler
+
+import instransfer as it
+from instransfer.datasets import make_covariate_shift
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_known_linear_log_ratio(seed):
+    # equal covariances: the true log-ratio is linear, logistic regression is
+    # well specified and the estimate must be close
+    data = make_covariate_shift(1000, 1000, 2, shift=0.7, target_scale=1.0,
+                                random_state=seed)
+    truth = data.true_ratio[data.domain == 0]
+    w = it.ClassifierWeighter(random_state=0).fit(data.X, data.domain).weights_
+    uniform = nmse(np.ones_like(truth), truth)
+    assert nmse(w, truth) < 0.05
+    assert nmse(w, truth) < 0.1 * uniform
+
+
+def test_known_quadratic_log_ratio_with_pipeline():
+    # different covariances: quadratic log-ratio; a pipeline supplies the terms
+    data = make_covariate_shift(1000, 1000, 2, shift=0.5, target_scale=0.8,
+                                random_state=0)
+    truth = data.true_ratio[data.domain == 0]
+    clf = make_pipeline(PolynomialFeatures(2), StandardScaler(), LogisticRegression())
+    w = it.ClassifierWeighter(clf, random_state=0).fit(data.X, data.domain).weights_
+    assert nmse(w, truth) < 0.1 * nmse(np.ones_like(truth), truth)
+
+
+def test_log_ratio_matches_bayes_rule_by_hand(shift_data):
+    X, d = shift_data.X, shift_data.domain
+    wtr = it.ClassifierWeighter(cv=None).fit(X, d)
+    p = LogisticRegression().fit(X, d).predict_proba(X)[:, 1]
+    by_hand = (d == 0).sum() / (d == 1).sum() * p / (1 - p)
+    np.testing.assert_allclose(wtr.weights_, by_hand[d == 0] / by_hand[d == 0].mean(),
+                               rtol=1e-6)
+    np.testing.assert_allclose(
+        wtr.predict_ratio(X), by_hand / by_hand[d == 0].mean(), rtol=1e-6
+    )
+
+
+class _NoPeeking(ClassifierMixin, BaseEstimator):
+    """Logistic regression that refuses to score a row it was trained on."""
+
+    def fit(self, X, y):
+        self.seen_ = {row.tobytes() for row in np.asarray(X)}
+        self.lr_ = LogisticRegression().fit(X, y)
+        self.classes_ = self.lr_.classes_
+        return self
+
+    def predict_proba(self, X):
+        if any(row.tobytes() in self.seen_ for row in np.asarray(X)):
+            raise AssertionError("weight computed by a model that saw the row")
+        return self.lr_.predict_proba(X)
+
+
+def test_source_weights_are_cross_fitted(shift_data):
+    wtr = it.ClassifierWeighter(_NoPeeking(), cv=5, random_state=0)
+    wtr.fit(shift_data.X, shift_data.domain)  # raises if any row was peeked at
+    with pytest.raises(AssertionError, match="saw the row"):
+        it.ClassifierWeighter(_NoPeeking(), cv=None).fit(
+            shift_data.X, shift_data.domain
+        )
+
+
+def test_score_is_heldout_domain_log_likelihood(shift_data):
+    X, d = shift_data.X, shift_data.domain
+    train = np.arange(X.shape[0]) % 3 != 0
+    wtr = it.ClassifierWeighter(random_state=0).fit(X[train], d[train])
+    proba = wtr.estimator_.predict_proba(X[~train])
+    assert wtr.score(X[~train], d[~train]) == pytest.approx(
+        -log_loss(d[~train], proba), rel=1e-9
+    )
+
+
+def test_grid_search_tunes_the_weighter_alone(shift_data):
+    search = GridSearchCV(
+        it.ClassifierWeighter(cv=None), {"estimator": [None, LogisticRegression(C=1e-4)]}
+    ).fit(shift_data.X, shift_data.domain)
+    # a nearly unregularised classifier separates the domains better
+    assert search.best_params_["estimator"] is None
+    scores = search.cv_results_["mean_test_score"]
+    assert scores[0] > scores[1]
+
+
+def test_xgboost_and_hist_gradient_boosting(shift_data):
+    xgb = pytest.importorskip("xgboost")
+    truth = shift_data.true_ratio[shift_data.domain == 0]
+    for est in (
+        xgb.XGBClassifier(n_estimators=30, max_depth=2, n_jobs=1),
+        HistGradientBoostingClassifier(max_iter=30, max_depth=2),
+    ):
+        w = it.ClassifierWeighter(est, random_state=0).fit(
+            shift_data.X, shift_data.domain
+        ).weights_
+        assert np.corrcoef(w, truth)[0, 1] > 0.6
+
+
+def _clinical_frame(seed=0, n=300):
+    rng = np.random.RandomState(seed)
+    age = np.r_[rng.normal(40, 10, n), rng.normal(60, 10, n)]
+    df = pd.DataFrame({
+        "age": age,
+        "sex": pd.Categorical(rng.choice(["F", "M"], 2 * n)),
+        "smoker": rng.choice(["yes", "no", None], 2 * n),
+        "bmi": np.where(rng.rand(2 * n) < 0.1, np.nan, rng.normal(27, 4, 2 * n)),
+    })
+    domain = np.r_[np.zeros(n, int), np.ones(n, int)]
+    return df, domain
+
+
+def _prep():
+    return make_column_transformer(
+        (make_pipeline(SimpleImputer(), StandardScaler()), ["age", "bmi"]),
+        (make_pipeline(SimpleImputer(strategy="most_frequent"),
+                       OneHotEncoder(handle_unknown="ignore")), ["sex", "smoker"]),
+    )
+
+
+def test_raw_clinical_dataframe_with_own_preprocessing():
+    df, domain = _clinical_frame()
+    df_before = df.copy()
+    wtr = it.ClassifierWeighter(make_pipeline(_prep(), LogisticRegression()),
+                                random_state=0).fit(df, domain)
+    pd.testing.assert_frame_equal(df, df_before)
+    assert list(wtr.feature_names_in_) == list(df.columns)
+    # older target rows -> larger weight for older source rows
+    src_age = df["age"].to_numpy()[domain == 0]
+    assert np.corrcoef(wtr.weights_, src_age)[0, 1] > 0.5
+
+
+def test_nan_without_a_nan_aware_classifier_says_what_to_do(shift_data):
+    X = shift_data.X.copy()
+    X[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        it.ClassifierWeighter().fit(X, shift_data.domain)
+    # a classifier that handles NaN natively is allowed to see it
+    it.ClassifierWeighter(HistGradientBoostingClassifier(max_iter=10)).fit(
+        X, shift_data.domain
+    )
+
+
+def test_non_numeric_columns_without_encoder_raise():
+    df, domain = _clinical_frame()
+    with pytest.raises(ValueError, match="could not convert|string"):
+        it.ClassifierWeighter().fit(df, domain)
+
+
+def test_seeded_is_reproducible_and_calibration_runs(shift_data):
+    a = it.ClassifierWeighter(random_state=3).fit(shift_data.X, shift_data.domain)
+    b = it.ClassifierWeighter(random_state=3).fit(shift_data.X, shift_data.domain)
+    np.testing.assert_array_equal(a.weights_, b.weights_)
+    c = it.ClassifierWeighter(calibration="sigmoid", random_state=0).fit(
+        shift_data.X, shift_data.domain
+    )
+    truth = shift_data.true_ratio[shift_data.domain == 0]
+    assert np.corrcoef(c.weights_, truth)[0, 1] > 0.8
+
+
+def test_confident_classifier_does_not_overflow():
+    # fully separable domains: log-odds are huge, weights must stay finite
+    rng = np.random.RandomState(0)
+    X = np.r_[rng.normal(-20, 1, (50, 1)), rng.normal(20, 1, (50, 1))]
+    d = np.r_[np.zeros(50), np.ones(50)]
+    w = it.ClassifierWeighter(LogisticRegression(C=1e6), cv=None).fit(X, d)
+    assert np.all(np.isfinite(w.weights_)) and w.weights_.mean() == pytest.approx(1)
+    assert np.all(np.isfinite(w.predict_weights(X)))
