@@ -321,10 +321,9 @@ def markdown_table(header, rows):
 
 
 def environment_note():
-    from threadpoolctl import threadpool_info
-
     import numpy
     import sklearn
+    from threadpoolctl import threadpool_info
 
     blas = ", ".join(
         sorted(

@@ -39,6 +39,7 @@ __all__ = [
     "rbf_row_sums",
     "rbf_column_sums",
     "rbf_gram",
+    "log_rbf_expansion",
 ]
 
 
@@ -193,15 +194,16 @@ def rbf_kernel(X, Y=None, gamma=None, *, dtype=np.float64):
     return np.exp(K, out=K)
 
 
-def _block_rows(n_rows, n_cols, itemsize, working_memory, extra_cols=0):
+def _block_rows(n_rows, n_cols, itemsize, working_memory, max_rows=None):
+    cap = max(n_rows, 1) if max_rows is None else max(min(n_rows, max_rows), 1)
     return get_chunk_n_rows(
-        row_bytes=max((n_cols + extra_cols) * itemsize, 1),
-        max_n_rows=max(n_rows, 1),
+        row_bytes=max(n_cols * itemsize, 1),
+        max_n_rows=cap,
         working_memory=working_memory,
     )
 
 
-def iter_sq_dist_blocks(X, Y, *, working_memory=None, dtype=np.float64):
+def iter_sq_dist_blocks(X, Y, *, working_memory=None, dtype=np.float64, max_rows=None):
     """Yield ``(row_slice, D2_block)``: squared distances, a block of rows at a time.
 
     The block buffer is reused between iterations: copy a block you want to
@@ -216,6 +218,9 @@ def iter_sq_dist_blocks(X, Y, *, working_memory=None, dtype=np.float64):
     working_memory : float, default=None
         Budget in MiB of one block.
     dtype : {np.float64, np.float32}, default=np.float64
+    max_rows : int, default=None
+        Cap on the rows of a block, whatever the budget (smaller blocks stay
+        in cache when a block is reused several times).
 
     Yields
     ------
@@ -227,7 +232,9 @@ def iter_sq_dist_blocks(X, Y, *, working_memory=None, dtype=np.float64):
     X = _as_2d(X, dtype)
     Y = X if same else _as_2d(Y, dtype)
     y_norms = _row_sq_norms(Y)
-    rows = _block_rows(X.shape[0], Y.shape[0], X.dtype.itemsize, working_memory)
+    rows = _block_rows(
+        X.shape[0], Y.shape[0], X.dtype.itemsize, working_memory, max_rows
+    )
     buf = np.empty((min(rows, X.shape[0]), Y.shape[0]), dtype=X.dtype)
     for sl in gen_batches(X.shape[0], rows):
         out = buf[: sl.stop - sl.start]
@@ -380,3 +387,43 @@ def rbf_gram(X, C, gamma, *, working_memory=None, dtype=np.float64):
         # numpy dispatches ``A.T @ A`` on one buffer to BLAS syrk (half the flops)
         G += K.T @ K
     return G
+
+
+def log_rbf_expansion(X, C, gamma, log_coef, *, working_memory=None):
+    """``log(K(X, C) @ coef)`` computed as a log-sum-exp, never underflowing.
+
+    Kernel models ``r(x) = sum_l coef_l exp(-gamma ||x - c_l||^2)`` evaluated
+    in linear space round to 0 far from the centres (``exp(-750)`` is 0 in
+    float64), and their log would be ``-inf``; as ``logsumexp_l(log coef_l -
+    gamma ||x - c_l||^2)`` they stay finite whenever some ``coef_l > 0``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, n_features)
+    C : array-like of shape (b, n_features)
+        Centres.
+    gamma : float
+    log_coef : array-like of shape (b,)
+        Log of the (non-negative) coefficients; ``-inf`` for zeros.
+    working_memory : float, default=None
+
+    Returns
+    -------
+    log_r : ndarray of shape (n,)
+    """
+    from scipy.special import logsumexp
+
+    gamma = _check_gamma(gamma, X)
+    log_coef = np.asarray(log_coef, dtype=np.float64)
+    keep = np.isfinite(log_coef)
+    X = _as_2d(X, np.float64)
+    out = np.full(X.shape[0], -np.inf)
+    if not keep.any():
+        return out
+    C = _as_2d(C, np.float64)[keep]
+    log_coef = log_coef[keep]
+    for sl, D2 in iter_sq_dist_blocks(X, C, working_memory=working_memory):
+        D2 *= -gamma
+        D2 += log_coef
+        out[sl] = logsumexp(D2, axis=1)
+    return out

@@ -154,8 +154,10 @@ def unlabeled_mask(y, task):
         return missing | (y == -1)
     # object: -1 may stand beside string labels (e.g. pandas with mixed types)
     minus_one = np.array(
-        [isinstance(v, numbers.Number) and not isinstance(v, bool) and v == -1
-         for v in y],
+        [
+            isinstance(v, numbers.Number) and not isinstance(v, bool) and v == -1
+            for v in y
+        ],
         dtype=bool,
     )
     return missing | minus_one

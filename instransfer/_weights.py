@@ -27,7 +27,7 @@ def log_mean_exp(log_values):
 
 
 def cap_for_max_weight(w, max_weight):
-    """Threshold ``t`` such that ``min(w, t) / mean(min(w, t))`` peaks at ``max_weight``.
+    """Cap ``t`` with ``max(min(w, t)) / mean(min(w, t)) == max_weight``.
 
     ``g(t) = t / mean(min(w, t))`` is non-decreasing in ``t`` (its derivative has
     the sign of ``mean(w; w <= t) >= 0``), so the fixed point is found exactly

@@ -309,8 +309,16 @@ def _fit_weighted(estimator, X, y, sample_weight, path, final):
     if not path:
         return estimator.fit(X, y, sample_weight=sample_weight)
     if get_config().get("enable_metadata_routing", False):
-        # Our own clone: asking its final step for the weight changes nothing
-        # of the user's.
+        # Routing on: the pipeline routes sample_weight by request. On our own
+        # clone, every other step that could take it declines, the final one
+        # asks; the user's estimator is untouched.
+        for sub in estimator.get_params(deep=True).values():
+            if (
+                sub is not final
+                and _accepts_sample_weight(sub)
+                and hasattr(sub, "set_fit_request")
+            ):
+                sub.set_fit_request(sample_weight=False)
         if hasattr(final, "set_fit_request"):
             final.set_fit_request(sample_weight=True)
         return estimator.fit(X, y, sample_weight=sample_weight)
@@ -337,7 +345,12 @@ class _BaseImportanceWeighted(MetaEstimatorMixin, BaseEstimator):
     }
 
     def __init__(
-        self, estimator=None, weighter=None, *, flatten=1.0, clip=None,
+        self,
+        estimator=None,
+        weighter=None,
+        *,
+        flatten=1.0,
+        clip=None,
         clip_quantile=None,
     ):
         self.estimator = estimator
@@ -408,7 +421,11 @@ class _BaseImportanceWeighted(MetaEstimatorMixin, BaseEstimator):
             fit_weight = fit_weight * sw[fit_rows]  # a new array: caller's is kept
         self.n_source_fit_ = int(fit_rows.sum())
         self.estimator_ = _fit_weighted(
-            estimator, _safe_indexing(X, fit_rows), y[fit_rows], fit_weight, path,
+            estimator,
+            _safe_indexing(X, fit_rows),
+            y[fit_rows],
+            fit_weight,
+            path,
             final,
         )
         return self

@@ -1,7 +1,6 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import nmse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.compose import make_column_transformer
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -13,6 +12,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, PolynomialFeatures, StandardScaler
 
 import instransfer as it
+from conftest import nmse
 from instransfer.datasets import make_covariate_shift
 
 
@@ -20,8 +20,9 @@ from instransfer.datasets import make_covariate_shift
 def test_known_linear_log_ratio(seed):
     # equal covariances: the true log-ratio is linear, logistic regression is
     # well specified and the estimate must be close
-    data = make_covariate_shift(1000, 1000, 2, shift=0.7, target_scale=1.0,
-                                random_state=seed)
+    data = make_covariate_shift(
+        1000, 1000, 2, shift=0.7, target_scale=1.0, random_state=seed
+    )
     truth = data.true_ratio[data.domain == 0]
     w = it.ClassifierWeighter(random_state=0).fit(data.X, data.domain).weights_
     uniform = nmse(np.ones_like(truth), truth)
@@ -31,8 +32,9 @@ def test_known_linear_log_ratio(seed):
 
 def test_known_quadratic_log_ratio_with_pipeline():
     # different covariances: quadratic log-ratio; a pipeline supplies the terms
-    data = make_covariate_shift(1000, 1000, 2, shift=0.5, target_scale=0.8,
-                                random_state=0)
+    data = make_covariate_shift(
+        1000, 1000, 2, shift=0.5, target_scale=0.8, random_state=0
+    )
     truth = data.true_ratio[data.domain == 0]
     clf = make_pipeline(PolynomialFeatures(2), StandardScaler(), LogisticRegression())
     w = it.ClassifierWeighter(clf, random_state=0).fit(data.X, data.domain).weights_
@@ -44,8 +46,9 @@ def test_log_ratio_matches_bayes_rule_by_hand(shift_data):
     wtr = it.ClassifierWeighter(cv=None).fit(X, d)
     p = LogisticRegression().fit(X, d).predict_proba(X)[:, 1]
     by_hand = (d == 0).sum() / (d == 1).sum() * p / (1 - p)
-    np.testing.assert_allclose(wtr.weights_, by_hand[d == 0] / by_hand[d == 0].mean(),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        wtr.weights_, by_hand[d == 0] / by_hand[d == 0].mean(), rtol=1e-6
+    )
     np.testing.assert_allclose(
         wtr.predict_ratio(X), by_hand / by_hand[d == 0].mean(), rtol=1e-6
     )
@@ -87,7 +90,8 @@ def test_score_is_heldout_domain_log_likelihood(shift_data):
 
 def test_grid_search_tunes_the_weighter_alone(shift_data):
     search = GridSearchCV(
-        it.ClassifierWeighter(cv=None), {"estimator": [None, LogisticRegression(C=1e-4)]}
+        it.ClassifierWeighter(cv=None),
+        {"estimator": [None, LogisticRegression(C=1e-4)]},
     ).fit(shift_data.X, shift_data.domain)
     # a nearly unregularised classifier separates the domains better
     assert search.best_params_["estimator"] is None
@@ -102,21 +106,25 @@ def test_xgboost_and_hist_gradient_boosting(shift_data):
         xgb.XGBClassifier(n_estimators=30, max_depth=2, n_jobs=1),
         HistGradientBoostingClassifier(max_iter=30, max_depth=2),
     ):
-        w = it.ClassifierWeighter(est, random_state=0).fit(
-            shift_data.X, shift_data.domain
-        ).weights_
+        w = (
+            it.ClassifierWeighter(est, random_state=0)
+            .fit(shift_data.X, shift_data.domain)
+            .weights_
+        )
         assert np.corrcoef(w, truth)[0, 1] > 0.6
 
 
 def _clinical_frame(seed=0, n=300):
     rng = np.random.RandomState(seed)
     age = np.r_[rng.normal(40, 10, n), rng.normal(60, 10, n)]
-    df = pd.DataFrame({
-        "age": age,
-        "sex": pd.Categorical(rng.choice(["F", "M"], 2 * n)),
-        "smoker": rng.choice(["yes", "no", None], 2 * n),
-        "bmi": np.where(rng.rand(2 * n) < 0.1, np.nan, rng.normal(27, 4, 2 * n)),
-    })
+    df = pd.DataFrame(
+        {
+            "age": age,
+            "sex": pd.Categorical(rng.choice(["F", "M"], 2 * n)),
+            "smoker": rng.choice(["yes", "no", None], 2 * n),
+            "bmi": np.where(rng.rand(2 * n) < 0.1, np.nan, rng.normal(27, 4, 2 * n)),
+        }
+    )
     domain = np.r_[np.zeros(n, int), np.ones(n, int)]
     return df, domain
 
@@ -124,16 +132,22 @@ def _clinical_frame(seed=0, n=300):
 def _prep():
     return make_column_transformer(
         (make_pipeline(SimpleImputer(), StandardScaler()), ["age", "bmi"]),
-        (make_pipeline(SimpleImputer(strategy="most_frequent"),
-                       OneHotEncoder(handle_unknown="ignore")), ["sex", "smoker"]),
+        (
+            make_pipeline(
+                SimpleImputer(strategy="most_frequent"),
+                OneHotEncoder(handle_unknown="ignore"),
+            ),
+            ["sex", "smoker"],
+        ),
     )
 
 
 def test_raw_clinical_dataframe_with_own_preprocessing():
     df, domain = _clinical_frame()
     df_before = df.copy()
-    wtr = it.ClassifierWeighter(make_pipeline(_prep(), LogisticRegression()),
-                                random_state=0).fit(df, domain)
+    wtr = it.ClassifierWeighter(
+        make_pipeline(_prep(), LogisticRegression()), random_state=0
+    ).fit(df, domain)
     pd.testing.assert_frame_equal(df, df_before)
     assert list(wtr.feature_names_in_) == list(df.columns)
     # older target rows -> larger weight for older source rows

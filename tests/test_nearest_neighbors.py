@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
-from conftest import nmse
 
 import instransfer as it
+from conftest import nmse
 from instransfer.datasets import make_covariate_shift
 
 
@@ -43,8 +43,9 @@ def test_new_rows_take_their_voronoi_cell(shift_data):
 
 def test_known_ratio_better_than_uniform():
     for seed in range(3):
-        data = make_covariate_shift(1000, 1000, 2, shift=0.7, target_scale=1.0,
-                                    random_state=seed)
+        data = make_covariate_shift(
+            1000, 1000, 2, shift=0.7, target_scale=1.0, random_state=seed
+        )
         truth = data.true_ratio[data.domain == 0]
         w = it.NearestNeighborWeighter(10).fit(data.X, data.domain).weights_
         assert nmse(w, truth) < 0.7 * nmse(np.ones_like(truth), truth)

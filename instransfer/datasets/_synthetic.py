@@ -83,7 +83,7 @@ def make_covariate_shift(
     >>> from instransfer.datasets import make_covariate_shift
     >>> data = make_covariate_shift(n_source=100, n_target=50, random_state=0)
     >>> data.X.shape, data.domain.sum()
-    ((150, 2), np.int64(50))
+    ((150, 2), 50)
     """
     if task not in ("classification", "regression"):
         raise ValueError(

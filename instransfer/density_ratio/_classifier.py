@@ -191,8 +191,9 @@ class ClassifierWeighter(BaseWeighter):
         log_r = np.empty(n_s)
         for (tr, te), model in zip(folds, models, strict=True):
             te_s = te[te < n_s]  # source rows come first in the stacked X
-            prior = np.log(np.count_nonzero(domain[tr] == 0) / np.count_nonzero(
-                domain[tr] == 1))
+            prior = np.log(
+                np.count_nonzero(domain[tr] == 0) / np.count_nonzero(domain[tr] == 1)
+            )
             log_r[te_s] = _domain_log_odds(model, _safe_indexing(X, te_s)) + prior
         return log_r
 
@@ -207,8 +208,9 @@ class ClassifierWeighter(BaseWeighter):
             if _num_rows(X_part) == 0:
                 terms.append(np.zeros(0))
             else:
-                terms.append(-np.logaddexp(0, sign * _domain_log_odds(
-                    self.estimator_, X_part)))
+                terms.append(
+                    -np.logaddexp(0, sign * _domain_log_odds(self.estimator_, X_part))
+                )
         return terms
 
     def score(self, X, y):
@@ -235,8 +237,9 @@ class ClassifierWeighter(BaseWeighter):
         from sklearn.linear_model import LogisticRegression
         from sklearn.utils import get_tags
 
-        inner = get_tags(self.estimator if self.estimator is not None else
-                         LogisticRegression())
+        inner = get_tags(
+            self.estimator if self.estimator is not None else LogisticRegression()
+        )
         for name in ("allow_nan", "string", "categorical", "sparse"):
             setattr(tags.input_tags, name, getattr(inner.input_tags, name))
         return tags

@@ -1,0 +1,17 @@
+"""Repository-wide pytest setup (doctests in the package and tests)."""
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _numpy_scalar_repr():
+    # doctests show 1.0, not np.float64(1.0), as scikit-learn's do
+    np.set_printoptions(legacy="1.25")
+    yield
+    np.set_printoptions(legacy=False)

@@ -1,0 +1,1 @@
+"""Private helpers of the ``instransfer`` command (see ``instransfer/__main__.py``)."""

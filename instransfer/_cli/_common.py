@@ -1,0 +1,237 @@
+"""Shared pieces of the command line: errors, progress, output, warnings."""
+
+import contextlib
+import sys
+import time
+import warnings
+
+
+class CLIError(Exception):
+    """A mistake in the user's input: printed without a traceback.
+
+    ``code`` is the exit status: 2 for bad arguments or input files (as
+    argparse uses), 1 for a computation that failed on the given data.
+    """
+
+    def __init__(self, message, code=2):
+        super().__init__(message)
+        self.code = code
+
+
+class Progress:
+    """One line per long step on stderr, with its duration; silent if quiet."""
+
+    def __init__(self, quiet=False, stream=None):
+        self.quiet = quiet
+        self.stream = stream if stream is not None else sys.stderr
+
+    def note(self, message):
+        if not self.quiet:
+            print(message, file=self.stream, flush=True)
+
+    @contextlib.contextmanager
+    def step(self, message):
+        start = time.perf_counter()
+        if not self.quiet:
+            print(f"  {message} ...", end="", file=self.stream, flush=True)
+        try:
+            yield
+        except BaseException:
+            if not self.quiet:
+                print(" failed", file=self.stream, flush=True)
+            raise
+        if not self.quiet:
+            elapsed = time.perf_counter() - start
+            print(f" done ({elapsed:.1f} s)", file=self.stream, flush=True)
+
+
+# Addressed to developers of the libraries underneath, not to the command's user.
+_DEVELOPER_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
+
+
+@contextlib.contextmanager
+def collected_warnings(stream=None):
+    """Record warnings during a command and print each distinct one once.
+
+    Library warnings (e.g. a low effective sample size) are worth one line;
+    the same warning raised in every fold is not worth ten.
+    """
+    stream = stream if stream is not None else sys.stderr
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            seen = set()
+            for w in caught:
+                if issubclass(w.category, _DEVELOPER_WARNINGS):
+                    continue
+                key = (w.category, str(w.message))
+                if key in seen:
+                    continue
+                seen.add(key)
+                n = sum(
+                    1 for v in caught if (v.category, str(v.message)) == key
+                )
+                times = f" (x{n})" if n > 1 else ""
+                print(
+                    f"warning: {w.category.__name__}: {w.message}{times}",
+                    file=stream,
+                    flush=True,
+                )
+
+
+def make_output_dir(path):
+    """Create ``path`` (and parents); a clear error if it is a file."""
+    from pathlib import Path
+
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"--out/--report {path!r} exists and is not a directory.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CLIError(f"cannot create directory {path!r}: {exc.strerror}.") from exc
+    return out
+
+
+def save_plots(directory, plots, progress):
+    """Draw each ``(filename, draw(ax))`` to a PNG without touching pyplot.
+
+    Figures are built with :class:`matplotlib.figure.Figure` and saved by the
+    Agg canvas, so the command works headless and never changes the user's
+    backend. Returns the paths written, or [] with a note when matplotlib is
+    missing.
+    """
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        progress.note(
+            'note: plots skipped: matplotlib is not installed '
+            '(pip install "instransfer[plot]").'
+        )
+        return []
+    written = []
+    for filename, draw, size in plots:
+        fig = Figure(figsize=size, layout="constrained")
+        draw(fig.subplots())
+        path = directory / filename
+        fig.savefig(path, dpi=110)
+        written.append(path)
+    return written
+
+
+def love_plot_size(n_rows):
+    return (6.4, 1.2 + 0.28 * max(n_rows, 3))
+
+
+def format_balance(table, max_rows=None):
+    """Compact text view of a balance table."""
+    view = table[
+        [
+            "type",
+            "mean_target",
+            "mean_source",
+            "mean_weighted",
+            "diff_before",
+            "diff_after",
+            "ks_before",
+            "ks_after",
+        ]
+    ].copy()
+    view.columns = [
+        "type",
+        "target",
+        "source",
+        "weighted",
+        "diff before",
+        "diff after",
+        "KS before",
+        "KS after",
+    ]
+    flag = table["imbalanced_after"].map({True: "*", False: ""})
+    view[""] = flag
+    if max_rows is not None and len(view) > max_rows:
+        order = table["diff_before"].abs().sort_values(ascending=False).index
+        view = view.loc[order[:max_rows]]
+    return view.to_string(float_format=lambda v: f"{v:.3g}" if abs(v) >= 100 else f"{v:.3f}")
+
+
+def format_summary(summary):
+    s = summary
+    return (
+        f"ESS {s['ess']:.1f} of {int(s['n'])} rows ({100 * s['ess_fraction']:.1f} %), "
+        f"design effect {s['design_effect']:.2f}, CV {s['cv']:.2f}\n"
+        f"  weights: min {s['min']:.3g}, p5 {s['p5']:.3g}, median {s['p50']:.3g}, "
+        f"p95 {s['p95']:.3g}, p99 {s['p99']:.3g}, max {s['max']:.3g}; "
+        f"the top 1 % of rows hold {100 * s['top1pct_share']:.1f} % of the weight"
+    )
+
+
+def split_columns(frame):
+    """Numeric (incl. boolean) and other column names of a DataFrame."""
+    import pandas as pd
+
+    numeric = [
+        c
+        for c in frame.columns
+        if pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])
+    ]
+    return numeric, [c for c in frame.columns if c not in numeric]
+
+
+def encoded_model(frame, estimator):
+    """``estimator`` behind median imputation + scaling and one-hot encoding.
+
+    Numeric columns: median imputation with missingness indicators, then
+    standardisation; other columns (strings, categories): one-hot encoding in
+    which a missing value is a level of its own and unseen levels are ignored.
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import (
+        FunctionTransformer,
+        OneHotEncoder,
+        StandardScaler,
+    )
+
+    numeric, other = split_columns(frame)
+    steps = []
+    if numeric:
+        steps.append(
+            (
+                "numeric",
+                make_pipeline(
+                    SimpleImputer(strategy="median", add_indicator=True),
+                    StandardScaler(),
+                ),
+                numeric,
+            )
+        )
+    if other:
+        steps.append(
+            (
+                "categorical",
+                make_pipeline(
+                    FunctionTransformer(_as_text, feature_names_out="one-to-one"),
+                    OneHotEncoder(handle_unknown="ignore"),
+                ),
+                other,
+            )
+        )
+    return make_pipeline(ColumnTransformer(steps), estimator)
+
+
+def _as_text(X):
+    """Text/category columns to strings, with ``"<missing>"`` for a missing value.
+
+    OneHotEncoder needs one comparable type per column: CSV columns mixing
+    numbers and text, pandas' string and category dtypes and NaN all become
+    plain strings.
+    """
+    import pandas as pd
+
+    frame = pd.DataFrame(X)
+    out = frame.astype(object).where(frame.notna(), "<missing>")
+    return out.map(str).to_numpy(dtype=object)

@@ -1,0 +1,366 @@
+"""``instransfer weigh``: importance weights of the rows of one CSV for another."""
+
+import sys
+
+import numpy as np
+
+from ._common import (
+    CLIError,
+    Progress,
+    encoded_model,
+    format_balance,
+    format_summary,
+    love_plot_size,
+    make_output_dir,
+    save_plots,
+    split_columns,
+)
+
+# method name -> (public class of instransfer, needs numeric covariates)
+METHODS = {
+    "classifier": ("ClassifierWeighter", False),
+    "nn": ("NearestNeighborWeighter", True),
+    "ulsif": ("ULSIFCV", True),
+    "kliep": ("KLIEPCV", True),
+    "kmm": ("KMM", True),
+}
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser(
+        "weigh",
+        help="importance weights of source.csv rows for target.csv",
+        description=(
+            "Estimate importance weights p_target(x) / p_source(x) for the rows of "
+            "SOURCE from the covariates of SOURCE and TARGET (CSV files with a "
+            "header row), and write them (mean 1) to --out."
+        ),
+        epilog=(
+            "Covariates: --method classifier one-hot encodes text/categorical "
+            "columns and imputes missing values (median + indicator); the other "
+            "methods need numeric columns without missing values and standardise "
+            "them (mean and SD of both files pooled) before weighting. "
+            "Exit status: 0 success, 1 the weighting failed on this data, 2 bad "
+            "arguments or input files."
+        ),
+    )
+    p.add_argument("source", help="CSV of the source rows (the rows to weight)")
+    p.add_argument("target", help="CSV of the target rows")
+    p.add_argument(
+        "--method",
+        choices=sorted(METHODS),
+        default="classifier",
+        help="weighting method (default: classifier, a logistic domain classifier)",
+    )
+    p.add_argument(
+        "--columns",
+        nargs="+",
+        metavar="COL",
+        help="covariates to use (default: every column, which must match)",
+    )
+    p.add_argument(
+        "--index-col",
+        metavar="COL",
+        help="column of SOURCE that identifies rows; written to --out beside the "
+        "weight (default: the row number, from 0)",
+    )
+    p.add_argument(
+        "--flatten",
+        type=_non_negative,
+        default=1.0,
+        metavar="L",
+        help="exponent of the weights, w**L (0: no weighting, 1: full; default 1)",
+    )
+    p.add_argument(
+        "--clip",
+        type=_at_least_one,
+        metavar="C",
+        help="largest weight, as a multiple of the mean weight (>= 1)",
+    )
+    p.add_argument(
+        "--clip-quantile",
+        type=_open_unit,
+        metavar="Q",
+        help="cap the weights at this quantile of theirs, e.g. 0.99",
+    )
+    p.add_argument(
+        "--out", required=True, metavar="FILE", help="CSV to write the weights to"
+    )
+    p.add_argument(
+        "--report",
+        metavar="DIR",
+        help="folder for the balance table (CSV), weight summary and plots (PNG)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.set_defaults(run=run)
+    return p
+
+
+def _number(text):
+    try:
+        value = float(text)
+    except ValueError:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    return value
+
+
+def _non_negative(text):
+    import argparse
+
+    v = _number(text)
+    if not (np.isfinite(v) and v >= 0):
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return v
+
+
+def _at_least_one(text):
+    import argparse
+
+    v = _number(text)
+    if not (np.isfinite(v) and v >= 1):
+        raise argparse.ArgumentTypeError(
+            f"must be >= 1 (a multiple of the mean weight), got {text}"
+        )
+    return v
+
+
+def _open_unit(text):
+    import argparse
+
+    v = _number(text)
+    if not 0 < v < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return v
+
+
+def read_csv(path, what, index_col=None):
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path, index_col=index_col)
+    except FileNotFoundError:
+        raise CLIError(f"{what} file {path!r} not found.") from None
+    except IsADirectoryError:
+        raise CLIError(f"{what} file {path!r} is a directory, not a CSV file.") from None
+    except PermissionError:
+        raise CLIError(f"cannot read {what} file {path!r}: permission denied.") from None
+    except pd.errors.EmptyDataError:
+        raise CLIError(f"{what} file {path!r} is empty.") from None
+    except UnicodeDecodeError:
+        raise CLIError(f"{what} file {path!r} is not a UTF-8 text (CSV) file.") from None
+    except (pd.errors.ParserError, ValueError) as exc:
+        if index_col is not None and "index" in str(exc).lower():
+            raise CLIError(
+                f"--index-col {index_col!r} is not a column of {what} file {path!r}."
+            ) from None
+        raise CLIError(f"cannot parse {what} file {path!r} as CSV: {exc}") from None
+    if len(frame) == 0:
+        raise CLIError(f"{what} file {path!r} has a header but no rows.")
+    return frame
+
+
+def select_columns(source, target, columns):
+    """Common covariates of both frames, in the source's order."""
+    if columns:
+        for frame, what in ((source, "source"), (target, "target")):
+            missing = [c for c in columns if c not in frame.columns]
+            if missing:
+                raise CLIError(
+                    f"--columns {missing} not found in the {what} file; its columns "
+                    f"are {list(frame.columns)}."
+                )
+        if len(set(columns)) != len(columns):
+            raise CLIError(f"--columns lists a column twice: {columns}.")
+        return source[list(columns)], target[list(columns)]
+    only_s = [c for c in source.columns if c not in target.columns]
+    only_t = [c for c in target.columns if c not in source.columns]
+    if only_s or only_t:
+        raise CLIError(
+            "source and target have different columns (only in source: "
+            f"{only_s}; only in target: {only_t}). Give the covariates to use with "
+            "--columns."
+        )
+    return source, target[list(source.columns)]
+
+
+def resolve_method(name, seed):
+    """An unfitted weighter for ``name``, imported only now."""
+    import instransfer
+
+    class_name, _ = METHODS[name]
+    try:
+        cls = getattr(instransfer, class_name)
+    except (ImportError, AttributeError) as exc:
+        raise CLIError(
+            f"--method {name} needs instransfer.{class_name}, which this "
+            f"installation cannot import ({exc}). Use another --method.",
+            code=1,
+        ) from None
+    est = cls()
+    if "random_state" in est.get_params():
+        est.set_params(random_state=seed)
+    return est
+
+
+def numeric_matrix(source, target, method):
+    """Pooled-standardised float arrays; a clear error for text or NaN."""
+    numeric, other = split_columns(source)
+    other_t = split_columns(target)[1]
+    bad = other + [c for c in other_t if c not in other]
+    if bad:
+        raise CLIError(
+            f"--method {method} needs numeric covariates, but these columns are "
+            f"not numeric: {bad}. Use --method classifier (which one-hot encodes "
+            "them) or choose numeric columns with --columns."
+        )
+    Xs = source.to_numpy(dtype=float, na_value=np.nan)
+    Xt = target.to_numpy(dtype=float, na_value=np.nan)
+    missing = [
+        c
+        for j, c in enumerate(source.columns)
+        if np.isnan(Xs[:, j]).any() or np.isnan(Xt[:, j]).any()
+    ]
+    if missing:
+        raise CLIError(
+            f"--method {method} needs complete covariates, but these columns have "
+            f"missing values: {missing}. Impute or drop them, or use --method "
+            "classifier (which imputes them)."
+        )
+    # Kernel and neighbour methods use one length scale for every covariate, so
+    # covariates in different units (years, mmHg) are put on one scale first.
+    stacked = np.vstack([Xs, Xt])
+    mean, sd = stacked.mean(axis=0), stacked.std(axis=0)
+    sd[sd == 0] = 1.0
+    return (Xs - mean) / sd, (Xt - mean) / sd
+
+
+def fit_weights(source, target, method, seed, progress):
+    """Full importance weights (flatten=1) of the source rows, and the weighter."""
+    from ..base import stack_domains
+
+    weighter = resolve_method(method, seed)
+    if METHODS[method][1]:
+        Xs, Xt = numeric_matrix(source, target, method)
+        X, domain = stack_domains(Xs, Xt)
+    else:
+        from sklearn.linear_model import LogisticRegression
+
+        weighter.set_params(
+            estimator=encoded_model(source, LogisticRegression(max_iter=1000))
+        )
+        X, domain = stack_domains(source, target)
+    with progress.step(f"fitting {type(weighter).__name__} on {len(X)} rows"):
+        try:
+            weighter.fit(X, domain)
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            raise CLIError(f"{type(weighter).__name__} failed: {exc}", code=1) from None
+    return weighter.weights_, weighter, X, domain
+
+
+def run(args, out=None):
+    import pandas as pd
+
+    from .._weights import postprocess_weights
+    from ..metrics import balance_table, weight_summary
+
+    out = out if out is not None else sys.stdout
+    progress = Progress(args.quiet)
+    source = read_csv(args.source, "source", args.index_col)
+    target = read_csv(args.target, "target")
+    if args.index_col is not None and args.index_col in target.columns:
+        target = target.drop(columns=args.index_col)
+    source, target = select_columns(source, target, args.columns)
+    if len(source) < 2 or len(target) < 2:
+        raise CLIError(
+            f"need at least 2 rows in each file; got {len(source)} source and "
+            f"{len(target)} target rows."
+        )
+    if args.report:
+        report_dir = make_output_dir(args.report)  # fail before the long fit
+    full, weighter, X, domain = fit_weights(
+        source, target, args.method, args.seed, progress
+    )
+    weights = postprocess_weights(
+        full, flatten=args.flatten, clip=args.clip, clip_quantile=args.clip_quantile
+    )
+    index = source.index.copy()
+    if index.name is None:
+        index.name = "row"
+    result = pd.Series(weights, index=index, name="weight")
+    try:
+        result.to_csv(args.out, header=True)
+    except OSError as exc:
+        raise CLIError(f"cannot write --out {args.out!r}: {exc.strerror}.") from None
+
+    print(
+        f"Weighted {len(source)} source rows for {len(target)} target rows on "
+        f"{source.shape[1]} covariates with --method {args.method} "
+        f"(flatten {args.flatten:g}"
+        + (f", clip {args.clip:g}" if args.clip else "")
+        + (f", clip-quantile {args.clip_quantile:g}" if args.clip_quantile else "")
+        + ").",
+        file=out,
+    )
+    summary = weight_summary(weights)
+    print(format_summary(summary), file=out)
+    print(f"Weights written to {args.out}", file=out)
+    if not args.report:
+        return 0
+
+    table = balance_table(source, target, result)
+    table.to_csv(report_dir / "balance.csv")
+    summary.to_frame("value").to_csv(report_dir / "weight_summary.csv")
+    n_bad = int(table["imbalanced_before"].sum()), int(table["imbalanced_after"].sum())
+    print(
+        f"\nBalance (diff = SMD with the target SD, or difference of proportions; "
+        f"* |diff| > 0.1 after weighting): {n_bad[0]} of {len(table)} imbalanced "
+        f"before, {n_bad[1]} after.",
+        file=out,
+    )
+    print(format_balance(table, max_rows=25), file=out)
+    _report_plots(report_dir, table, weights, full, weighter, X, domain, args,
+                  progress, out)
+    return 0
+
+
+def _report_plots(report_dir, table, weights, full, weighter, X, domain, args,
+                  progress, out):
+    from ..plotting import (
+        love_plot,
+        plot_domain_overlap,
+        plot_ess_flatten,
+        plot_weight_distribution,
+    )
+
+    overlap_model = weighter
+    if args.method != "classifier":
+        # the overlap plot shows a logistic domain classifier whatever the method
+        from ..density_ratio import ClassifierWeighter
+
+        overlap_model = ClassifierWeighter(cv=None, random_state=args.seed).fit(
+            X, domain
+        )
+    chosen = args.flatten if args.flatten != 1 else None
+    plots = [
+        ("love_plot.png", lambda ax: love_plot(table, ax=ax), love_plot_size(len(table))),
+        ("weights.png", lambda ax: plot_weight_distribution(weights, ax=ax), (6.4, 4)),
+        (
+            "overlap.png",
+            lambda ax: plot_domain_overlap(
+                overlap_model, X, domain, weights=weights, ax=ax
+            ),
+            (6.4, 4),
+        ),
+        (
+            "ess_flatten.png",
+            lambda ax: plot_ess_flatten(full, chosen=chosen, ax=ax),
+            (6.4, 4),
+        ),
+    ]
+    with progress.step("drawing plots"):
+        written = save_plots(report_dir, plots, progress)
+    names = ["balance.csv", "weight_summary.csv"] + [p.name for p in written]
+    print(f"Report written to {report_dir}: {', '.join(names)}", file=out)

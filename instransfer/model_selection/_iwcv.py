@@ -1,0 +1,719 @@
+"""Choosing how much to weight: importance-weighted cross-validation of ``flatten``.
+
+:class:`ImportanceWeightedClassifierCV` and :class:`ImportanceWeightedRegressorCV`
+are to :class:`~instransfer.ImportanceWeightedClassifier` what
+:class:`~sklearn.linear_model.LogisticRegressionCV` is to
+:class:`~sklearn.linear_model.LogisticRegression`: they pick the exponent
+``lambda`` of the weights ``w ** lambda`` from a grid (``lambda = 0``, the
+unweighted model, included) by importance-weighted cross-validation (IWCV,
+Sugiyama, Krauledat & Müller, JMLR 8, 2007), then refit the weighted model.
+
+Per fold the weighter is fit **once**: the weights of every ``lambda`` are a
+:class:`~instransfer._weights.WeightTransform` of that one ratio, and every
+candidate is scored with the same full (``lambda = 1``) ratio of the held-out
+labeled source rows, so all candidates estimate one quantity, the target risk.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    RegressorMixin,
+    _fit_context,
+    clone,
+)
+from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from .._validation import _num_rows, resolve_rows
+from ..base import (
+    ImportanceWeightedClassifier,
+    ImportanceWeightedRegressor,
+    _as_indexable,
+    _check_weightable,
+    _estimator_has,
+    _final_step,
+    _safe_tags,
+)
+
+__all__ = ["ImportanceWeightedClassifierCV", "ImportanceWeightedRegressorCV"]
+
+DEFAULT_FLATTENS = (0.0, 0.25, 0.5, 0.75, 1.0)
+_SELECTIONS = ("best", "one_se", "paired_se")
+
+
+# --------------------------------------------------------------------------
+# Selection rules on the (n_folds, n_flattens) matrix of held-out IW scores
+# (higher is better), flattens sorted ascending.
+
+
+def _select_flatten(scores, selection="paired_se"):
+    """Index of the chosen ``flatten`` given per-fold scores.
+
+    - ``"best"``: largest mean score (plain IWCV).
+    - ``"one_se"``: smallest ``lambda`` whose mean is within one standard
+      error (over folds) of the best mean (Hastie, Tibshirani & Friedman,
+      "The Elements of Statistical Learning", 2009, Sec. 7.10).
+    - ``"paired_se"``: smallest ``lambda`` whose mean is within one standard
+      error of the *paired* per-fold difference to the best ``lambda``: the
+      folds are shared by all candidates, so the paired difference removes the
+      fold-to-fold variation of the weighted estimate that all candidates
+      share, and tells "clearly better" from noise.
+    """
+    scores = np.asarray(scores, dtype=float)
+    n_folds = scores.shape[0]
+    mean = scores.mean(axis=0)
+    best = int(np.nanargmax(mean))
+    if selection == "best" or n_folds < 2:
+        return best
+    if selection == "one_se":
+        se = scores[:, best].std(ddof=1) / np.sqrt(n_folds)
+        return int(np.flatnonzero(mean >= mean[best] - se)[0])
+    diff = scores[:, [best]] - scores  # >= 0 on average
+    se = diff.std(axis=0, ddof=1) / np.sqrt(n_folds)
+    return int(np.flatnonzero(mean[best] - mean <= se)[0])
+
+
+def _unlabel(y, rows, task):
+    """Copy of ``y`` with ``rows`` marked unlabeled in the IW scorers' convention."""
+    if task == "regression" or y.dtype.kind == "f":
+        out = y.astype(float, copy=True)
+        out[rows] = np.nan
+    elif y.dtype.kind in "iub":
+        out = y.astype(np.int64, copy=True)
+        out[rows] = -1
+    else:
+        out = y.astype(object, copy=True)
+        out[rows] = None
+    return out
+
+
+def _fit_fold(cv_model, X, y_cv, is_target, sample_weight, train, test, scorer):
+    """Fit one fold's weighter once, then every ``flatten``; return the scores."""
+    from sklearn.frozen import FrozenEstimator
+
+    X_tr, X_te = _safe_indexing(X, train), _safe_indexing(X, test)
+    dom_tr = is_target[train].astype(int)
+    weighter = clone(cv_model._get_weighter()).fit(X_tr, dom_tr)
+    frozen = FrozenEstimator(weighter)  # clone() of it is itself: fit once
+    sw_tr = None if sample_weight is None else sample_weight[train]
+    sw_te = None if sample_weight is None else sample_weight[test]
+    scores = np.empty(len(cv_model._flattens))
+    for j, flatten in enumerate(cv_model._flattens):
+        model = cv_model._make_weighted(frozen, flatten)
+        model.fit(X_tr, y_cv[train], domain=dom_tr, sample_weight=sw_tr)
+        scores[j] = scorer(model, X_te, y_cv[test], sample_weight=sw_te)
+    return scores
+
+
+class _BaseImportanceWeightedCV(MetaEstimatorMixin, BaseEstimator):
+    _task = None
+    _weighted_class = None
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit"]), None],
+        "weighter": [HasMethods(["fit", "predict_ratio"]), None],
+        "flattens": ["array-like"],
+        "cv": ["cv_object"],
+        "scoring": [str, callable, None],
+        "selection": [StrOptions(set(_SELECTIONS))],
+        "n_repeats": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "clip": [Interval(Real, 1, None, closed="left"), None],
+        "clip_quantile": [Interval(Real, 0, 1, closed="neither"), None],
+    }
+
+    def __init__(
+        self,
+        estimator=None,
+        weighter=None,
+        *,
+        flattens=DEFAULT_FLATTENS,
+        cv=None,
+        scoring=None,
+        selection="paired_se",
+        n_repeats=1,
+        n_jobs=None,
+        random_state=None,
+        clip=None,
+        clip_quantile=None,
+    ):
+        self.estimator = estimator
+        self.weighter = weighter
+        self.flattens = flattens
+        self.cv = cv
+        self.scoring = scoring
+        self.selection = selection
+        self.n_repeats = n_repeats
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.clip = clip
+        self.clip_quantile = clip_quantile
+
+    # -- pieces shared with the folds -------------------------------------
+
+    def _get_estimator(self):
+        return self.estimator if self.estimator is not None else self._default()
+
+    def _get_weighter(self):
+        if self.weighter is not None:
+            return self.weighter
+        from ..density_ratio import ClassifierWeighter
+
+        return ClassifierWeighter(random_state=self._weighter_seed)
+
+    def _make_weighted(self, weighter, flatten):
+        return self._weighted_class(
+            self.estimator,
+            weighter,
+            flatten=flatten,
+            clip=self.clip,
+            clip_quantile=self.clip_quantile,
+        )
+
+    def _get_scorer(self):
+        from ._scorer import _IWScorer, make_iw_scorer
+
+        if isinstance(self.scoring, _IWScorer):
+            return self.scoring
+        scoring = self.scoring
+        if scoring is None:
+            scoring = self._default_scoring()
+        return make_iw_scorer(scoring)
+
+    def _check_flattens(self):
+        flattens = np.asarray(self.flattens, dtype=float)
+        if flattens.ndim != 1 or flattens.shape[0] == 0:
+            raise ValueError(
+                "flattens must be a non-empty 1-D list of exponents, e.g. "
+                f"(0, 0.25, 0.5, 0.75, 1); got {self.flattens!r}."
+            )
+        if not np.all(np.isfinite(flattens)) or np.any(flattens < 0):
+            raise ValueError(
+                f"flattens must be finite and >= 0 (0 is the unweighted model); "
+                f"got {self.flattens!r}."
+            )
+        return np.unique(flattens)  # sorted: the rules prefer smaller lambda
+
+    def _splits(self, X, y_cv, rng):
+        from sklearn.model_selection import check_cv
+
+        from ._split import DomainStratifiedKFold
+
+        if self.cv is None or isinstance(self.cv, Integral):
+            n_splits = 5 if self.cv is None else int(self.cv)
+            splits = []
+            for _ in range(self.n_repeats):
+                seed = int(rng.randint(np.iinfo(np.int32).max))
+                cv = DomainStratifiedKFold(n_splits, random_state=seed)
+                splits.extend(cv.split(X, y_cv))
+            return splits
+        if self.n_repeats != 1:
+            raise ValueError(
+                "n_repeats applies when cv is None or an int; with a splitter "
+                "object, pass a repeated splitter instead (got n_repeats="
+                f"{self.n_repeats} and cv={self.cv!r})."
+            )
+        cv = check_cv(self.cv, y_cv, classifier=False)
+        return list(cv.split(X, y_cv))
+
+    # -- fit ---------------------------------------------------------------
+
+    @_fit_context(
+        # the inner estimator and weighter are validated by their own fit
+        prefer_skip_nested_validation=False
+    )
+    def fit(self, X, y, *, domain=None, sample_weight=None):
+        """Choose ``flatten`` by importance-weighted CV, then refit with it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Source and target rows, stacked. Validated by the inner estimator
+            and weighter, so a DataFrame with categorical columns works when
+            both carry their own encoding.
+        y : array-like of shape (n_samples,)
+            Labels of source rows. Unlabeled rows (``-1`` or ``None``/``NaN``
+            for classes, ``NaN`` for regression) are the target rows when
+            ``domain`` is not given.
+        domain : array-like of shape (n_samples,), default=None
+            0 for source rows, 1 for target rows. Overrides the inference
+            from unlabeled ``y``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Multiplied with the importance weights of the source rows, in the
+            folds' fits and scores and in the final fit. Not modified.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        flattens = self._check_flattens()
+        _check_weightable(clone(self._get_estimator()), type(self).__name__)
+        validate_data(self, X, reset=True, skip_check_array=True)
+        X = _as_indexable(X)
+        y = column_or_1d(y, warn=True)
+        if self._task == "regression" and y.dtype.kind not in "fc":
+            y = y.astype(float)
+        n = _num_rows(X)
+        check_consistent_length(X, y)
+        is_target, fit_rows = resolve_rows(y, domain, self._task, n)
+        if self._task == "classification":
+            from sklearn.utils.multiclass import check_classification_targets
+
+            check_classification_targets(y[fit_rows])
+        sw = None
+        if sample_weight is not None:
+            sw = _check_sample_weight(sample_weight, np.empty((n, 0)))
+
+        rng = check_random_state(self.random_state)
+        self._weighter_seed = int(rng.randint(np.iinfo(np.int32).max))
+        self._flattens = flattens
+        scorer = self._get_scorer()
+        if is_target.any():
+            # labels of target rows never reach a fold: unlabeled, they are
+            # the weighter's target sample and skipped by the IW scorer
+            y_cv = _unlabel(y, ~fit_rows, self._task)
+            splits = self._splits(X, y_cv, rng)
+            from joblib import Parallel, delayed
+
+            rows = Parallel(n_jobs=self.n_jobs)(
+                delayed(_fit_fold)(self, X, y_cv, is_target, sw, tr, te, scorer)
+                for tr, te in splits
+            )
+            self.scores_ = np.vstack(rows)
+            best = _select_flatten(self.scores_, self.selection)
+        else:  # warned by resolve_rows: nothing to weight, every lambda is equal
+            self.scores_ = np.empty((0, flattens.shape[0]))
+            best = 0
+        self.flatten_ = float(flattens[best])
+        self.best_index_ = best
+        self.cv_results_ = self._results(flattens, self.scores_)
+        self.best_estimator_ = self._make_weighted(
+            self.weighter
+            if self.weighter is not None
+            else self._get_weighter(),
+            self.flatten_,
+        ).fit(X, y, domain=domain, sample_weight=sample_weight)
+        self.n_source_fit_ = self.best_estimator_.n_source_fit_
+        return self
+
+    @staticmethod
+    def _results(flattens, scores):
+        n_folds = scores.shape[0]
+        out = {"flatten": flattens.copy()}
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = scores.mean(axis=0) if n_folds else np.full(len(flattens), np.nan)
+            std = scores.std(axis=0) if n_folds else np.full(len(flattens), np.nan)
+        out["mean_test_score"] = mean
+        out["std_test_score"] = std
+        out["se_test_score"] = (
+            scores.std(axis=0, ddof=1) / np.sqrt(n_folds)
+            if n_folds > 1
+            else np.full(len(flattens), np.nan)
+        )
+        for k in range(n_folds):
+            out[f"split{k}_test_score"] = scores[k].copy()
+        return out
+
+    # -- the fitted model ---------------------------------------------------
+
+    @property
+    def estimator_(self):
+        """The fitted inner estimator of the final model."""
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.estimator_
+
+    @property
+    def weighter_(self):
+        """The fitted weighter of the final model (None without target rows)."""
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.weighter_
+
+    @property
+    def weights_(self):
+        """Weights (``flatten_`` applied, mean 1) of the labeled source rows."""
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.weights_
+
+    def importance_weights(self, X):
+        """Weights the final model would give rows of ``X`` (``flatten_`` applied).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to weight.
+
+        Returns
+        -------
+        weights : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.importance_weights(X)
+
+    @available_if(_estimator_has("predict"))
+    def predict(self, X):
+        """Predict with the final model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to predict.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.predict(X)
+
+    def score(self, X, y, *, domain=None, sample_weight=None):
+        """Importance-weighted score of the final model on labeled source rows.
+
+        Accuracy for classifiers, R² for regressors, each held-out labeled
+        source row weighted by the full ratio of the final weighter; see
+        :meth:`ImportanceWeightedClassifier.score
+        <instransfer.ImportanceWeightedClassifier.score>`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Held-out rows.
+        y : array-like of shape (n_samples,)
+            Labels; unlabeled rows are skipped.
+        domain : array-like of shape (n_samples,), default=None
+            When given, only rows with domain 0 are scored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Multiplied with the importance weights.
+
+        Returns
+        -------
+        score : float
+        """
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.score(
+            X, y, domain=domain, sample_weight=sample_weight
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        est_tags = _safe_tags(self._get_estimator())
+        from ..density_ratio import ClassifierWeighter
+
+        wtr_tags = _safe_tags(
+            self.weighter if self.weighter is not None else ClassifierWeighter()
+        )
+        if est_tags is not None and wtr_tags is not None:
+            for name in ("allow_nan", "string", "categorical", "sparse"):
+                setattr(
+                    tags.input_tags,
+                    name,
+                    getattr(est_tags.input_tags, name)
+                    and getattr(wtr_tags.input_tags, name),
+                )
+        return tags
+
+
+_DOC_PARAMS = """
+    flattens : array-like of float, default=(0, 0.25, 0.5, 0.75, 1)
+        Candidate exponents ``lambda`` of the weights ``w ** lambda``; 0 is the
+        unweighted model, 1 the full ratio. Sorted and deduplicated.
+    cv : int, cross-validation generator, iterable or None, default=None
+        ``None`` means 5 folds of
+        :class:`~instransfer.model_selection.DomainStratifiedKFold` (every
+        training fold keeps target rows), an int that many. The folds split
+        the stacked rows; a training fold's target rows fit the fold's
+        weighter, its held-out labeled source rows score the candidates.
+    scoring : str, scorer, metric or None, default=None
+        Turned into an importance-weighted scorer by
+        :func:`~instransfer.model_selection.make_iw_scorer` (higher is
+        better). ``None`` means {default_scoring}.
+    selection : {{"paired_se", "one_se", "best"}}, default="paired_se"
+        How the scores choose ``lambda`` (flattens ascending):
+        ``"paired_se"`` takes the smallest ``lambda`` whose mean score is
+        within one standard error of the *paired* per-fold difference to the
+        best mean; ``"one_se"`` the smallest within one standard error of the
+        best mean (the classic one-standard-error rule); ``"best"`` the
+        largest mean (plain IWCV). See Notes.
+    n_repeats : int, default=1
+        Repetitions of the K-fold split with different shuffles, when ``cv``
+        is None or an int; the score matrix stacks all folds.
+    n_jobs : int or None, default=None
+        Folds fitted in parallel (joblib).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the folds' shuffles and the default weighter. A user weighter
+        is used as given (set its own ``random_state`` for reproducibility).
+    clip : float or None, default=None
+        Largest weight as a multiple of the mean weight, applied after
+        flattening, in the folds and the final model.
+    clip_quantile : float or None, default=None
+        Quantile of the weights at which to cap them, likewise."""
+
+_DOC_ATTRS = """
+    flatten_ : float
+        The chosen exponent.
+    best_index_ : int
+        Its position in ``cv_results_["flatten"]``.
+    scores_ : ndarray of shape (n_folds, n_flattens)
+        Held-out importance-weighted score of every fold (``n_repeats *
+        n_splits`` rows) and candidate; higher is better.
+    cv_results_ : dict of ndarray
+        ``flatten`` (sorted candidates), ``mean_test_score``,
+        ``std_test_score``, ``se_test_score`` (standard error over folds) and
+        ``split{{k}}_test_score`` for every fold.
+    best_estimator_ : {weighted}
+        The final model, refit on all rows with ``flatten=flatten_``.
+    estimator_ : estimator
+        Its fitted inner estimator.
+    weighter_ : weighter or None
+        Its fitted weighter (None when fit without target rows).
+    weights_ : ndarray of shape (n_source_fit_,)
+        Its weights of the labeled source rows (``flatten_`` applied, mean 1).
+    n_source_fit_ : int
+        Number of labeled source rows of the final fit.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of str
+        Names of features seen during fit (DataFrame input only)."""
+
+_DOC_NOTES = """
+    Importance-weighted CV (Sugiyama, Krauledat & Müller 2007, eq. 9)
+    estimates the target risk of each candidate from held-out *source* rows
+    weighted by the fold's estimated ratio ``w``; it is unbiased with the true
+    ratio, but its variance grows with the spread of ``w``, and on cohorts of
+    a few hundred source rows the largest mean is often reached by ``lambda``
+    near 1 by chance. The default ``"paired_se"`` rule moves away from small
+    ``lambda`` only when the gain is larger than one standard error of the
+    paired per-fold difference. The choice of this default rests on
+    ``benchmarks/suite_flatten_choice.py`` (results in
+    ``benchmarks/results/flatten_choice.md``): packaged clinical cohorts
+    split by a known age selection (:func:`~instransfer.datasets.make_age_shift`),
+    the oracle ratio giving the target performance to aim at.
+
+    Within a fold the weighter is fit once and shared by all candidates, and
+    every candidate is scored with the same full ratio (IWCV needs the
+    unflattened ratio to estimate one quantity), so the cost is ``n_folds``
+    weighter fits plus ``n_folds * n_flattens`` estimator fits, then one
+    final weighter and estimator fit."""
+
+
+class ImportanceWeightedClassifierCV(ClassifierMixin, _BaseImportanceWeightedCV):
+    __doc__ = (
+        """Importance-weighted classifier whose ``flatten`` is chosen by IWCV.
+
+    Fits :class:`~instransfer.ImportanceWeightedClassifier` for every
+    ``flatten`` of a grid in each cross-validation fold, scores each on the
+    fold's held-out labeled source rows weighted by the fold weighter's full
+    ratio (importance-weighted CV), picks ``flatten_`` by ``selection`` and
+    refits the weighted classifier on all rows with it.
+
+    Parameters
+    ----------
+    estimator : estimator object, default=None
+        Classifier to weight (its ``fit`` must accept ``sample_weight``, or
+        the final step of a Pipeline); ``None`` means
+        :class:`~sklearn.linear_model.LogisticRegression`.
+    weighter : weighter object, default=None
+        Any weighter; ``None`` means ``ClassifierWeighter()`` seeded from
+        ``random_state``. Fit once per fold and once on all rows."""
+        + _DOC_PARAMS.format(
+            default_scoring='``"neg_log_loss"`` when the estimator has '
+            '``predict_proba``, else ``"accuracy"``'
+        )
+        + """
+
+    Attributes
+    ----------"""
+        + _DOC_ATTRS.format(weighted="ImportanceWeightedClassifier")
+        + """
+    classes_ : ndarray
+        Class labels.
+
+    See Also
+    --------
+    ImportanceWeightedRegressorCV : The same for regression.
+    instransfer.ImportanceWeightedClassifier : The weighted classifier with a
+        fixed ``flatten``.
+    instransfer.model_selection.make_iw_scorer : IW scorers for
+        ``GridSearchCV``.
+
+    Notes
+    -----"""
+        + _DOC_NOTES
+        + """
+
+    References
+    ----------
+    .. [1] M. Sugiyama, M. Krauledat and K.-R. Müller, "Covariate shift
+       adaptation by importance weighted cross validation", JMLR 8, 2007
+       (eq. 9: the IWCV estimate; Sec. 4: flattening ``w ** lambda``).
+    .. [2] H. Shimodaira, "Improving predictive inference under covariate shift
+       by weighting the log-likelihood function", J. Stat. Plan. Inference 90,
+       2000 (Sec. 4: the exponent ``lambda``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import instransfer as it
+    >>> data = it.datasets.make_covariate_shift(random_state=0)
+    >>> y = np.where(data.domain == 1, -1, data.y)
+    >>> clf = it.ImportanceWeightedClassifierCV(cv=3, random_state=0).fit(data.X, y)
+    >>> clf.scores_.shape
+    (3, 5)
+    >>> clf.flatten_ in clf.cv_results_["flatten"]
+    True
+    """
+    )
+
+    _task = "classification"
+    _weighted_class = ImportanceWeightedClassifier
+
+    def _default(self):
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression()
+
+    def _default_scoring(self):
+        _, final = _final_step(self._get_estimator())
+        return "neg_log_loss" if hasattr(final, "predict_proba") else "accuracy"
+
+    @property
+    def classes_(self):
+        """Class labels of the final model."""
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.classes_
+
+    @available_if(_estimator_has("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities from the final model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to predict.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.predict_proba(X)
+
+    @available_if(_estimator_has("predict_log_proba"))
+    def predict_log_proba(self, X):
+        """Log class probabilities from the final model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to predict.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.predict_log_proba(X)
+
+    @available_if(_estimator_has("decision_function"))
+    def decision_function(self, X):
+        """Decision function of the final model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to evaluate.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.decision_function(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        est_tags = _safe_tags(self._get_estimator())
+        if est_tags is not None and est_tags.classifier_tags is not None:
+            tags.classifier_tags.multi_class = est_tags.classifier_tags.multi_class
+        return tags
+
+
+class ImportanceWeightedRegressorCV(RegressorMixin, _BaseImportanceWeightedCV):
+    __doc__ = (
+        """Importance-weighted regressor whose ``flatten`` is chosen by IWCV.
+
+    Fits :class:`~instransfer.ImportanceWeightedRegressor` for every
+    ``flatten`` of a grid in each cross-validation fold, scores each on the
+    fold's held-out labeled source rows (``y`` not NaN) weighted by the fold
+    weighter's full ratio, picks ``flatten_`` by ``selection`` and refits on
+    all rows with it.
+
+    Parameters
+    ----------
+    estimator : estimator object, default=None
+        Regressor to weight; ``None`` means :class:`~sklearn.linear_model.Ridge`.
+    weighter : weighter object, default=None
+        Any weighter; ``None`` means ``ClassifierWeighter()`` seeded from
+        ``random_state``. Fit once per fold and once on all rows."""
+        + _DOC_PARAMS.format(default_scoring='``"neg_mean_squared_error"``')
+        + """
+
+    Attributes
+    ----------"""
+        + _DOC_ATTRS.format(weighted="ImportanceWeightedRegressor")
+        + """
+
+    See Also
+    --------
+    ImportanceWeightedClassifierCV : The same for classification.
+    instransfer.ImportanceWeightedRegressor : The weighted regressor with a
+        fixed ``flatten``.
+
+    Notes
+    -----"""
+        + _DOC_NOTES
+        + """
+
+    References
+    ----------
+    .. [1] M. Sugiyama, M. Krauledat and K.-R. Müller, "Covariate shift
+       adaptation by importance weighted cross validation", JMLR 8, 2007.
+    .. [2] H. Shimodaira, "Improving predictive inference under covariate shift
+       by weighting the log-likelihood function", J. Stat. Plan. Inference 90,
+       2000.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import instransfer as it
+    >>> data = it.datasets.make_covariate_shift(task="regression", random_state=0)
+    >>> y = np.where(data.domain == 1, np.nan, data.y)
+    >>> reg = it.ImportanceWeightedRegressorCV(cv=3, random_state=0).fit(data.X, y)
+    >>> reg.scores_.shape, reg.predict(data.X[:2]).shape
+    ((3, 5), (2,))
+    """
+    )
+
+    _task = "regression"
+    _weighted_class = ImportanceWeightedRegressor
+
+    def _default(self):
+        from sklearn.linear_model import Ridge
+
+        return Ridge()
+
+    def _default_scoring(self):
+        return "neg_mean_squared_error"

@@ -1,0 +1,118 @@
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss, roc_auc_score
+from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import instransfer as it
+from instransfer.model_selection import DomainStratifiedKFold, make_iw_scorer
+
+
+@pytest.fixture
+def fitted():
+    data = it.datasets.make_covariate_shift(400, 300, 2, shift=0.7, random_state=0)
+    y = np.where(data.domain == 1, -1, data.y)
+    pipe = make_pipeline(
+        StandardScaler(), it.ImportanceWeightedClassifier(flatten=0.25)
+    ).fit(data.X, y)
+    return data, y, pipe
+
+
+def test_iw_scorer_matches_hand_computation(fitted):
+    data, y, pipe = fitted
+    rows = y != -1
+    Xs = pipe[0].transform(data.X[rows])
+    # the FULL ratio of the fitted weighter, not the candidate's flattened one
+    ratio = pipe[-1].weighter_.predict_ratio(Xs)
+    expected = -log_loss(y[rows], pipe.predict_proba(data.X[rows]), sample_weight=ratio)
+    assert make_iw_scorer("neg_log_loss")(pipe, data.X, y) == pytest.approx(expected)
+    auc = roc_auc_score(
+        y[rows], pipe.predict_proba(data.X[rows])[:, 1], sample_weight=ratio
+    )
+    assert make_iw_scorer("roc_auc")(pipe, data.X, y) == pytest.approx(auc)
+    assert make_iw_scorer(
+        log_loss, response_method="predict_proba", greater_is_better=False
+    )(pipe, data.X, y) == pytest.approx(expected)
+
+
+def test_iw_scorer_ignores_unlabeled_rows(fitted):
+    data, y, pipe = fitted
+    scorer = make_iw_scorer("accuracy")
+    rows = y != -1
+    assert scorer(pipe, data.X, y) == pytest.approx(scorer(pipe, data.X[rows], y[rows]))
+
+
+def test_iw_scorer_needs_a_weighted_estimator(fitted):
+    data, y, _ = fitted
+    plain = LogisticRegression().fit(data.X[y != -1], y[y != -1])
+    with pytest.raises(TypeError, match="ImportanceWeighted"):
+        make_iw_scorer("accuracy")(plain, data.X, y)
+
+
+def test_flatten_zero_can_win_where_weighting_only_adds_variance():
+    # well-specified model (labels linear in x), strong shift: weighting only
+    # adds variance, and IWCV with the full ratio must be able to say so
+    wins = []
+    for seed in range(6):
+        rng = np.random.RandomState(seed)
+        Xs = rng.normal(0, 1, (300, 2))
+        Xt = rng.normal(1.2, 0.7, (300, 2))
+        X = np.r_[Xs, Xt]
+        p = 1 / (1 + np.exp(-(X[:, 0] - X[:, 1])))
+        y = (rng.rand(600) < p).astype(int)
+        y[300:] = -1
+        search = GridSearchCV(
+            it.ImportanceWeightedClassifier(weighter=it.ClassifierWeighter(cv=None)),
+            {"flatten": [0, 0.5, 1]},
+            scoring=make_iw_scorer("neg_log_loss"),
+            cv=DomainStratifiedKFold(5, random_state=seed),
+        ).fit(X, y)
+        wins.append(search.best_params_["flatten"])
+    assert wins.count(0) >= 3, wins
+
+
+def test_splitter_keeps_both_domains_and_classes():
+    y = np.r_[np.zeros(30), np.ones(30), np.full(20, -1)].astype(int)
+    X = np.zeros((80, 1))
+    for train, test in DomainStratifiedKFold(5, random_state=0).split(X, y):
+        assert (y[train] == -1).sum() == 16 and (y[test] == -1).sum() == 4
+        assert (y[test] == 1).sum() == 6
+    # regression: NaN marks the target rows
+    yr = np.r_[np.linspace(0, 1, 60), np.full(20, np.nan)]
+    for _, test in DomainStratifiedKFold(4, random_state=0).split(X, yr):
+        assert np.isnan(yr[test]).sum() == 5
+    # weighter tuning: y is the domain
+    d = np.r_[np.zeros(60), np.ones(20)]
+    for _, test in DomainStratifiedKFold(4, random_state=0).split(X, d):
+        assert d[test].sum() == 5
+
+
+def test_splitter_falls_back_to_domains_for_rare_classes():
+    y = np.r_[np.zeros(40), [1, 1], np.full(10, -1)]
+    folds = list(DomainStratifiedKFold(5, random_state=0).split(np.zeros((52, 1)), y))
+    assert all((y[test] == -1).sum() == 2 for _, test in folds)
+    with pytest.raises(ValueError, match="smallest domain has 3 rows"):
+        list(
+            DomainStratifiedKFold(5).split(
+                np.zeros((43, 1)), np.r_[np.zeros(40), np.full(3, -1)]
+            )
+        )
+
+
+def test_fold_without_target_rows_gives_a_clear_error():
+    data = it.datasets.make_covariate_shift(200, 40, 2, random_state=0)
+    y = np.where(data.domain == 1, -1, data.y)
+    search = GridSearchCV(
+        it.ImportanceWeightedClassifier(),
+        {"flatten": [0, 1]},
+        scoring=make_iw_scorer("accuracy"),
+        cv=KFold(6),
+        error_score="raise",
+    )
+    with (
+        pytest.raises(ValueError, match="DomainStratifiedKFold"),
+        pytest.warns(UserWarning, match="no target rows"),
+    ):
+        search.fit(data.X, y)
