@@ -144,6 +144,48 @@ def timeit(fn, repeat=3, warmup=False):
     return statistics.median(times), min(times), max(times), out
 
 
+def compare_times(fns, repeat=3, warmup=True):
+    """Time several callables side by side, interleaved.
+
+    Each round runs every callable once, in order, so that a change of load
+    on a shared machine hits all of them alike (a ratio of medians is then
+    fair); ``warmup`` runs each once first, untimed (imports, caches).
+
+    Parameters
+    ----------
+    fns : dict of str to callable
+    repeat : int
+        Rounds.
+    warmup : bool
+
+    Returns
+    -------
+    dict of str to (list of seconds, last result)
+    """
+    if warmup:
+        for fn in fns.values():
+            fn()
+    times = {k: [] for k in fns}
+    outs = dict.fromkeys(fns)
+    for _ in range(repeat):
+        for key, fn in fns.items():
+            gc.collect()
+            t0 = time.perf_counter()
+            outs[key] = fn()
+            times[key].append(time.perf_counter() - t0)
+    return {k: (times[k], outs[k]) for k in fns}
+
+
+@contextlib.contextmanager
+def quiet():
+    """Silence warnings (the peers' chatter) inside the block."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
 def spread(values):
     """Half the range relative to the median, e.g. 0.04 for +-4 %."""
     med = statistics.median(values)
@@ -242,37 +284,53 @@ def max_rss_bytes():
 
 
 _CHILD = r"""
-import json, resource, sys, time, importlib
+import gc, json, resource, sys, time, importlib, tracemalloc
 spec = json.loads(sys.argv[1])
 mod, _, name = spec["target"].partition(":")
 obj = getattr(importlib.import_module(mod), name)(**spec["kwargs"])
 rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+gc.collect()
 before = rss()
 t0 = time.perf_counter()
 out = obj() if callable(obj) else obj
 seconds = time.perf_counter() - t0
+peak = rss()
+traced = None
+if spec["trace"] and callable(obj):
+    gc.collect()
+    tracemalloc.start()
+    obj()
+    traced = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
 print("\n__BENCH_RESULT__" + json.dumps(
-    {"rss_before": before, "rss_peak": rss(), "seconds": seconds, "result": out},
+    {"rss_before": before, "rss_peak": peak, "seconds": seconds, "result": out,
+     "traced_peak": traced},
     default=float))
 """
 
 
-def subprocess_peak_rss(target, kwargs=None, *, threads=THREADS, timeout=900):
+def subprocess_peak_rss(
+    target, kwargs=None, *, trace=False, threads=THREADS, timeout=900
+):
     """Run a case in a fresh interpreter and return its peak RSS.
 
     ``target`` is ``"module:function"``. The child imports the module, calls
     ``function(**kwargs)`` — the *setup*: imports, data — and, when that
     returns a callable, records the peak RSS so far (``rss_before``), calls it
     and records the peak again (``rss_peak``) and the seconds it took. The
-    callable's return value must be JSON-serialisable (``result``).
+    callable's return value must be JSON-serialisable (``result``). With
+    ``trace=True`` the callable is then run a second time under
+    :mod:`tracemalloc` (``traced_peak``: peak bytes allocated through Python and
+    numpy while it runs, whatever the high-water mark of the setup was).
 
     Returns
     -------
     dict
-        ``rss_before``, ``rss_peak``, ``rss_delta`` (bytes), ``seconds`` and
-        ``result``; ``error`` (str) instead when the child failed.
+        ``rss_before``, ``rss_peak``, ``rss_delta`` (bytes), ``seconds``,
+        ``result`` and ``traced_peak`` (bytes or None); ``error`` (str)
+        instead when the child failed.
     """
-    spec = json.dumps({"target": target, "kwargs": kwargs or {}})
+    spec = json.dumps({"target": target, "kwargs": kwargs or {}, "trace": trace})
     try:
         proc = subprocess.run(
             [sys.executable, "-c", _CHILD, spec],

@@ -165,7 +165,8 @@ class _Learners:
 
     def fit(self, rng, X, y, sample_weight):
         learner = _seeded_clone(self.template, rng)
-        return _fit_weighted(learner, X, y, sample_weight, self.path, self.final)
+        _fit_weighted(learner, X, y, sample_weight, self.path, self.final)
+        return learner
 
 
 def _target_error(log_w, error, is_target):
