@@ -7,14 +7,17 @@ Environment variables
 INSTRANSFER_BENCH_THREADS
     Thread count of every BLAS/OpenMP pool (default 1).
 INSTRANSFER_BENCH_RESULTS
-    Directory the tables are written to (default ``benchmarks/results``); the
-    smoke test points it at a temporary directory.
+    Directory the tables are written to (default ``benchmarks/results``, or a
+    temporary folder in smoke mode); the smoke test points it at its own.
 INSTRANSFER_BENCH_SMOKE
     ``1``: tiny sizes, one repetition, ours only (set by ``--smoke``); a check
     that the suites run, not a measurement.
 INSTRANSFER_BENCH_PEERS
     ``0`` skips the peers (adapt, skada, densratio) even when installed;
     ``1`` runs them in smoke mode too.
+INSTRANSFER_BENCH_PARTS
+    Comma-separated parts of a suite to run (``--part``), for suites split
+    into parts that each write their own table (default: all parts).
 """
 
 import contextlib
@@ -52,9 +55,17 @@ _THREAD_VARS = (
 
 
 def results_dir():
-    """Where tables go: ``$INSTRANSFER_BENCH_RESULTS`` or ``benchmarks/results``."""
+    """Where tables go: ``$INSTRANSFER_BENCH_RESULTS``, else
+    ``benchmarks/results`` (smoke runs: a temporary folder, so they never land
+    next to the committed tables or in the docs)."""
     env = os.environ.get("INSTRANSFER_BENCH_RESULTS")
-    return Path(env) if env else RESULTS
+    if env:
+        return Path(env)
+    if is_smoke():
+        import tempfile
+
+        return Path(tempfile.gettempdir()) / "instransfer-bench-smoke"
+    return RESULTS
 
 
 def is_smoke():
@@ -72,6 +83,13 @@ def peers_enabled():
     if env is not None:
         return env == "1"
     return not is_smoke()
+
+
+def wants_part(part):
+    """Whether a suite should run ``part`` (``--part``; default every part)."""
+    env = os.environ.get("INSTRANSFER_BENCH_PARTS", "")
+    parts = {p.strip() for p in env.split(",") if p.strip()}
+    return not parts or part in parts
 
 
 def have(module):
@@ -469,3 +487,13 @@ def skada_domain(domain):
     import numpy as np
 
     return np.where(np.asarray(domain) == 1, -2, 1)
+
+
+def _alloc_case(mb=64):
+    """A case for checking :func:`subprocess_peak_rss`: touches ``mb`` MB."""
+    import numpy as np
+
+    def run():
+        return float(np.ones(int(mb * 2**20) // 8).sum())
+
+    return run

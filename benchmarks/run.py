@@ -49,6 +49,12 @@ def main(argv=None):
     parser.add_argument(
         "--results-dir", help="write tables here instead of benchmarks/results"
     )
+    parser.add_argument(
+        "--part",
+        action="append",
+        help="run only this part of a suite that has parts (repeatable), "
+        "e.g. --part cohorts for the quality suite",
+    )
     parser.add_argument("--list", action="store_true", help="list suites and exit")
     args = parser.parse_args(argv)
     if args.list:
@@ -60,6 +66,8 @@ def main(argv=None):
         os.environ["INSTRANSFER_BENCH_PEERS"] = "0"
     if args.results_dir:
         os.environ["INSTRANSFER_BENCH_RESULTS"] = str(Path(args.results_dir).resolve())
+    if args.part:
+        os.environ["INSTRANSFER_BENCH_PARTS"] = ",".join(args.part)
     quick = args.quick or args.smoke
     names = args.suites or available_suites()
     unknown = sorted(set(names) - set(available_suites()))

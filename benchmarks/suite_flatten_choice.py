@@ -45,13 +45,16 @@ KAPPA = 1.0
 N_SPLITS, N_REPEATS = 5, 3
 
 RULES = {
-    # name: (selection, number of folds used)
-    "best 5f": ("best", N_SPLITS),
-    "one_se 5f": ("one_se", N_SPLITS),
-    "paired_se 5f": ("paired_se", N_SPLITS),
-    "best 3x5f": ("best", N_SPLITS * N_REPEATS),
-    "one_se 3x5f": ("one_se", N_SPLITS * N_REPEATS),
-    "paired_se 3x5f": ("paired_se", N_SPLITS * N_REPEATS),
+    # name: (selection, number of folds used, folds weighted by their
+    # total importance weight = pooled estimate)
+    "best 5f equal folds": ("best", N_SPLITS, False),
+    "best 5f": ("best", N_SPLITS, True),
+    "one_se 5f": ("one_se", N_SPLITS, True),
+    "paired_se 5f": ("paired_se", N_SPLITS, True),
+    "best 3x5f equal folds": ("best", N_SPLITS * N_REPEATS, False),
+    "best 3x5f": ("best", N_SPLITS * N_REPEATS, True),
+    "one_se 3x5f": ("one_se", N_SPLITS * N_REPEATS, True),
+    "paired_se 3x5f": ("paired_se", N_SPLITS * N_REPEATS, True),
 }
 FIXED = {"lambda=0.5": 0.5, "lambda=1 (estimated w)": 1.0}
 
@@ -162,6 +165,7 @@ def _replicate(setting, seed):
         grid=np.asarray(grid),
         oracle=_target_loss(task, law, y[tgt], predict(oracle, X[tgt]), idx_t),
         scores=cvm.scores_,
+        fold_weights=cvm.fold_weights_,
         ess=float(w.sum() ** 2 / (w**2).sum() / w.shape[0]),
         seconds=seconds,
         n_source=int(src.sum()),
@@ -174,8 +178,13 @@ def _evaluate(reps):
 
     l0 = np.array([r["grid"][0] for r in reps])
     out = {"oracle": np.array([r["oracle"] for r in reps]) - l0, "chosen": {}}
-    for name, (sel, k) in RULES.items():
-        idx = [_select_flatten(r["scores"][:k], sel) for r in reps]
+    for name, (sel, k, pooled) in RULES.items():
+        idx = [
+            _select_flatten(
+                r["scores"][:k], r["fold_weights"][:k] if pooled else None, sel
+            )
+            for r in reps
+        ]
         out[name] = np.array([r["grid"][i] for r, i in zip(reps, idx)]) - l0
         out["chosen"][name] = float(np.mean([FLATTENS[i] for i in idx]))
     for name, lam in FIXED.items():

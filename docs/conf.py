@@ -23,6 +23,7 @@ under ``-W``). While modules are being written, set
 import importlib
 import inspect
 import os
+import re
 import sys
 import types
 import warnings
@@ -106,6 +107,11 @@ sphinx_gallery_conf = {
     "reset_modules": ("matplotlib",),
 }
 
+if os.environ.get("INSTRANSFER_DOCS_ALLOW_MISSING", "") not in ("", "0"):
+    # while modules are being written, an example using one fails with a
+    # warning instead of stopping the build (never in CI)
+    sphinx_gallery_conf["only_warn_on_example_error"] = True
+
 # -- HTML ----------------------------------------------------------------------
 
 html_theme = "pydata_sphinx_theme"
@@ -119,9 +125,15 @@ html_theme_options = {
     "navigation_with_keys": False,
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
-    "secondary_sidebar_items": ["page-toc", "sourcelink"],
+    "secondary_sidebar_items": {"**": ["page-toc", "sourcelink"]},
 }
-html_sidebars = {"index": [], "getting_started": [], "data_convention": []}
+html_sidebars = {
+    "index": [],
+    "getting_started": [],
+    "data_convention": [],
+    "when_weighting_helps": [],
+    "benchmark_results/*": [],
+}
 
 # -- Generated pages -----------------------------------------------------------
 
@@ -155,11 +167,6 @@ def _resolve(module, name):
     except (ImportError, AttributeError) as exc:
         _missing.append((f"{module.__name__}.{name}", f"{type(exc).__name__}: {exc}"))
         return None
-
-
-def _first_line(obj):
-    doc = inspect.getdoc(obj) or ""
-    return doc.strip().splitlines()[0] if doc.strip() else ""
 
 
 def _public_namespaces():
@@ -204,7 +211,7 @@ def _autosummary(module, entries):
 
 
 def _generate_api():
-    top, sections, subpackages = _public_namespaces()
+    top, sections, subpackages = _NAMESPACES
     reexported = sorted(
         name
         for name in instransfer.__all__
@@ -227,16 +234,16 @@ def _generate_api():
     ]
     if reexported:
         out += [
-            "The most used names are also importable from the top level, e.g.",
-            "``instransfer.ULSIF`` is :class:`instransfer.density_ratio.ULSIF`:",
-            "",
-            "   " + ", ".join(f"``{n}``" for n in reexported) + ".",
+            "The most used names are also importable from the top level (e.g.",
+            "``instransfer.ULSIF`` is :class:`instransfer.density_ratio.ULSIF`): "
+            + ", ".join(f"``{n}``" for n in reexported)
+            + ".",
             "",
         ]
     if top:
         out += [
-            ":mod:`instransfer`: the contract and weighted estimators",
-            "-" * 60,
+            "``instransfer``",
+            "-" * 15,
             "",
             ".. automodule:: instransfer",
             "   :no-members:",
@@ -248,12 +255,8 @@ def _generate_api():
     order += sorted(s for s in subpackages if s not in _SECTION_ORDER)
     for sub_name in order:
         entries = sections[sub_name]
-        module = subpackages[sub_name]
-        title = f":mod:`instransfer.{sub_name}`"
-        summary = _first_line(module).rstrip(".")
-        if summary:
-            title += f": {summary[0].lower()}{summary[1:]}"
-        out += [title, "-" * max(len(title), 10), ""]
+        title = f"``instransfer.{sub_name}``"
+        out += [title, "-" * len(title), ""]
         out += [
             f".. automodule:: instransfer.{sub_name}",
             "   :no-members:",
@@ -271,7 +274,11 @@ def _generate_benchmarks():
     target.mkdir(exist_ok=True)
     found = {}
     for path in sorted(results.glob("*.md")) if results.is_dir() else []:
-        stem = path.name[: -len(".quick.md")] if path.name.endswith(".quick.md") else path.stem
+        stem = (
+            path.name[: -len(".quick.md")]
+            if path.name.endswith(".quick.md")
+            else path.stem
+        )
         # a full run beats a quick one of the same suite
         if stem not in found or not path.name.endswith(".quick.md"):
             found[stem] = path
@@ -291,10 +298,15 @@ def _generate_benchmarks():
     for stale in target.iterdir():
         if stale.name not in wanted:
             stale.unlink()
+    return sorted(page.rsplit(".", 1)[0] for page in wanted)
 
 
+_NAMESPACES = _public_namespaces()
 _generate_api()
-_generate_benchmarks()
+# The benchmark tables are wide: their pages get the whole width (exact page
+# names, as the theme warns when two wildcard patterns match one page).
+for _page in _generate_benchmarks():
+    html_theme_options["secondary_sidebar_items"][f"benchmark_results/{_page}"] = []
 
 
 def _report_missing(app):
@@ -311,5 +323,126 @@ def _report_missing(app):
             )
 
 
+def _documented_names():
+    """``{id(object): documented qualified name}`` of the API reference."""
+    top, sections, _ = _NAMESPACES
+    names = {id(obj): f"instransfer.{name}" for name, obj in top}
+    for sub_name, entries in sections.items():
+        for name, obj in entries:
+            names[id(obj)] = f"instransfer.{sub_name}.{name}"
+    return names
+
+
+_DOCUMENTED = None
+
+
+def _canonical_target(target):
+    """Documented name of ``instransfer.<anything>.Name[.member]``, or None.
+
+    Docstrings may name an object where it is defined
+    (``instransfer.base.BaseWeighter``) or by a re-export
+    (``instransfer.ULSIF``); the reference documents each object once, under
+    the public namespace listed in the lazy ``__all__``.
+    """
+    global _DOCUMENTED
+    if _DOCUMENTED is None:
+        _DOCUMENTED = _documented_names()
+    parts = target.split(".")
+    for cut in range(len(parts), 0, -1):
+        module_name, attrs = parts[:cut], parts[cut:]
+        try:
+            obj = importlib.import_module(".".join(module_name))
+        except ImportError:
+            continue
+        for depth, attr in enumerate(attrs):
+            try:
+                obj = getattr(obj, attr)
+            except Exception:  # a lazy name whose module does not import
+                return None
+            if id(obj) in _DOCUMENTED:
+                rest = attrs[depth + 1 :]
+                return ".".join([_DOCUMENTED[id(obj)], *rest])
+        return None
+    return None
+
+
+def _resolve_instransfer_reference(app, env, node, contnode):
+    """Resolve references to re-exported names; warn on broken ones.
+
+    Without intersphinx (the build is offline) references to other projects
+    stay plain text, silently. A reference to ``instransfer.*`` that resolves
+    to nothing is a broken link in our own docs: a warning (an error under
+    ``-W``). Private names (``instransfer._weights...``) are not documented
+    and stay plain text.
+    """
+    from sphinx.util import logging
+
+    if node.get("refdomain") != "py":
+        return None
+    target = node.get("reftarget", "")
+    if not target.startswith("instransfer."):
+        return None
+    canonical = _canonical_target(target)
+    if canonical is not None and canonical != target:
+        resolved = env.get_domain("py").resolve_xref(
+            env,
+            node["refdoc"],
+            app.builder,
+            node["reftype"],
+            canonical,
+            node,
+            contnode,
+        )
+        if resolved is not None:
+            return resolved
+    if any(part.startswith("_") for part in target.split(".")):
+        return None
+    if _ALLOW_MISSING and any(
+        target == q or target.startswith(q + ".") for q, _ in _missing
+    ):
+        return None
+    logging.getLogger("instransfer.docs").warning(
+        f"reference to {target!r} resolves to no documented object",
+        location=node,
+    )
+    return None
+
+
+_ROLE = re.compile(r":(?:ref|term|doc):`([^`<]+?)\s*(?:<[^>]*>)?`")
+_TYPE_LINE = re.compile(r"^(\*{0,2}\w[\w, *]*) : (.+)$")
+_TRAILING_UNDERSCORE = re.compile(r"(?<=\w)_(?=[,)\]\s]|$)")
+
+
+def _defined_in(obj):
+    obj = getattr(obj, "fget", obj)  # properties
+    return getattr(obj, "__module__", None) or ""
+
+
+def _clean_docstring(app, what, name, obj, options, lines):
+    """Make docstrings render without links to other projects' pages.
+
+    - Members inherited from scikit-learn (``get_metadata_routing``,
+      ``set_fit_request``, ...) refer to labels and glossary terms of
+      scikit-learn's own site (``:ref:`metadata_routing```); offline, those are
+      kept as plain text.
+    - In numpydoc type fields, a shape such as ``(n_source_fit_,)`` ends in
+      ``_``, which reStructuredText reads as a link to a target of that name;
+      the underscore is escaped.
+    """
+    from_sklearn = _defined_in(obj).startswith("sklearn")
+    for i, line in enumerate(lines):
+        if from_sklearn:
+            line = _ROLE.sub(lambda m: m.group(1).replace("_", " "), line)
+        match = _TYPE_LINE.match(line)
+        if match:
+            line = f"{match.group(1)} : " + _TRAILING_UNDERSCORE.sub(
+                r"\\_", match.group(2)
+            )
+        lines[i] = line
+
+
 def setup(app):
     app.connect("builder-inited", _report_missing)
+    # before numpydoc (priority 500) parses the sections
+    app.connect("autodoc-process-docstring", _clean_docstring, priority=100)
+    app.connect("missing-reference", _resolve_instransfer_reference)

@@ -84,8 +84,7 @@ print(
 # Do the weights balance the covariates?
 # --------------------------------------
 table = balance_table(X_raw[source], X_raw[target], weights)
-ax = love_plot(table)
-ax.figure.set_size_inches(6.4, 4.2)
+love_plot(table)
 
 # %%
 # At what price? The weights' distribution and the effective sample size
@@ -93,7 +92,9 @@ ax.figure.set_size_inches(6.4, 4.2)
 # Kish's effective sample size says how many unweighted patients the weighted
 # sample is worth.
 summary = weight_summary(weights)
-summary[["n", "min", "p50", "p99", "max", "ess", "ess_fraction", "top1pct_share"]]
+summary[
+    ["n", "min", "p50", "p99", "max", "ess", "ess_fraction", "top1pct_share"]
+].round(3)
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")

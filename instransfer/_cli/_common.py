@@ -70,9 +70,7 @@ def collected_warnings(stream=None):
                 if key in seen:
                     continue
                 seen.add(key)
-                n = sum(
-                    1 for v in caught if (v.category, str(v.message)) == key
-                )
+                n = sum(1 for v in caught if (v.category, str(v.message)) == key)
                 times = f" (x{n})" if n > 1 else ""
                 print(
                     f"warning: {w.category.__name__}: {w.message}{times}",
@@ -107,7 +105,7 @@ def save_plots(directory, plots, progress):
         from matplotlib.figure import Figure
     except ImportError:
         progress.note(
-            'note: plots skipped: matplotlib is not installed '
+            "note: plots skipped: matplotlib is not installed "
             '(pip install "instransfer[plot]").'
         )
         return []
@@ -154,7 +152,9 @@ def format_balance(table, max_rows=None):
     if max_rows is not None and len(view) > max_rows:
         order = table["diff_before"].abs().sort_values(ascending=False).index
         view = view.loc[order[:max_rows]]
-    return view.to_string(float_format=lambda v: f"{v:.3g}" if abs(v) >= 100 else f"{v:.3f}")
+    return view.to_string(
+        float_format=lambda v: f"{v:.3g}" if abs(v) >= 100 else f"{v:.3f}"
+    )
 
 
 def format_summary(summary):
@@ -163,8 +163,9 @@ def format_summary(summary):
         f"ESS {s['ess']:.1f} of {int(s['n'])} rows ({100 * s['ess_fraction']:.1f} %), "
         f"design effect {s['design_effect']:.2f}, CV {s['cv']:.2f}\n"
         f"  weights: min {s['min']:.3g}, p5 {s['p5']:.3g}, median {s['p50']:.3g}, "
-        f"p95 {s['p95']:.3g}, p99 {s['p99']:.3g}, max {s['max']:.3g}; "
-        f"the top 1 % of rows hold {100 * s['top1pct_share']:.1f} % of the weight"
+        f"p95 {s['p95']:.3g}, p99 {s['p99']:.3g}, max {s['max']:.3g}\n"
+        f"  the top 1 % of rows hold {100 * s['top1pct_share']:.1f} % of the total "
+        "weight"
     )
 
 
@@ -175,7 +176,8 @@ def split_columns(frame):
     numeric = [
         c
         for c in frame.columns
-        if pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])
+        if pd.api.types.is_numeric_dtype(frame[c])
+        or pd.api.types.is_bool_dtype(frame[c])
     ]
     return numeric, [c for c in frame.columns if c not in numeric]
 
@@ -234,4 +236,4 @@ def _as_text(X):
 
     frame = pd.DataFrame(X)
     out = frame.astype(object).where(frame.notna(), "<missing>")
-    return out.map(str).to_numpy(dtype=object)
+    return out.astype(str).to_numpy(dtype=object)

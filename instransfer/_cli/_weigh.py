@@ -144,13 +144,19 @@ def read_csv(path, what, index_col=None):
     except FileNotFoundError:
         raise CLIError(f"{what} file {path!r} not found.") from None
     except IsADirectoryError:
-        raise CLIError(f"{what} file {path!r} is a directory, not a CSV file.") from None
+        raise CLIError(
+            f"{what} file {path!r} is a directory, not a CSV file."
+        ) from None
     except PermissionError:
-        raise CLIError(f"cannot read {what} file {path!r}: permission denied.") from None
+        raise CLIError(
+            f"cannot read {what} file {path!r}: permission denied."
+        ) from None
     except pd.errors.EmptyDataError:
         raise CLIError(f"{what} file {path!r} is empty.") from None
     except UnicodeDecodeError:
-        raise CLIError(f"{what} file {path!r} is not a UTF-8 text (CSV) file.") from None
+        raise CLIError(
+            f"{what} file {path!r} is not a UTF-8 text (CSV) file."
+        ) from None
     except (pd.errors.ParserError, ValueError) as exc:
         if index_col is not None and "index" in str(exc).lower():
             raise CLIError(
@@ -159,7 +165,9 @@ def read_csv(path, what, index_col=None):
         raise CLIError(f"cannot parse {what} file {path!r} as CSV: {exc}") from None
     if len(frame) == 0:
         raise CLIError(f"{what} file {path!r} has a header but no rows.")
-    return frame
+    # True/False columns are 0/1 covariates (imputers and kernels need numbers)
+    flags = [c for c in frame.columns if pd.api.types.is_bool_dtype(frame[c])]
+    return frame.astype({c: float for c in flags}) if flags else frame
 
 
 def select_columns(source, target, columns):
@@ -291,6 +299,9 @@ def run(args, out=None):
         index.name = "row"
     result = pd.Series(weights, index=index, name="weight")
     try:
+        from pathlib import Path
+
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         result.to_csv(args.out, header=True)
     except OSError as exc:
         raise CLIError(f"cannot write --out {args.out!r}: {exc.strerror}.") from None
@@ -321,13 +332,15 @@ def run(args, out=None):
         file=out,
     )
     print(format_balance(table, max_rows=25), file=out)
-    _report_plots(report_dir, table, weights, full, weighter, X, domain, args,
-                  progress, out)
+    _report_plots(
+        report_dir, table, weights, full, weighter, X, domain, args, progress, out
+    )
     return 0
 
 
-def _report_plots(report_dir, table, weights, full, weighter, X, domain, args,
-                  progress, out):
+def _report_plots(
+    report_dir, table, weights, full, weighter, X, domain, args, progress, out
+):
     from ..plotting import (
         love_plot,
         plot_domain_overlap,
@@ -345,7 +358,11 @@ def _report_plots(report_dir, table, weights, full, weighter, X, domain, args,
         )
     chosen = args.flatten if args.flatten != 1 else None
     plots = [
-        ("love_plot.png", lambda ax: love_plot(table, ax=ax), love_plot_size(len(table))),
+        (
+            "love_plot.png",
+            lambda ax: love_plot(table, ax=ax),
+            love_plot_size(len(table)),
+        ),
         ("weights.png", lambda ax: plot_weight_distribution(weights, ax=ax), (6.4, 4)),
         (
             "overlap.png",

@@ -359,8 +359,14 @@ def balance_table(
                 ind_t = (t == level).to_numpy(dtype=float, na_value=0.0)
                 rows.append(
                     _proportion_row(
-                        f"{name}={level}", name, str(level), ind_s, ind_t, w,
-                        threshold, "categorical",
+                        f"{name}={level}",
+                        name,
+                        str(level),
+                        ind_s,
+                        ind_t,
+                        w,
+                        threshold,
+                        "categorical",
                     )
                 )
         else:
@@ -387,8 +393,14 @@ def balance_table(
         if miss_s.any() or miss_t.any():
             rows.append(
                 _proportion_row(
-                    f"{name}={_MISSING}", name, _MISSING, miss_s.astype(float),
-                    miss_t.astype(float), w, threshold, "missing",
+                    f"{name}={_MISSING}",
+                    name,
+                    _MISSING,
+                    miss_s.astype(float),
+                    miss_t.astype(float),
+                    w,
+                    threshold,
+                    "missing",
                 )
             )
 

@@ -181,8 +181,8 @@ def weight_summary(weights, *, quantiles=DEFAULT_QUANTILES, min_ess_fraction=0.1
     --------
     >>> from instransfer.metrics import weight_summary
     >>> s = weight_summary([1.0, 1.0, 1.0, 1.0], min_ess_fraction=None)
-    >>> s["ess"], s["cv"], s["top1pct_share"]
-    (np.float64(4.0), np.float64(0.0), np.float64(0.25))
+    >>> s[["ess", "cv", "top1pct_share"]].tolist()
+    [4.0, 0.0, 0.25]
     """
     import pandas as pd
 
@@ -282,7 +282,9 @@ def truncate_weights(weights, *, quantile=None, max_weight=None):
         raise ValueError("Give quantile= and/or max_weight= to truncate the weights.")
     if quantile is not None and not (isinstance(quantile, Real) and 0 < quantile < 1):
         raise ValueError(f"quantile must be in (0, 1); got {quantile!r}.")
-    if max_weight is not None and not (isinstance(max_weight, Real) and max_weight >= 1):
+    if max_weight is not None and not (
+        isinstance(max_weight, Real) and max_weight >= 1
+    ):
         raise ValueError(
             f"max_weight is a final weight on the mean-1 scale and must be >= 1; got "
             f"{max_weight!r}."

@@ -36,7 +36,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from .._validation import _num_rows, resolve_rows
+from .._validation import _num_rows, resolve_rows, unlabeled_mask
 from ..base import (
     ImportanceWeightedClassifier,
     ImportanceWeightedRegressor,
@@ -58,13 +58,38 @@ _SELECTIONS = ("best", "one_se", "paired_se")
 # (higher is better), flattens sorted ascending.
 
 
-def _select_flatten(scores, selection="paired_se"):
-    """Index of the chosen ``flatten`` given per-fold scores.
+def _weighted_mean_se(values, weights):
+    """Weighted mean over folds and its standard error.
+
+    The folds are clusters of held-out rows; with fold weights ``W_f`` (the
+    total importance weight of a fold's rows) the weighted mean is the pooled
+    importance-weighted estimate over all held-out rows, and its standard
+    error is the usual linearisation of a ratio estimator (clusters = folds).
+    """
+    values = np.asarray(values, dtype=float)
+    w = np.asarray(weights, dtype=float)[:, None] / np.sum(weights)
+    mean = np.sum(w * values, axis=0)
+    n = values.shape[0]
+    if n < 2:
+        return mean, np.full(mean.shape, np.inf)
+    var = n / (n - 1) * np.sum(w**2 * (values - mean) ** 2, axis=0)
+    return mean, np.sqrt(var)
+
+
+def _select_flatten(scores, fold_weights=None, selection="paired_se"):
+    """Index of the chosen ``flatten`` given per-fold scores (higher is better).
+
+    Folds are averaged with ``fold_weights`` (default equal): with the total
+    importance weight of each fold's held-out rows this is the pooled IWCV
+    estimate over all held-out rows. Averaging self-normalised fold scores
+    with equal weights instead lets a fold that holds no high-weight row vote
+    as much as one that holds many, a bias towards ``lambda = 0`` that grows
+    with the spread of the weights.
 
     - ``"best"``: largest mean score (plain IWCV).
     - ``"one_se"``: smallest ``lambda`` whose mean is within one standard
-      error (over folds) of the best mean (Hastie, Tibshirani & Friedman,
-      "The Elements of Statistical Learning", 2009, Sec. 7.10).
+      error of the best mean (Hastie, Tibshirani & Friedman, "The Elements of
+      Statistical Learning", 2009, Sec. 7.10).
     - ``"paired_se"``: smallest ``lambda`` whose mean is within one standard
       error of the *paired* per-fold difference to the best ``lambda``: the
       folds are shared by all candidates, so the paired difference removes the
@@ -72,17 +97,16 @@ def _select_flatten(scores, selection="paired_se"):
       share, and tells "clearly better" from noise.
     """
     scores = np.asarray(scores, dtype=float)
-    n_folds = scores.shape[0]
-    mean = scores.mean(axis=0)
+    if fold_weights is None:
+        fold_weights = np.ones(scores.shape[0])
+    mean, se = _weighted_mean_se(scores, fold_weights)
     best = int(np.nanargmax(mean))
-    if selection == "best" or n_folds < 2:
+    if selection == "best" or scores.shape[0] < 2:
         return best
     if selection == "one_se":
-        se = scores[:, best].std(ddof=1) / np.sqrt(n_folds)
-        return int(np.flatnonzero(mean >= mean[best] - se)[0])
-    diff = scores[:, [best]] - scores  # >= 0 on average
-    se = diff.std(axis=0, ddof=1) / np.sqrt(n_folds)
-    return int(np.flatnonzero(mean[best] - mean <= se)[0])
+        return int(np.flatnonzero(mean >= mean[best] - se[best])[0])
+    _, se_diff = _weighted_mean_se(scores[:, [best]] - scores, fold_weights)
+    return int(np.flatnonzero(mean[best] - mean <= se_diff)[0])
 
 
 def _unlabel(y, rows, task):
@@ -114,7 +138,28 @@ def _fit_fold(cv_model, X, y_cv, is_target, sample_weight, train, test, scorer):
         model = cv_model._make_weighted(frozen, flatten)
         model.fit(X_tr, y_cv[train], domain=dom_tr, sample_weight=sw_tr)
         scores[j] = scorer(model, X_te, y_cv[test], sample_weight=sw_te)
-    return scores
+    # the fold's share of the pooled estimate: its rows' total weight
+    labeled = ~unlabeled_mask(y_cv[test], cv_model._task)
+    ratio = weighter.predict_ratio(_safe_indexing(X_te, np.flatnonzero(labeled)))
+    if sw_te is not None:
+        ratio = ratio * sw_te[labeled]
+    return scores, float(np.sum(ratio))
+
+
+def _check_folds(splits, is_target, fit_rows):
+    """Every training fold needs both domains, every held-out fold labels."""
+    for k, (train, test) in enumerate(splits):
+        n_t = int(np.count_nonzero(is_target[train]))
+        n_s = int(train.shape[0] - n_t)
+        n_scored = int(np.count_nonzero(fit_rows[test]))
+        if n_t < 2 or n_s < 2 or n_scored < 1:
+            raise ValueError(
+                f"Fold {k} of cv has {n_s} source and {n_t} target training rows "
+                f"and {n_scored} labeled source held-out rows; each fold needs at "
+                "least 2 of each domain to fit its weighter and 1 labeled source "
+                "row to score. Use instransfer.model_selection.DomainStratifiedKFold "
+                "(the default), which keeps both domains in every fold."
+            )
 
 
 class _BaseImportanceWeightedCV(MetaEstimatorMixin, BaseEstimator):
@@ -287,20 +332,23 @@ class _BaseImportanceWeightedCV(MetaEstimatorMixin, BaseEstimator):
             # the weighter's target sample and skipped by the IW scorer
             y_cv = _unlabel(y, ~fit_rows, self._task)
             splits = self._splits(X, y_cv, rng)
+            _check_folds(splits, is_target, fit_rows)
             from joblib import Parallel, delayed
 
-            rows = Parallel(n_jobs=self.n_jobs)(
+            out = Parallel(n_jobs=self.n_jobs)(
                 delayed(_fit_fold)(self, X, y_cv, is_target, sw, tr, te, scorer)
                 for tr, te in splits
             )
-            self.scores_ = np.vstack(rows)
-            best = _select_flatten(self.scores_, self.selection)
+            self.scores_ = np.vstack([scores for scores, _ in out])
+            self.fold_weights_ = np.array([w for _, w in out])
+            best = _select_flatten(self.scores_, self.fold_weights_, self.selection)
         else:  # warned by resolve_rows: nothing to weight, every lambda is equal
             self.scores_ = np.empty((0, flattens.shape[0]))
+            self.fold_weights_ = np.empty(0)
             best = 0
         self.flatten_ = float(flattens[best])
         self.best_index_ = best
-        self.cv_results_ = self._results(flattens, self.scores_)
+        self.cv_results_ = self._results(flattens, self.scores_, self.fold_weights_)
         self.best_estimator_ = self._make_weighted(
             self.weighter
             if self.weighter is not None
@@ -311,20 +359,15 @@ class _BaseImportanceWeightedCV(MetaEstimatorMixin, BaseEstimator):
         return self
 
     @staticmethod
-    def _results(flattens, scores):
-        n_folds = scores.shape[0]
+    def _results(flattens, scores, fold_weights):
         out = {"flatten": flattens.copy()}
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = scores.mean(axis=0) if n_folds else np.full(len(flattens), np.nan)
-            std = scores.std(axis=0) if n_folds else np.full(len(flattens), np.nan)
+        if scores.shape[0]:
+            mean, se = _weighted_mean_se(scores, fold_weights)
+        else:
+            mean = se = np.full(flattens.shape[0], np.nan)
         out["mean_test_score"] = mean
-        out["std_test_score"] = std
-        out["se_test_score"] = (
-            scores.std(axis=0, ddof=1) / np.sqrt(n_folds)
-            if n_folds > 1
-            else np.full(len(flattens), np.nan)
-        )
-        for k in range(n_folds):
+        out["se_test_score"] = se
+        for k in range(scores.shape[0]):
             out[f"split{k}_test_score"] = scores[k].copy()
         return out
 
@@ -579,6 +622,8 @@ class ImportanceWeightedClassifierCV(ClassifierMixin, _BaseImportanceWeightedCV)
 
     _task = "classification"
     _weighted_class = ImportanceWeightedClassifier
+    # the same reason as the wrapped classifier's
+    _xfail_checks = dict(ImportanceWeightedClassifier._xfail_checks)
 
     def _default(self):
         from sklearn.linear_model import LogisticRegression
@@ -642,6 +687,9 @@ class ImportanceWeightedClassifierCV(ClassifierMixin, _BaseImportanceWeightedCV)
         """
         check_is_fitted(self, "best_estimator_")
         return self.best_estimator_.decision_function(X)
+
+    # the mixins' score comes first in the MRO: use the IW score
+    score = _BaseImportanceWeightedCV.score
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -717,3 +765,6 @@ class ImportanceWeightedRegressorCV(RegressorMixin, _BaseImportanceWeightedCV):
 
     def _default_scoring(self):
         return "neg_mean_squared_error"
+
+    # the mixins' score comes first in the MRO: use the IW score
+    score = _BaseImportanceWeightedCV.score

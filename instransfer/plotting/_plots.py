@@ -96,8 +96,12 @@ def love_plot(table, *, threshold=None, absolute=True, sort=True, ax=None):
     ax = _get_ax(ax, (6.4, 1.2 + 0.28 * max(k, 3)))
     ax.hlines(ypos, before[order], after[order], color="0.7", lw=1, zorder=1)
     ax.scatter(
-        before[order], ypos, facecolors="white", edgecolors=SOURCE_COLOR,
-        label="before weighting", zorder=2,
+        before[order],
+        ypos,
+        facecolors="white",
+        edgecolors=SOURCE_COLOR,
+        label="before weighting",
+        zorder=2,
     )
     ax.scatter(
         after[order], ypos, color=WEIGHTED_COLOR, label="after weighting", zorder=3
@@ -222,8 +226,12 @@ def plot_domain_overlap(
                 f"{int((~is_target).sum())} source rows."
             )
         ax.hist(
-            p[~is_target], weights=w, color=WEIGHTED_COLOR, ls="--",
-            label="source, weighted", **common,
+            p[~is_target],
+            weights=w,
+            color=WEIGHTED_COLOR,
+            ls="--",
+            label="source, weighted",
+            **common,
         )
     ax.set_xlabel(
         "P(target | x)" if scale == "probability" else "log-odds of target | x"
@@ -265,13 +273,19 @@ def plot_ess_flatten(weights, *, flatten=None, chosen=None, ax=None):
     path = ess_by_flatten(weights, flatten)
     n = int(np.asarray(weights).shape[0])
     ax = _get_ax(ax, (6.4, 4.0))
-    ax.plot(path["flatten"], path["ess"], "o-", color=SOURCE_COLOR, ms=3,
-            label="ESS (Kish)")
+    ax.plot(
+        path["flatten"], path["ess"], "o-", color=SOURCE_COLOR, ms=3, label="ESS (Kish)"
+    )
     ax.axhline(n, color="0.5", ls=":", lw=1, label=f"n = {n}")
     if chosen is not None:
         ess_chosen = ess_by_flatten(weights, [chosen])["ess"].iloc[0]
-        ax.axvline(chosen, color=WEIGHTED_COLOR, ls="--", lw=1.2,
-                   label=f"chosen: flatten={chosen:g}, ESS {ess_chosen:.0f}")
+        ax.axvline(
+            chosen,
+            color=WEIGHTED_COLOR,
+            ls="--",
+            lw=1.2,
+            label=f"chosen: flatten={chosen:g}, ESS {ess_chosen:.0f}",
+        )
     ax.set_ylim(0, 1.05 * n)
     ax.set_xlabel("flatten λ (weights w^λ)")
     ax.set_ylabel("effective sample size")

@@ -1,0 +1,892 @@
+"""TrAdaBoost (Dai et al., ICML 2007) and TrAdaBoost.R2 (Pardoe & Stone, ICML 2010).
+
+Both boost a base learner on the stacked labeled rows of a large source and a
+small labeled target sample. Each round measures the learner's error on the
+target rows only; misfit target rows gain weight as in AdaBoost, misfit source
+rows *lose* weight by a fixed factor ``beta`` (Hedge(beta), Freund & Schapire
+1997), so source rows whose labels disagree with the target concept fade out.
+The final model votes with the second half of the learners.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.special import logsumexp
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    RegressorMixin,
+    _fit_context,
+)
+from sklearn.utils import _safe_indexing, check_random_state, get_tags
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._base import (
+    _Learners,
+    _adjusted_errors,
+    _allows_nan,
+    _split_validation,
+    _stacked_training_set,
+    _target_error,
+    _vote_start,
+    _vote_weights,
+    _weighted_median,
+    _weights_for_fit,
+)
+
+_XFAIL_NEEDS_DOMAIN = (
+    "fit needs domain= (which rows are source and which are target) and "
+    "labeled target rows; the check calls fit(X, y) without it and gets the "
+    "clear ValueError. tests/test_tradaboost.py re-runs the property on "
+    "stacked data."
+)
+
+# Common checks that call fit(X, y) (tests/test_common.py).
+_XFAIL_CHECKS_COMMON = [
+    "check_classifiers_one_label_sample_weights",
+    "check_dict_unchanged",
+    "check_dont_overwrite_parameters",
+    "check_dtype_object",
+    "check_estimators_dtypes",
+    "check_estimators_fit_returns_self",
+    "check_estimators_overwrite_params",
+    "check_estimators_pickle",
+    "check_f_contiguous_array_estimator",
+    "check_fit2d_1feature",
+    "check_fit2d_predict1d",
+    "check_fit_check_is_fitted",
+    "check_fit_idempotent",
+    "check_fit_score_takes_y",
+    "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance",
+    "check_n_features_in",
+    "check_n_features_in_after_fitting",
+    "check_pipeline_consistency",
+    "check_positive_only_tag_during_fit",
+    "check_readonly_memmap_input",
+    "check_sample_weight_equivalence_on_dense_data",
+    "check_sample_weight_equivalence_on_sparse_data",
+    "check_sample_weights_list",
+    "check_sample_weights_not_an_array",
+    "check_sample_weights_not_overwritten",
+    "check_sample_weights_pandas_series",
+    "check_sample_weights_shape",
+    "check_estimators_nan_inf",
+    "check_estimators_partial_fit_n_features",
+    "check_estimator_sparse_array",
+    "check_estimator_sparse_matrix",
+    "check_estimator_sparse_tag",
+    "check_estimators_empty_data_messages",
+    "check_mixin_order",
+    "check_supervised_y_2d",
+    "check_supervised_y_no_nan",
+    "check_requires_y_none",
+]
+_XFAIL_CHECKS_CLASSIFIER = [
+    "check_classifier_data_not_an_array",
+    "check_classifiers_classes",
+    "check_classifiers_one_label",
+    "check_classifiers_regression_target",
+    "check_classifiers_train",
+    "check_decision_proba_consistency",
+    "check_estimators_unfitted",
+    "check_classifier_multioutput",
+    "check_classifiers_multilabel_output_format_predict",
+    "check_classifiers_multilabel_output_format_predict_proba",
+    "check_classifiers_multilabel_output_format_decision_function",
+]
+_XFAIL_CHECKS_REGRESSOR = [
+    "check_regressor_data_not_an_array",
+    "check_regressor_multioutput",
+    "check_regressors_int",
+    "check_regressors_no_decision_function",
+    "check_regressors_train",
+]
+
+
+def _xfail(names):
+    return dict.fromkeys(names, _XFAIL_NEEDS_DOMAIN)
+
+
+class _BaseTrAdaBoost(MetaEstimatorMixin, BaseEstimator):
+    """The TrAdaBoost loop shared by the classifier and TrAdaBoost.R2."""
+
+    _task = None
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        n_estimators=50,
+        early_stopping=False,
+        validation_fraction=0.2,
+        n_iter_no_change=10,
+        random_state=None,
+    ):
+        self.estimator = estimator
+        self.n_estimators = n_estimators
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.random_state = random_state
+
+    def _template(self):
+        return self.estimator if self.estimator is not None else self._default()
+
+    @_fit_context(
+        # the base estimator is validated by its own fit
+        prefer_skip_nested_validation=False
+    )
+    def fit(self, X, y, *, domain=None, sample_weight=None):
+        """Boost on stacked source and labeled target rows.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Source and target rows, stacked.
+        y : array-like of shape (n_samples,)
+            Labels. Unlabeled rows (``-1``, ``None`` or ``NaN`` for classes,
+            ``NaN`` for regression) may be present and are ignored: TrAdaBoost
+            learns from labeled rows only.
+        domain : array-like of shape (n_samples,)
+            Required: 0 (or False) for source rows, 1 (or True) for target
+            rows. At least one target row must be labeled.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Initial weights (the paper's ``w^1``); ``None`` means uniform.
+            Rows with weight 0 are left out. Never modified.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        data = _stacked_training_set(self, X, y, domain, sample_weight, self._task)
+        rng = check_random_state(self.random_state)
+        learners = _Learners(self._template(), type(self).__name__)
+        self._init_task(data)
+        X, y, is_t, w0 = data["X"], data["y"], data["is_target"], data["weight"]
+        train = np.ones(y.shape[0], dtype=bool)
+        val = None
+        if self.early_stopping:
+            _, val_idx = _split_validation(
+                np.flatnonzero(is_t),
+                y,
+                self.validation_fraction,
+                rng,
+                self._task == "classification",
+                type(self).__name__,
+            )
+            train[val_idx] = False
+            val = (_safe_indexing(X, val_idx), y[val_idx], w0[val_idx])
+            X = _safe_indexing(X, np.flatnonzero(train))
+            y, is_t, w0 = y[train], is_t[train], w0[train]
+
+        self.n_source_ = int((~is_t).sum())
+        self.n_target_ = int(is_t.sum())
+        # Dai et al. (2007), Algorithm 1, step 4: beta = 1 / (1 + sqrt(2 ln n / N))
+        log_beta = -np.log1p(np.sqrt(2.0 * np.log(self.n_source_) / self.n_estimators))
+        log_w = np.log(w0)
+        log_w -= logsumexp(log_w)
+        scale = float(w0.sum())
+
+        self.estimators_, alphas, errors = [], [], []
+        val_preds, val_scores, best = [], [], 0
+        for _ in range(self.n_estimators):
+            fit_w = _weights_for_fit(log_w, scale)
+            learner = learners.fit(rng, X, y, fit_w)
+            row_error = self._row_error(learner, X, y)
+            eps = _target_error(log_w, row_error, is_t)
+            if eps >= self._max_error:
+                if self.estimators_:  # discard it and stop, as sklearn's AdaBoost
+                    break
+                alpha = self._first_learner_too_weak(eps)
+                self.estimators_.append(learner)
+                alphas.append(alpha)
+                errors.append(eps)
+                kept_w = fit_w
+                break
+            self.estimators_.append(learner)
+            errors.append(eps)
+            if eps == 0:
+                # beta_t = 0: the learner fits every target row; the paper's vote
+                # weight ln(1/beta_t) is infinite and the target weights cannot
+                # move, so boosting ends here (as sklearn's AdaBoost on error 0).
+                alphas.append(np.inf)
+            else:
+                # ln(1 / beta_t), beta_t = eps / (1 - eps) (Algorithm 1, step 4),
+                # plus the SAMME term ln(K - 1) for K > 2 classes.
+                alphas.append(np.log((1.0 - eps) / eps) + self._alpha_offset)
+            if val is not None:
+                val_preds.append(self._predict_learner(learner, val[0]))
+                val_scores.append(self._validation_score(val_preds, alphas, val))
+                if len(val_scores) == 1 or val_scores[-1] > val_scores[best]:
+                    best, kept_w = len(val_scores) - 1, fit_w
+                elif len(val_scores) - 1 - best >= self.n_iter_no_change:
+                    break
+            if val is None:
+                kept_w = fit_w
+            if eps == 0:
+                break
+            # Algorithm 1, step 5: source rows times beta^err, target rows times
+            # beta_t^-err; in log space.
+            log_w[~is_t] += row_error[~is_t] * log_beta
+            log_w[is_t] += row_error[is_t] * alphas[-1]
+            log_w -= logsumexp(log_w)
+
+        if val is not None:
+            keep = best + 1
+            del self.estimators_[keep:]
+            alphas, errors = alphas[:keep], errors[:keep]
+            self.validation_scores_ = np.asarray(val_scores)
+        self.estimator_weights_ = np.asarray(alphas, dtype=float)
+        self.estimator_errors_ = np.asarray(errors, dtype=float)
+        weights = np.zeros(data["n_samples"])
+        weights[data["rows"][train]] = kept_w / kept_w.sum()
+        self.weights_ = weights
+        return self
+
+    def _check_X(self, X):
+        check_is_fitted(self)
+        return validate_data(
+            self,
+            X,
+            reset=False,
+            accept_sparse=["csr", "csc"],
+            dtype=None,
+            ensure_all_finite="allow-nan" if _allows_nan(self._template()) else True,
+        )
+
+    def _vote_slice(self, n_fitted=None):
+        n_fitted = len(self.estimators_) if n_fitted is None else n_fitted
+        return slice(_vote_start(n_fitted), n_fitted)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        template = self._template()
+        try:
+            tags.input_tags.sparse = get_tags(template).input_tags.sparse
+        except Exception:  # third-party estimators without tags
+            tags.input_tags.sparse = False
+        tags.input_tags.allow_nan = _allows_nan(template)
+        tags.target_tags.required = True
+        return tags
+
+
+class TrAdaBoostClassifier(ClassifierMixin, _BaseTrAdaBoost):
+    """TrAdaBoost: transfer boosting from a source to a few labeled target rows.
+
+    Boosts ``estimator`` on the labeled rows of a stacked ``X`` (a large source
+    sample and a few labeled target rows, ``domain`` telling them apart). In
+    round ``t`` (Dai et al., 2007, Algorithm 1):
+
+    1. fit the learner ``h_t`` with the current weights of all labeled rows;
+    2. measure its error ``eps_t`` **on the target rows only**, with weights
+       normalised over the target rows (step 3);
+    3. ``beta_t = eps_t / (1 - eps_t)``, ``beta = 1 / (1 + sqrt(2 ln n_s / N))``
+       (step 4; ``n_s`` labeled source rows, ``N = n_estimators``);
+    4. multiply each misclassified source row's weight by ``beta`` (< 1) and
+       each misclassified target row's by ``1 / beta_t`` (> 1) (step 5).
+
+    The prediction is the vote of learners ``ceil(N/2), ..., N`` (1-based:
+    ``floor(N/2) + 1`` learners) weighted by ``ln(1 / beta_t)``; for two
+    classes it is exactly the paper's output rule, predicting ``classes_[1]``
+    when ``prod beta_t^-h_t(x) >= prod beta_t^-1/2``.
+
+    **Multiclass** (an extension; the paper is binary): SAMME's correction
+    (Zhu, Zou, Rosset & Hastie, 2009), ``ln(1 / beta_t) = ln((1 - eps_t) /
+    eps_t) + ln(K - 1)``, used both for the target update and the vote. It
+    makes the learner's weight positive exactly when it beats random guessing
+    (``eps_t < 1 - 1/K``) rather than only when ``eps_t < 1/2``, which a
+    learner over many classes rarely reaches early on; for ``K = 2`` the term
+    is 0 and the update is the paper's. The source factor ``beta`` does not
+    depend on ``K`` (it comes from Hedge(beta), a bound on the total loss of
+    the source rows).
+
+    **Error 0 and error >= 1 - 1/K**, as scikit-learn's
+    :class:`~sklearn.ensemble.AdaBoostClassifier` handles them: a learner with
+    no error on the target rows ends the boosting and, its vote weight
+    ``ln(1 / beta_t)`` being infinite, decides alone (``estimator_weights_``
+    holds ``inf``); a learner no better than guessing (``eps_t >= 1/2`` for two
+    classes) is discarded and boosting stops; if it is the first learner, fit
+    raises a ``ValueError``. The error is the hard 0/1 error of ``predict``, as
+    in the paper, so learners without probabilities (or with hard ones, such as
+    a fully grown tree) work. A fully grown tree fits every training row, so
+    its target error is 0 at once and the model is that single tree fit on
+    source and target rows: limit the depth (``max_depth``,
+    ``min_samples_leaf``) to let boosting move weights.
+
+    Parameters
+    ----------
+    estimator : estimator object, default=None
+        Classifier whose ``fit`` accepts ``sample_weight`` (or a
+        :class:`~sklearn.pipeline.Pipeline` ending in one), e.g.
+        DecisionTreeClassifier, LogisticRegression,
+        HistGradientBoostingClassifier or ``xgboost.XGBClassifier``. Labels are
+        passed to it as codes ``0, ..., K-1``. ``None`` means
+        ``DecisionTreeClassifier(max_depth=3)``.
+    n_estimators : int, default=50
+        Number of boosting rounds ``N`` (it sets ``beta``).
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the labeled target rows
+        (stratified by class when possible); after each round score the
+        current vote on them (minus the Brier score of :meth:`predict_proba`,
+        smoother than accuracy on a few rows) and stop when it has not improved
+        for ``n_iter_no_change`` rounds. The ensemble is cut back to the best
+        round (the first, on ties). The held-out rows are not used for
+        training.
+    validation_fraction : float, default=0.2
+        Fraction of the labeled target rows held out when ``early_stopping``.
+    n_iter_no_change : int, default=10
+        Rounds without improvement before stopping when ``early_stopping``.
+    random_state : int, RandomState instance or None, default=None
+        Draws an integer seed for each round's learner (every ``random_state``
+        parameter in it) and the early-stopping split.
+
+    Attributes
+    ----------
+    estimators_ : list of estimators
+        The fitted learners, one per round.
+    estimator_weights_ : ndarray of shape (n_rounds,)
+        ``ln(1 / beta_t)`` (plus ``ln(K - 1)``) of each learner; ``inf`` for
+        a learner with no target error. Learners from
+        ``ceil(n_rounds / 2)`` on vote.
+    estimator_errors_ : ndarray of shape (n_rounds,)
+        Error ``eps_t`` of each learner on the target rows.
+    classes_ : ndarray of shape (n_classes,)
+        Labels of the labeled rows with positive weight.
+    n_classes_ : int
+        Number of classes.
+    weights_ : ndarray of shape (n_samples,)
+        Boosting weights the last learner was fit with, summing to 1 over the
+        training rows; 0 for unlabeled rows, rows with zero ``sample_weight``
+        and held-out validation rows. Low weights mark source rows the target
+        disagrees with.
+    n_source_, n_target_ : int
+        Labeled source and target rows boosted on.
+    validation_scores_ : ndarray of shape (n_rounds_run,)
+        Minus the Brier score on the held-out target rows after each round
+        (only with ``early_stopping``).
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of str
+        Names of features seen during fit (DataFrame input only).
+
+    See Also
+    --------
+    TrAdaBoostRegressor : TrAdaBoost.R2, the regression version.
+    instransfer.ImportanceWeightedClassifier : Transfer without target labels,
+        by importance weighting.
+
+    Notes
+    -----
+    ``weights_`` and the errors use the paper's initial weights ``w^1`` given
+    by ``sample_weight``, so an integer weight on a target row is the same as
+    repeating the row. The source factor ``beta`` counts rows (``n_s``), as the
+    paper does, so repeating a source row is not the same as weighting it.
+    Base learners are fit with ``sample_weight`` summing to the total initial
+    weight (the number of rows by default), so the first learner is exactly
+    ``estimator.fit(X_labeled, y_labeled, sample_weight)``.
+
+    Cross-validation scores: :meth:`score` with ``domain`` counts only the
+    target rows; pass ``domain`` to it through metadata routing
+    (``set_score_request(domain=True)``) when tuning with ``GridSearchCV``.
+
+    References
+    ----------
+    .. [1] W. Dai, Q. Yang, G.-R. Xue and Y. Yu, "Boosting for transfer
+       learning", ICML 2007, Algorithm 1.
+    .. [2] J. Zhu, H. Zou, S. Rosset and T. Hastie, "Multi-class AdaBoost",
+       Statistics and Its Interface 2, 2009 (SAMME).
+    .. [3] Y. Freund and R. E. Schapire, "A decision-theoretic generalization
+       of on-line learning and an application to boosting", JCSS 55, 1997.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from instransfer import TrAdaBoostClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(330, 2))
+    >>> domain = np.r_[np.zeros(300), np.ones(30)].astype(int)
+    >>> # the target's boundary is tilted away from the source's
+    >>> y = np.where(domain == 0, X[:, 0] > 0, X[:, 0] + X[:, 1] > 0).astype(int)
+    >>> clf = TrAdaBoostClassifier(n_estimators=20, random_state=0)
+    >>> clf.fit(X, y, domain=domain).predict_proba(X[:2]).shape
+    (2, 2)
+    >>> clf.estimator_errors_[0] > clf.estimator_errors_[-1]
+    True
+    """
+
+    _task = "classification"
+    _xfail_checks = _xfail(_XFAIL_CHECKS_COMMON + _XFAIL_CHECKS_CLASSIFIER)
+
+    def _default(self):
+        from sklearn.tree import DecisionTreeClassifier
+
+        return DecisionTreeClassifier(max_depth=3)
+
+    def _init_task(self, data):
+        self.classes_ = data["classes"]
+        self.n_classes_ = int(self.classes_.shape[0])
+        self._max_error = 1.0 - 1.0 / self.n_classes_
+        self._alpha_offset = np.log(self.n_classes_ - 1.0)
+
+    @staticmethod
+    def _predict_learner(learner, X):
+        return np.asarray(learner.predict(X)).astype(np.intp, copy=False)
+
+    def _row_error(self, learner, X, y):
+        return (self._predict_learner(learner, X) != y).astype(np.float64)
+
+    def _first_learner_too_weak(self, eps):
+        raise ValueError(
+            f"The first learner's error on the labeled target rows is {eps:.3f}, "
+            f"no better than guessing among {self.n_classes_} classes (>= "
+            f"{self._max_error:.3f}), so TrAdaBoost cannot start (scikit-learn's "
+            "AdaBoost stops the same way). The source rows mislead the learner "
+            "on the target: try a more flexible estimator, or fit on the target "
+            "rows alone."
+        )
+
+    def _validation_score(self, preds, alphas, val):
+        n_fitted = len(preds)
+        sl = self._vote_slice(n_fitted)
+        shares = self._shares_from(preds[sl], alphas[sl], val[0].shape[0])
+        onehot = np.zeros_like(shares)
+        onehot[np.arange(shares.shape[0]), val[1]] = 1.0
+        brier = ((shares - onehot) ** 2).sum(axis=1)
+        return -float(np.average(brier, weights=val[2]))
+
+    def _shares_from(self, preds, alphas, n_samples):
+        """Vote shares: sum of vote weights per predicted class, sum 1."""
+        alphas = _vote_weights(alphas)
+        shares = np.zeros((n_samples, self.n_classes_))
+        rows = np.arange(n_samples)
+        for a, codes in zip(alphas, preds):
+            if a > 0:
+                shares[rows, codes] += a
+        shares /= alphas.sum()
+        return shares
+
+    def _shares(self, X, n_fitted=None):
+        sl = self._vote_slice(n_fitted)
+        preds = [self._predict_learner(e, X) for e in self.estimators_[sl]]
+        return self._shares_from(preds, self.estimator_weights_[sl], X.shape[0])
+
+    def _staged_shares(self, X):
+        """Vote shares after each round, with a sliding window of voters."""
+        preds = [self._predict_learner(e, X) for e in self.estimators_]
+        for n_fitted in range(1, len(preds) + 1):
+            sl = self._vote_slice(n_fitted)
+            yield self._shares_from(preds[sl], self.estimator_weights_[sl], X.shape[0])
+
+    def _decision_from_shares(self, shares):
+        if self.n_classes_ == 2:
+            return shares[:, 1] - shares[:, 0]
+        k = self.n_classes_
+        # SAMME's symmetric coding: +1 for the voted class, -1/(K-1) otherwise
+        return (k * shares - 1.0) / (k - 1.0)
+
+    def _predict_from_shares(self, shares):
+        if self.n_classes_ == 2:
+            # Algorithm 1's output: class 1 when its vote is at least half
+            return self.classes_[(shares[:, 1] >= shares[:, 0]).astype(np.intp)]
+        return self.classes_[np.argmax(shares, axis=1)]
+
+    def predict(self, X):
+        """Predict classes by the weighted vote of the last half of the learners.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to predict.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        return self._predict_from_shares(self._shares(self._check_X(X)))
+
+    def predict_proba(self, X):
+        """Vote shares of the classes: the weighted vote, normalised.
+
+        Each voting learner ``t`` adds ``ln(1 / beta_t)`` to the class it
+        predicts; the shares sum to 1. They rank rows by the vote but are not
+        calibrated probabilities (wrap in
+        :class:`~sklearn.calibration.CalibratedClassifierCV` for that).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to predict.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        return self._shares(self._check_X(X))
+
+    def predict_log_proba(self, X):
+        """Log of :meth:`predict_proba` (``-inf`` for a class with no vote).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to predict.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def decision_function(self, X):
+        """Signed vote margin.
+
+        For two classes, the vote share of ``classes_[1]`` minus that of
+        ``classes_[0]``, in ``[-1, 1]``; ``>= 0`` predicts ``classes_[1]``.
+        For ``K > 2`` classes, SAMME's symmetric coding of the shares,
+        ``(K * share - 1) / (K - 1)``, summing to 0 over the classes.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to evaluate.
+
+        Returns
+        -------
+        score : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        return self._decision_from_shares(self._shares(self._check_X(X)))
+
+    def staged_predict(self, X):
+        """Predictions of the vote after each round.
+
+        After ``T`` rounds the vote is that of learners ``ceil(T/2), ..., T``:
+        the paper's output rule applied to the first ``T`` learners (a model
+        refit with ``n_estimators=T`` would differ, since ``beta`` depends on
+        the number of rounds).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to predict.
+
+        Yields
+        ------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        for shares in self._staged_shares(self._check_X(X)):
+            yield self._predict_from_shares(shares)
+
+    def staged_predict_proba(self, X):
+        """Vote shares after each round (see :meth:`staged_predict`).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to predict.
+
+        Yields
+        ------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        yield from self._staged_shares(self._check_X(X))
+
+    def staged_decision_function(self, X):
+        """Decision function after each round (see :meth:`staged_predict`).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to evaluate.
+
+        Yields
+        ------
+        score : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        for shares in self._staged_shares(self._check_X(X)):
+            yield self._decision_from_shares(shares)
+
+    def score(self, X, y, sample_weight=None, *, domain=None):
+        """Accuracy on the labeled rows; with ``domain``, target rows only.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to score.
+        y : array-like of shape (n_samples,)
+            True labels; unlabeled rows (``-1``, ``None``, ``NaN``) are skipped.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows.
+        domain : array-like of shape (n_samples,), default=None
+            When given, only rows with domain 1 are scored.
+
+        Returns
+        -------
+        score : float
+        """
+        from sklearn.metrics import accuracy_score
+
+        X, y, w = _scored_rows(self, X, y, sample_weight, domain)
+        return float(accuracy_score(y, self.predict(X), sample_weight=w))
+
+
+class TrAdaBoostRegressor(RegressorMixin, _BaseTrAdaBoost):
+    """TrAdaBoost.R2: transfer boosting for regression (Pardoe & Stone, 2010).
+
+    TrAdaBoost's round applied to AdaBoost.R2's losses (Pardoe & Stone, 2010,
+    Algorithm 2). In round ``t``:
+
+    1. fit the learner ``h_t`` with the current weights of all labeled rows;
+    2. adjusted error of each row ``e_i = L(|y_i - h_t(x_i)| / D_t)`` with
+       ``D_t`` the largest absolute residual over all rows and ``L`` the
+       ``loss`` (linear ``u``, square ``u**2``, exponential ``1 - exp(-u)``;
+       Drucker, 1997);
+    3. ``eps_t`` = weighted mean of ``e_i`` **over the target rows**, weights
+       normalised there; ``beta_t = eps_t / (1 - eps_t)``,
+       ``beta = 1 / (1 + sqrt(2 ln n_s / N))``;
+    4. source weights times ``beta ** e_i``, target weights times
+       ``beta_t ** -e_i``.
+
+    The prediction is the weighted median of learners ``ceil(N/2), ..., N``
+    with weights ``ln(1 / beta_t)``.
+
+    As with :class:`~sklearn.ensemble.AdaBoostRegressor`, ``eps_t >= 0.5``
+    discards the learner and stops (the first learner is kept alone, with
+    weight 1), and ``eps_t = 0`` ends the boosting, that learner deciding
+    alone (weight ``inf``). Unlike scikit-learn's AdaBoost.R2, learners are fit
+    with ``sample_weight`` rather than on a weighted bootstrap sample, so a
+    fit is deterministic given its seed.
+
+    Pardoe & Stone found TrAdaBoost.R2 prone to letting the source weights
+    collapse too fast; :class:`TwoStageTrAdaBoostRegressor` is their remedy
+    and usually the better choice.
+
+    Parameters
+    ----------
+    estimator : estimator object, default=None
+        Regressor whose ``fit`` accepts ``sample_weight`` (or a Pipeline ending
+        in one). ``None`` means ``DecisionTreeRegressor(max_depth=3)``.
+    n_estimators : int, default=50
+        Number of boosting rounds ``N``.
+    loss : {"linear", "square", "exponential"}, default="linear"
+        AdaBoost.R2 loss applied to the scaled residuals.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the labeled target rows, score the
+        current weighted median on them after each round (minus the weighted
+        mean squared error), stop after ``n_iter_no_change`` rounds without
+        improvement, and cut the ensemble back to the best round.
+    validation_fraction : float, default=0.2
+        Fraction of the labeled target rows held out when ``early_stopping``.
+    n_iter_no_change : int, default=10
+        Rounds without improvement before stopping when ``early_stopping``.
+    random_state : int, RandomState instance or None, default=None
+        Draws an integer seed for each round's learner and the split.
+
+    Attributes
+    ----------
+    estimators_ : list of estimators
+        The fitted learners.
+    estimator_weights_ : ndarray of shape (n_rounds,)
+        ``ln(1 / beta_t)`` of each learner (``inf`` for zero target error).
+    estimator_errors_ : ndarray of shape (n_rounds,)
+        Adjusted error ``eps_t`` of each learner on the target rows.
+    weights_ : ndarray of shape (n_samples,)
+        Boosting weights the last learner was fit with (sum 1 over the
+        training rows, 0 for rows not trained on).
+    n_source_, n_target_ : int
+        Labeled source and target rows boosted on.
+    validation_scores_ : ndarray of shape (n_rounds_run,)
+        Minus the mean squared error on the held-out target rows after each
+        round (only with ``early_stopping``).
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of str
+        Names of features seen during fit (DataFrame input only).
+
+    See Also
+    --------
+    TwoStageTrAdaBoostRegressor : The two-stage version, more robust.
+    TrAdaBoostClassifier : TrAdaBoost for classification.
+
+    References
+    ----------
+    .. [1] D. Pardoe and P. Stone, "Boosting for regression transfer",
+       ICML 2010, Algorithm 2.
+    .. [2] H. Drucker, "Improving regressors using boosting techniques",
+       ICML 1997.
+    .. [3] W. Dai, Q. Yang, G.-R. Xue and Y. Yu, "Boosting for transfer
+       learning", ICML 2007.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from instransfer import TrAdaBoostRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-2, 2, size=(330, 1))
+    >>> domain = np.r_[np.zeros(300), np.ones(30)].astype(int)
+    >>> y = np.where(domain == 0, np.sin(X[:, 0]), np.sin(X[:, 0]) + 0.5 * X[:, 0])
+    >>> reg = TrAdaBoostRegressor(n_estimators=20, random_state=0)
+    >>> reg.fit(X, y, domain=domain).predict(X[:3]).shape
+    (3,)
+    """
+
+    _task = "regression"
+    _max_error = 0.5
+    _alpha_offset = 0.0
+    _xfail_checks = _xfail(_XFAIL_CHECKS_COMMON + _XFAIL_CHECKS_REGRESSOR)
+
+    _parameter_constraints: dict = {
+        **_BaseTrAdaBoost._parameter_constraints,
+        "loss": [StrOptions({"linear", "square", "exponential"})],
+    }
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        n_estimators=50,
+        loss="linear",
+        early_stopping=False,
+        validation_fraction=0.2,
+        n_iter_no_change=10,
+        random_state=None,
+    ):
+        super().__init__(
+            estimator,
+            n_estimators=n_estimators,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            random_state=random_state,
+        )
+        self.loss = loss
+
+    def _default(self):
+        from sklearn.tree import DecisionTreeRegressor
+
+        return DecisionTreeRegressor(max_depth=3)
+
+    def _init_task(self, data):
+        pass
+
+    @staticmethod
+    def _predict_learner(learner, X):
+        return np.asarray(learner.predict(X), dtype=np.float64).ravel()
+
+    def _row_error(self, learner, X, y):
+        return _adjusted_errors(
+            np.abs(self._predict_learner(learner, X) - y), self.loss
+        )
+
+    def _first_learner_too_weak(self, eps):
+        return 1.0  # kept alone, as sklearn's AdaBoostRegressor keeps it
+
+    def _median(self, preds, alphas):
+        return _weighted_median(np.column_stack(preds), _vote_weights(alphas))
+
+    def _validation_score(self, preds, alphas, val):
+        sl = self._vote_slice(len(preds))
+        resid = self._median(preds[sl], alphas[sl]) - val[1]
+        return -float(np.average(resid**2, weights=val[2]))
+
+    def predict(self, X):
+        """Weighted median of the last half of the learners.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to predict.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        X = self._check_X(X)
+        sl = self._vote_slice()
+        preds = [self._predict_learner(e, X) for e in self.estimators_[sl]]
+        return self._median(preds, self.estimator_weights_[sl])
+
+    def staged_predict(self, X):
+        """Prediction after each round: median of learners ``ceil(T/2)..T``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to predict.
+
+        Yields
+        ------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        X = self._check_X(X)
+        preds = [self._predict_learner(e, X) for e in self.estimators_]
+        for n_fitted in range(1, len(preds) + 1):
+            sl = self._vote_slice(n_fitted)
+            yield self._median(preds[sl], self.estimator_weights_[sl])
+
+    def score(self, X, y, sample_weight=None, *, domain=None):
+        """R² on the labeled rows; with ``domain``, target rows only.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to score.
+        y : array-like of shape (n_samples,)
+            True targets; ``NaN`` rows are skipped.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows.
+        domain : array-like of shape (n_samples,), default=None
+            When given, only rows with domain 1 are scored.
+
+        Returns
+        -------
+        score : float
+        """
+        from sklearn.metrics import r2_score
+
+        X, y, w = _scored_rows(self, X, y, sample_weight, domain)
+        return float(r2_score(y, self.predict(X), sample_weight=w))
+
+
+def _scored_rows(est, X, y, sample_weight, domain):
+    """Labeled rows (target rows only, when ``domain`` is given) and weights."""
+    from sklearn.utils import _safe_indexing
+    from sklearn.utils.validation import (
+        _check_sample_weight,
+        check_consistent_length,
+        column_or_1d,
+    )
+
+    from .._validation import _num_rows, check_domain, unlabeled_mask
+
+    y = column_or_1d(y)
+    check_consistent_length(X, y)
+    n = _num_rows(X)
+    rows = ~unlabeled_mask(y, est._task)
+    if domain is not None:
+        rows &= check_domain(domain, n, min_source=0, min_target=1)
+    if not rows.any():
+        raise ValueError(
+            "No labeled rows to score"
+            + (" among the target rows (domain=1)." if domain is not None else ".")
+        )
+    w = None
+    if sample_weight is not None:
+        w = _check_sample_weight(sample_weight, np.empty((n, 0)))[rows]
+    y = y[rows]
+    if est._task == "regression":
+        y = y.astype(np.float64)
+    return _safe_indexing(X, np.flatnonzero(rows)), y, w

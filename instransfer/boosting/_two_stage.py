@@ -1,0 +1,466 @@
+"""Two-stage TrAdaBoost.R2 (Pardoe & Stone, ICML 2010, Algorithm 3).
+
+Stage 1 moves weight from the source rows to the target rows in ``S`` steps,
+on a fixed schedule, taking it first from the source rows the current learner
+fits worst. At every step, stage 2 boosts an AdaBoost.R2 ensemble with the
+source weights frozen and its error is estimated by cross-validation on the
+target rows; the step with the lowest error wins.
+"""
+
+from numbers import Integral
+
+import numpy as np
+from scipy.optimize import brentq
+from scipy.special import logsumexp
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, _fit_context
+from sklearn.utils import _safe_indexing, check_random_state, get_tags
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._base import (
+    _SEED_MAX,
+    _adjusted_errors,
+    _allows_nan,
+    _Learners,
+    _stacked_training_set,
+    _target_error,
+    _vote_weights,
+    _weighted_median,
+    _weights_for_fit,
+)
+from ._tradaboost import (
+    _XFAIL_CHECKS_COMMON,
+    _XFAIL_CHECKS_REGRESSOR,
+    _scored_rows,
+    _xfail,
+)
+
+
+def _predict_float(learner, X):
+    return np.asarray(learner.predict(X), dtype=np.float64).ravel()
+
+
+def _adaboost_r2_frozen(
+    learners, X, y, is_target, log_w, scale, n_estimators, loss, rng
+):
+    """AdaBoost.R2 whose source weights stay frozen (Pardoe & Stone's R2').
+
+    Rows with weight 0 (``log_w = -inf``) are left out. Each round the target
+    rows get AdaBoost.R2's update ``w_i * beta_t ** (1 - e_i)`` (Drucker 1997,
+    step 7) and are renormalised to their previous total, so every source
+    weight keeps its value: that is what *frozen* means here. ``eps_t`` is
+    measured on the target rows, as in TrAdaBoost.R2, so that the vote
+    weights ``ln(1 / beta_t)`` reward fitting the target.
+
+    ``scale`` is the total user weight of the rows kept (see
+    ``_weights_for_fit``). Returns the learners, their vote weights and their
+    errors.
+    """
+    keep = np.isfinite(log_w)
+    if not keep.all():
+        idx = np.flatnonzero(keep)
+        X, y = _safe_indexing(X, idx), y[idx]
+        is_target, log_w = is_target[idx], log_w[idx]
+    log_w = log_w - logsumexp(log_w)
+    estimators, alphas, errors = [], [], []
+    for _ in range(n_estimators):
+        learner = learners.fit(rng, X, y, _weights_for_fit(log_w, scale))
+        e = _adjusted_errors(np.abs(_predict_float(learner, X) - y), loss)
+        eps = _target_error(log_w, e, is_target)
+        if eps >= 0.5:
+            if not estimators:  # kept alone, as sklearn's AdaBoostRegressor
+                estimators.append(learner)
+                alphas.append(1.0)
+                errors.append(eps)
+            break
+        estimators.append(learner)
+        errors.append(eps)
+        if eps == 0:
+            alphas.append(np.inf)
+            break
+        alpha = np.log((1.0 - eps) / eps)  # ln(1 / beta_t)
+        alphas.append(alpha)
+        lt = log_w[is_target]
+        total = logsumexp(lt)
+        lt = lt - alpha * (1.0 - e[is_target])
+        log_w[is_target] = lt + (total - logsumexp(lt))
+    return estimators, np.asarray(alphas, dtype=float), np.asarray(errors, dtype=float)
+
+
+def _ensemble_predict(estimators, alphas, X):
+    preds = np.column_stack([_predict_float(e, X) for e in estimators])
+    return _weighted_median(preds, _vote_weights(alphas))
+
+
+def _shift_to_target(log_w, is_target, error, fraction):
+    """Stage-1 update: source weights times ``beta_t ** e_i``, target kept.
+
+    ``beta_t`` is the root that makes the target rows hold ``fraction`` of the
+    total weight (Pardoe & Stone 2010, Algorithm 3, step 2d; they use a binary
+    search, we solve the same monotone equation in ``u = ln beta_t`` with
+    Brent's method). When rows with zero error already hold more than the
+    allowed source weight, no ``beta_t`` in (0, 1] reaches the schedule: the
+    rows with error get weight 0 and the rest are scaled down uniformly.
+    """
+    log_w = log_w.copy()
+    src = ~is_target & np.isfinite(log_w)
+    log_target = logsumexp(log_w[is_target])
+    if fraction >= 1.0:
+        log_w[~is_target] = -np.inf
+        return log_w - logsumexp(log_w)
+    log_wanted = log_target + np.log1p(-fraction) - np.log(fraction)
+    ls, es = log_w[src], error[src]
+    if logsumexp(ls) <= log_wanted:  # already at or below the schedule
+        return log_w
+    zero = es <= 0
+    log_zero = logsumexp(ls[zero]) if zero.any() else -np.inf
+    if log_zero >= log_wanted:
+        new = np.where(zero, ls + (log_wanted - log_zero), -np.inf)
+    else:
+        pos = ~zero
+        log_pos = logsumexp(ls[pos])
+        # g(u) <= log(Z0 + P exp(e_min u)) - log R; at u_lo the right side is
+        # log((R + Z0) / 2) - log R < 0, so [u_lo, 0] brackets the root.
+        log_gap = log_wanted + np.log1p(-np.exp(log_zero - log_wanted))
+        u_lo = (log_gap - np.log(2.0) - log_pos) / es[pos].min()
+
+        def excess(u):
+            return logsumexp(ls + es * u) - log_wanted
+
+        u = brentq(excess, u_lo, 0.0, xtol=1e-12, rtol=1e-12)
+        new = ls + es * u
+        new += log_wanted - logsumexp(new)  # hit the schedule exactly
+    log_w[src] = new
+    return log_w - logsumexp(log_w)
+
+
+class TwoStageTrAdaBoostRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
+    """Two-stage TrAdaBoost.R2: transfer boosting for regression.
+
+    Pardoe & Stone (2010), Algorithm 3, on a stacked ``X`` with a ``domain``
+    and a few labeled target rows. Steps ``t = 1, ..., S`` (``n_steps``):
+
+    - **stage 2** (evaluation): an AdaBoost.R2 ensemble of ``n_estimators``
+      learners is boosted from the current weights with the source weights
+      frozen; its error is the mean squared error of ``cv``-fold
+      cross-validation over the target rows (each fold trains on all source
+      rows and the other target rows);
+    - **stage 1** (weight shift): a learner fit with the current weights gives
+      AdaBoost.R2's adjusted error ``e_i`` of each row; the source weights are
+      multiplied by ``beta_t ** e_i``, ``beta_t`` chosen so that the target
+      rows hold ``f_t = f_0 + t / (S - 1) * (1 - f_0)`` of the total weight
+      (``f_0`` their initial share): the source weight drains away, worst-fit
+      rows first, and is gone at the last step.
+
+    The model is the stage-2 ensemble (refit on all rows) of the step with the
+    lowest cross-validated error: the step count is chosen on the target rows.
+    Its prediction is the weighted median of its learners (AdaBoost.R2).
+
+    Details of our reading: in stage 2 the target rows are renormalised to
+    their own total after each update, so each source weight keeps its exact
+    value (*frozen*), and its ``eps_t`` is measured on the target rows, as in
+    TrAdaBoost.R2. ``eps_t >= 0.5`` and ``eps_t = 0`` end a stage-2 ensemble
+    as in scikit-learn's AdaBoost.R2 (see :class:`TrAdaBoostRegressor`).
+    ``n_steps=1`` fits a single stage-2 ensemble on the initial weights and
+    skips the cross-validation; ``n_estimators=1`` makes each ensemble one
+    learner.
+
+    Parameters
+    ----------
+    estimator : estimator object, default=None
+        Regressor whose ``fit`` accepts ``sample_weight`` (or a Pipeline ending
+        in one). ``None`` means ``DecisionTreeRegressor(max_depth=3)``.
+    n_estimators : int, default=10
+        Learners per stage-2 AdaBoost.R2 ensemble (the paper's ``N``).
+    n_steps : int, default=10
+        Number of weight-shifting steps ``S``.
+    cv : int, default=5
+        Folds of the cross-validation over the labeled target rows (at most
+        one per target row).
+    loss : {"linear", "square", "exponential"}, default="linear"
+        AdaBoost.R2 loss applied to the scaled residuals.
+    random_state : int, RandomState instance or None, default=None
+        Draws the integer seeds of every learner and of the fold splits.
+
+    Attributes
+    ----------
+    estimators_ : list of estimators
+        Learners of the chosen stage-2 ensemble.
+    estimator_weights_ : ndarray of shape (n_learners,)
+        Their vote weights ``ln(1 / beta_t)`` (``inf``: zero target error).
+    estimator_errors_ : ndarray of shape (n_learners,)
+        Their adjusted errors on the target rows.
+    cv_errors_ : ndarray of shape (n_steps,)
+        Cross-validated mean squared error of each step's ensemble on the
+        target rows (``NaN`` when ``n_steps=1``).
+    best_step_ : int
+        Index of the chosen step in ``cv_errors_``.
+    target_weight_fractions_ : ndarray of shape (n_steps,)
+        Share of the total weight held by the target rows at each step.
+    weights_ : ndarray of shape (n_samples,)
+        Weights of the chosen step (sum 1 over the labeled rows; 0 for rows
+        not trained on).
+    n_source_, n_target_ : int
+        Labeled source and target rows.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of str
+        Names of features seen during fit (DataFrame input only).
+
+    See Also
+    --------
+    TrAdaBoostRegressor : TrAdaBoost.R2, the one-stage version.
+
+    References
+    ----------
+    .. [1] D. Pardoe and P. Stone, "Boosting for regression transfer",
+       ICML 2010, Algorithm 3.
+    .. [2] H. Drucker, "Improving regressors using boosting techniques",
+       ICML 1997.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from instransfer import TwoStageTrAdaBoostRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-2, 2, size=(220, 1))
+    >>> domain = np.r_[np.zeros(200), np.ones(20)].astype(int)
+    >>> y = np.where(domain == 0, np.sin(X[:, 0]), np.sin(X[:, 0]) + 0.5 * X[:, 0])
+    >>> reg = TwoStageTrAdaBoostRegressor(n_steps=4, n_estimators=5, random_state=0)
+    >>> reg.fit(X, y, domain=domain).cv_errors_.shape
+    (4,)
+    >>> reg.target_weight_fractions_[-1]
+    1.0
+    """
+
+    _xfail_checks = _xfail(_XFAIL_CHECKS_COMMON + _XFAIL_CHECKS_REGRESSOR)
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "n_steps": [Interval(Integral, 1, None, closed="left")],
+        "cv": [Interval(Integral, 2, None, closed="left")],
+        "loss": [StrOptions({"linear", "square", "exponential"})],
+        "random_state": ["random_state"],
+    }
+
+    _task = "regression"
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        n_estimators=10,
+        n_steps=10,
+        cv=5,
+        loss="linear",
+        random_state=None,
+    ):
+        self.estimator = estimator
+        self.n_estimators = n_estimators
+        self.n_steps = n_steps
+        self.cv = cv
+        self.loss = loss
+        self.random_state = random_state
+
+    def _template(self):
+        if self.estimator is not None:
+            return self.estimator
+        from sklearn.tree import DecisionTreeRegressor
+
+        return DecisionTreeRegressor(max_depth=3)
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, *, domain=None, sample_weight=None):
+        """Run both stages on stacked source and labeled target rows.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Source and target rows, stacked.
+        y : array-like of shape (n_samples,)
+            Targets; rows with ``NaN`` are unlabeled and ignored.
+        domain : array-like of shape (n_samples,)
+            Required: 0 (or False) for source rows, 1 (or True) for target
+            rows. At least one target row must be labeled (two when
+            ``n_steps > 1``, for the cross-validation).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Initial weights; ``None`` means uniform. Rows with weight 0 are
+            left out. Never modified.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        data = _stacked_training_set(self, X, y, domain, sample_weight, "regression")
+        rng = check_random_state(self.random_state)
+        learners = _Learners(self._template(), type(self).__name__)
+        X, y, is_t, w0 = data["X"], data["y"], data["is_target"], data["weight"]
+        m = int(is_t.sum())
+        n_steps = self.n_steps
+        if n_steps > 1 and m < 2:
+            raise ValueError(
+                f"n_steps={n_steps} chooses the step by cross-validation on the "
+                f"labeled target rows, which needs at least 2 of them; got {m}. "
+                "Label more target rows or set n_steps=1."
+            )
+        self.n_source_, self.n_target_ = int((~is_t).sum()), m
+
+        log_w = np.log(w0)
+        log_w -= logsumexp(log_w)
+        f0 = float(np.exp(logsumexp(log_w[is_t])))
+        cv_errors = np.full(n_steps, np.nan)
+        fractions = np.empty(n_steps)
+        best = None  # (error, step, log weights, seed of the final ensemble)
+        for step in range(n_steps):
+            cv_seed, final_seed = (int(s) for s in rng.randint(_SEED_MAX, size=2))
+            fractions[step] = np.exp(logsumexp(log_w[is_t]))
+            if n_steps > 1:
+                cv_errors[step] = self._cv_error(
+                    learners, X, y, is_t, w0, log_w, cv_seed
+                )
+            if best is None or cv_errors[step] < best[0]:
+                best = (cv_errors[step], step, log_w.copy(), final_seed)
+            if step == n_steps - 1:
+                break
+            keep = np.flatnonzero(np.isfinite(log_w))
+            X_k = _safe_indexing(X, keep)
+            fit_w = _weights_for_fit(log_w[keep], w0[keep].sum())
+            h = learners.fit(rng, X_k, y[keep], fit_w)
+            error = np.zeros_like(log_w)
+            error[keep] = _adjusted_errors(
+                np.abs(_predict_float(h, X_k) - y[keep]), self.loss
+            )
+            target_share = f0 + (step + 1) / (n_steps - 1) * (1.0 - f0)
+            log_w = _shift_to_target(log_w, is_t, error, min(target_share, 1.0))
+
+        _, self.best_step_, best_log_w, seed = best
+        self.cv_errors_ = cv_errors
+        self.target_weight_fractions_ = fractions
+        self.estimators_, self.estimator_weights_, self.estimator_errors_ = (
+            _adaboost_r2_frozen(
+                learners,
+                X,
+                y,
+                is_t,
+                best_log_w.copy(),
+                float(w0[np.isfinite(best_log_w)].sum()),
+                self.n_estimators,
+                self.loss,
+                np.random.RandomState(seed),
+            )
+        )
+        weights = np.zeros(data["n_samples"])
+        weights[data["rows"]] = np.exp(best_log_w)
+        self.weights_ = weights
+        return self
+
+    def _cv_error(self, learners, X, y, is_t, w0, log_w, seed):
+        """Cross-validated MSE on the target rows (source rows always train)."""
+        from sklearn.model_selection import KFold
+
+        t_idx = np.flatnonzero(is_t)
+        s_idx = np.flatnonzero(~is_t & np.isfinite(log_w))
+        fold_rng = np.random.RandomState(seed)
+        folds = KFold(
+            n_splits=min(self.cv, t_idx.size), shuffle=True, random_state=seed
+        )
+        sq = np.empty(t_idx.size)
+        for train, test in folds.split(t_idx):
+            rows = np.concatenate([s_idx, t_idx[train]])
+            est, alphas, _ = _adaboost_r2_frozen(
+                learners,
+                _safe_indexing(X, rows),
+                y[rows],
+                is_t[rows],
+                log_w[rows],
+                float(w0[rows].sum()),
+                self.n_estimators,
+                self.loss,
+                fold_rng,
+            )
+            te = t_idx[test]
+            sq[test] = (
+                _ensemble_predict(est, alphas, _safe_indexing(X, te)) - y[te]
+            ) ** 2
+        return float(np.average(sq, weights=w0[t_idx]))
+
+    def _check_X(self, X):
+        check_is_fitted(self)
+        return validate_data(
+            self,
+            X,
+            reset=False,
+            accept_sparse=["csr", "csc"],
+            dtype=None,
+            ensure_all_finite="allow-nan" if _allows_nan(self._template()) else True,
+        )
+
+    def predict(self, X):
+        """Weighted median of the chosen ensemble's learners.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to predict.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        X = self._check_X(X)
+        return _ensemble_predict(self.estimators_, self.estimator_weights_, X)
+
+    def staged_predict(self, X):
+        """Weighted median of the first ``T`` learners, for each ``T``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to predict.
+
+        Yields
+        ------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        X = self._check_X(X)
+        preds = np.column_stack([_predict_float(e, X) for e in self.estimators_])
+        for n_fitted in range(1, preds.shape[1] + 1):
+            yield _weighted_median(
+                preds[:, :n_fitted], _vote_weights(self.estimator_weights_[:n_fitted])
+            )
+
+    def score(self, X, y, sample_weight=None, *, domain=None):
+        """R² on the labeled rows; with ``domain``, target rows only.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to score.
+        y : array-like of shape (n_samples,)
+            True targets; ``NaN`` rows are skipped.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows.
+        domain : array-like of shape (n_samples,), default=None
+            When given, only rows with domain 1 are scored.
+
+        Returns
+        -------
+        score : float
+        """
+        from sklearn.metrics import r2_score
+
+        X, y, w = _scored_rows(self, X, y, sample_weight, domain)
+        return float(r2_score(y, self.predict(X), sample_weight=w))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        template = self._template()
+        try:
+            tags.input_tags.sparse = get_tags(template).input_tags.sparse
+        except Exception:  # third-party estimators without tags
+            tags.input_tags.sparse = False
+        tags.input_tags.allow_nan = _allows_nan(template)
+        tags.target_tags.required = True
+        return tags

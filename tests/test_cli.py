@@ -1,0 +1,360 @@
+"""The ``instransfer`` command: ``demo`` and ``weigh``, run in-process."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import instransfer as it
+from instransfer.__main__ import main
+
+
+@pytest.fixture(scope="module")
+def csv_pair(tmp_path_factory):
+    """Small source/target CSVs with a text column, an id and a shift."""
+    rng = np.random.RandomState(0)
+    folder = tmp_path_factory.mktemp("csv")
+
+    def frame(n, shift, prefix):
+        age = rng.normal(50 + shift, 10, size=n).round(1)
+        return pd.DataFrame(
+            {
+                "pid": [f"{prefix}{i}" for i in range(n)],
+                "age": age,
+                "bmi": rng.normal(27, 4, size=n).round(1),
+                "smoker": rng.choice(["yes", "no"], size=n, p=[0.3, 0.7]),
+            }
+        )
+
+    src, tgt = frame(80, 0, "s"), frame(60, 8, "t")
+    src.loc[3, "smoker"] = None  # a missing category
+    paths = {
+        "src": folder / "source.csv",
+        "tgt": folder / "target.csv",
+        "src_num": folder / "source_numeric.csv",
+        "tgt_num": folder / "target_numeric.csv",
+    }
+    src.to_csv(paths["src"], index=False)
+    tgt.to_csv(paths["tgt"], index=False)
+    src[["age", "bmi"]].to_csv(paths["src_num"], index=False)
+    tgt[["age", "bmi"]].to_csv(paths["tgt_num"], index=False)
+    paths["frames"] = (src, tgt)
+    return paths
+
+
+def _weigh(csv_pair, tmp_path, *extra, source="src", target="tgt"):
+    out = tmp_path / "weights.csv"
+    argv = ["weigh", str(csv_pair[source]), str(csv_pair[target]), "--out", str(out)]
+    return main(argv + list(extra) + ["--quiet"]), out
+
+
+def test_help_and_usage(capsys):
+    assert main(["--help"]) == 0
+    assert "demo" in capsys.readouterr().out
+    assert main(["weigh", "--help"]) == 0
+    assert "--method" in capsys.readouterr().out
+    assert main([]) == 2  # no command: help on stderr
+    assert "COMMAND" in capsys.readouterr().err
+    assert main(["frobnicate"]) == 2
+    assert main(["--version"]) == 0
+    assert it.__version__ in capsys.readouterr().out
+
+
+def test_python_dash_m_help():
+    proc = subprocess.run(
+        [sys.executable, "-m", "instransfer", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "weigh" in proc.stdout and "demo" in proc.stdout
+
+
+def test_weigh_classifier_with_text_columns_and_index(csv_pair, tmp_path, capsys):
+    rc, out = _weigh(csv_pair, tmp_path, "--index-col", "pid", "--seed", "3")
+    assert rc == 0
+    stdout = capsys.readouterr().out
+    assert "ESS" in stdout and "Weights written" in stdout
+    w = pd.read_csv(out, index_col="pid")
+    src, tgt = csv_pair["frames"]
+    assert list(w.index) == list(src["pid"]) and list(w.columns) == ["weight"]
+    assert w["weight"].mean() == pytest.approx(1)
+    assert (w["weight"] > 0).all()
+    # older source rows resemble the (older) target: they weigh more
+    assert np.corrcoef(src["age"], w["weight"])[0, 1] > 0.3
+    # the ESS printed is that of the weights written
+    ess = it.metrics.effective_sample_size(w["weight"])
+    assert f"ESS {ess:.1f} of {len(src)}" in stdout
+    # deterministic for a seed
+    rc2, out2 = _weigh(
+        csv_pair, tmp_path / "new_folder", "--index-col", "pid", "--seed", "3"
+    )
+    assert rc2 == 0  # --out's folder is created
+    pd.testing.assert_frame_equal(pd.read_csv(out2, index_col="pid"), w)
+
+
+def test_weigh_nn_matches_the_library_on_standardised_columns(csv_pair, tmp_path):
+    rc, out = _weigh(csv_pair, tmp_path, "--method", "nn", "--columns", "age", "bmi")
+    assert rc == 0
+    w = pd.read_csv(out, index_col="row")["weight"].to_numpy()
+    src, tgt = csv_pair["frames"]
+    stacked = pd.concat([src, tgt])[["age", "bmi"]].to_numpy()
+    Z = (stacked - stacked.mean(axis=0)) / stacked.std(axis=0)
+    domain = np.r_[np.zeros(len(src)), np.ones(len(tgt))]
+    expected = it.NearestNeighborWeighter().fit(Z, domain).weights_
+    np.testing.assert_allclose(w, expected)
+
+
+def test_weigh_flatten_and_clip(csv_pair, tmp_path):
+    rc, out = _weigh(
+        csv_pair,
+        tmp_path,
+        "--method",
+        "nn",
+        "--flatten",
+        "0",
+        source="src_num",
+        target="tgt_num",
+    )
+    assert rc == 0
+    np.testing.assert_allclose(pd.read_csv(out)["weight"], 1.0)
+    rc, out = _weigh(
+        csv_pair,
+        tmp_path,
+        "--method",
+        "nn",
+        "--clip",
+        "1.5",
+        source="src_num",
+        target="tgt_num",
+    )
+    assert rc == 0
+    w = pd.read_csv(out)["weight"]
+    assert w.max() <= 1.5 + 1e-9 and w.mean() == pytest.approx(1)
+
+
+def test_weigh_report_writes_balance_and_plots(csv_pair, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    report = tmp_path / "report"
+    rc, out = _weigh(
+        csv_pair,
+        tmp_path,
+        "--columns",
+        "age",
+        "bmi",
+        "smoker",
+        "--flatten",
+        "0.5",
+        "--report",
+        str(report),
+    )
+    assert rc == 0
+    names = {p.name for p in report.iterdir()}
+    assert {
+        "balance.csv",
+        "weight_summary.csv",
+        "love_plot.png",
+        "weights.png",
+        "overlap.png",
+        "ess_flatten.png",
+    } <= names
+    table = pd.read_csv(report / "balance.csv", index_col="covariate")
+    assert {"age", "bmi", "smoker=yes", "smoker=no", "smoker=<NA>"} <= set(table.index)
+    # weighting moves the source's age towards the target's
+    assert abs(table.loc["age", "diff_after"]) < abs(table.loc["age", "diff_before"])
+    assert "Balance" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--method", "nn"], "not numeric: ['pid', 'smoker']"),
+        (["--columns", "age", "height"], "['height'] not found"),
+        (["--index-col", "nope"], "--index-col 'nope'"),
+        (["--flatten", "-1"], "must be >= 0"),
+        (["--clip", "0.5"], "must be >= 1"),
+        (["--method", "magic"], "invalid choice"),
+    ],
+)
+def test_weigh_user_mistakes_exit_2_without_traceback(
+    csv_pair, tmp_path, capsys, args, message
+):
+    rc, _ = _weigh(csv_pair, tmp_path, *args)
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_weigh_file_problems(csv_pair, tmp_path, capsys):
+    rc = main(
+        [
+            "weigh",
+            str(tmp_path / "missing.csv"),
+            str(csv_pair["tgt"]),
+            "--out",
+            str(tmp_path / "w.csv"),
+        ]
+    )
+    assert rc == 2 and "not found" in capsys.readouterr().err
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    rc = main(["weigh", str(empty), str(csv_pair["tgt"]), "--out", "w.csv"])
+    assert rc == 2 and "is empty" in capsys.readouterr().err
+    rc = main(
+        [
+            "weigh",
+            str(csv_pair["src"]),
+            str(csv_pair["tgt_num"]),
+            "--out",
+            str(tmp_path / "w.csv"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert rc == 2 and "different columns" in err and "--columns" in err
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    rc, _ = _weigh(csv_pair, tmp_path, "--report", str(afile))
+    assert rc == 2 and "not a directory" in capsys.readouterr().err
+
+
+def test_weigh_with_missing_numeric_values(csv_pair, tmp_path, capsys):
+    src, tgt = csv_pair["frames"]
+    holes = src[["age", "bmi"]].copy()
+    holes.loc[0, "bmi"] = np.nan
+    path = tmp_path / "holes.csv"
+    holes.to_csv(path, index=False)
+    argv = ["weigh", str(path), str(csv_pair["tgt_num"]), "--quiet"]
+    rc = main(argv + ["--method", "nn", "--out", str(tmp_path / "a.csv")])
+    assert rc == 2 and "missing values: ['bmi']" in capsys.readouterr().err
+    # the classifier imputes them
+    assert main(argv + ["--out", str(tmp_path / "b.csv")]) == 0
+
+
+def test_weigh_unavailable_method_is_a_clean_error(
+    csv_pair, tmp_path, capsys, monkeypatch
+):
+    from instransfer._cli import _weigh as weigh_module
+
+    monkeypatch.setitem(weigh_module.METHODS, "kmm", ("NoSuchWeighter", True))
+    rc, _ = _weigh(
+        csv_pair, tmp_path, "--method", "kmm", source="src_num", target="tgt_num"
+    )
+    err = capsys.readouterr().err
+    assert rc == 1 and "NoSuchWeighter" in err and "Traceback" not in err
+
+
+def test_weigh_shows_progress_on_stderr(csv_pair, tmp_path, capsys):
+    out = tmp_path / "w.csv"
+    rc = main(
+        [
+            "weigh",
+            str(csv_pair["src_num"]),
+            str(csv_pair["tgt_num"]),
+            "--method",
+            "nn",
+            "--out",
+            str(out),
+        ]
+    )
+    captured = capsys.readouterr()
+    assert rc == 0
+    assert "fitting NearestNeighborWeighter" in captured.err and "done (" in (
+        captured.err
+    )
+    assert "fitting" not in captured.out
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    pytest.importorskip("matplotlib")
+    out_dir = tmp_path_factory.mktemp("demo")
+    from contextlib import redirect_stderr, redirect_stdout
+    from io import StringIO
+
+    stdout, stderr = StringIO(), StringIO()
+    with redirect_stdout(stdout), redirect_stderr(stderr):
+        rc = main(
+            [
+                "demo",
+                "--cohort",
+                "rossi",
+                "--bootstrap",
+                "50",
+                "--seed",
+                "1",
+                "--out",
+                str(out_dir),
+            ]
+        )
+    return rc, stdout.getvalue(), stderr.getvalue(), out_dir
+
+
+def test_demo_tells_the_whole_story(demo_run):
+    rc, out, err, out_dir = demo_run
+    assert rc == 0, err
+    for section in (
+        "1. Covariate balance",
+        "2. The weights",
+        "3. How much to weight",
+        "4. Target performance",
+        "Verdict",
+    ):
+        assert section in out
+    for model in (
+        "unweighted",
+        "weighted (flatten 1)",
+        "IWCV-flattened (flatten",
+        "oracle-weighted",
+    ):
+        assert model in out
+    assert "ESS" in out and "<- chosen" in out
+    assert "1/4 weighting" in err and "4/4 scoring" in err
+    assert "Traceback" not in err
+    names = {p.name for p in out_dir.iterdir()}
+    assert {
+        "balance.csv",
+        "target_scores.csv",
+        "love_plot.png",
+        "weights.png",
+        "overlap.png",
+        "ess_flatten.png",
+    } <= names
+    balance = pd.read_csv(out_dir / "balance.csv", index_col="covariate")
+    # the age shift is visible before weighting and mostly removed after
+    assert balance.loc["age", "diff_before"] < -0.5
+    assert abs(balance.loc["age", "diff_after"]) < 0.5 * abs(
+        balance.loc["age", "diff_before"]
+    )
+    scores = pd.read_csv(out_dir / "target_scores.csv", index_col=[0, 1])
+    assert len(scores) == 4 * 3
+
+
+def test_demo_is_deterministic_for_a_seed(demo_run, capsys):
+    rc, out, _, _ = demo_run
+    assert (
+        main(
+            ["demo", "--cohort", "rossi", "--bootstrap", "50", "--seed", "1", "--quiet"]
+        )
+        == 0
+    )
+    again = capsys.readouterr()
+    assert again.err == ""  # --quiet: no progress, and no warnings
+    written = out.index("\nWritten to")
+    assert again.out == out[:written]
+
+
+def test_demo_bad_cohort(capsys):
+    assert main(["demo", "--cohort", "titanic", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown cohort 'titanic'" in err and "gbsg2" in err
+
+
+def test_demo_lists_cohorts(capsys):
+    assert main(["demo", "--list-cohorts"]) == 0
+    out = capsys.readouterr().out
+    names = list(it.datasets.list_cohorts())
+    assert [line.split()[0] for line in out.splitlines()] == names

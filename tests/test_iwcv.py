@@ -1,0 +1,352 @@
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.metrics import log_loss, mean_squared_error
+from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
+
+import instransfer as it
+from instransfer._validation import NoTargetRowsWarning
+from instransfer.datasets import make_covariate_shift
+from instransfer.model_selection import DomainStratifiedKFold, make_iw_scorer
+from instransfer.model_selection._iwcv import _select_flatten, _weighted_mean_se
+
+
+def _fast_weighter(seed=0):
+    return it.ClassifierWeighter(cv=None, random_state=seed)
+
+
+def _linear_logistic(seed, n_s=400, n_t=200, d=5):
+    """Well-specified logistic model, one covariate shifted by 1.5 SD.
+
+    The model can represent the outcome everywhere, so weighting only adds
+    variance: with ~50 effective source rows of 400, the fully weighted model
+    is clearly worse on the target (expected log-loss +0.03 to +0.04 for the
+    seeds used).
+    """
+    rng = np.random.RandomState(seed)
+    Xs = rng.standard_normal((n_s, d))
+    Xt = rng.standard_normal((n_t, d))
+    Xt[:, -1] += 1.5
+    X = np.vstack([Xs, Xt])
+    p = 1 / (1 + np.exp(-(X @ np.r_[1.5, -1.0, 1.0, 0.5, 0.0])))
+    y = (rng.random_sample(X.shape[0]) < p).astype(int)
+    domain = np.r_[np.zeros(n_s, int), np.ones(n_t, int)]
+    return X, y, domain, p
+
+
+def _masked(data):
+    return np.where(data.domain == 1, -1, data.y)
+
+
+# --------------------------------------------------------------------------
+# choosing lambda
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_no_weighting_wins_when_weighting_hurts(seed):
+    X, y, domain, p = _linear_logistic(seed)
+    y_masked = np.where(domain == 1, -1, y)
+    clf = it.ImportanceWeightedClassifierCV(
+        weighter=_fast_weighter(seed), random_state=seed
+    ).fit(X, y_masked)
+    assert clf.flatten_ <= 0.25
+    # and the choice is right: the full-weight model is worse on the target
+    tgt = domain == 1
+    full = it.ImportanceWeightedClassifier(weighter=_fast_weighter(seed)).fit(
+        X, y_masked
+    )
+    q_cv, q_full = clf.predict_proba(X[tgt])[:, 1], full.predict_proba(X[tgt])[:, 1]
+    expected = lambda q: -np.mean(p[tgt] * np.log(q) + (1 - p[tgt]) * np.log1p(-q))  # noqa: E731
+    assert expected(q_cv) < expected(q_full)
+
+
+def _curved_logistic(seed, n_s=300, n_t=300):
+    """Logit 1.5 - 1.5 x0**2, target shifted by 1.5 in x0: a line fit on the
+    source (flat around 0) is wrong on the target; weighting helps a lot."""
+    rng = np.random.RandomState(seed)
+    X = rng.standard_normal((n_s + n_t, 2))
+    X[n_s:, 0] += 1.5
+    p = 1 / (1 + np.exp(-(1.5 - 1.5 * X[:, 0] ** 2)))
+    y = (rng.random_sample(n_s + n_t) < p).astype(int)
+    return X, y, np.r_[np.zeros(n_s, int), np.ones(n_t, int)], p
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_weighting_wins_when_model_is_misspecified(seed):
+    X, y, domain, p = _curved_logistic(seed)
+    y_masked = np.where(domain == 1, -1, y)
+    clf = it.ImportanceWeightedClassifierCV(
+        weighter=_fast_weighter(seed), random_state=seed
+    ).fit(X, y_masked)
+    assert clf.flatten_ >= 0.5
+    tgt = domain == 1
+    plain = LogisticRegression().fit(X[~tgt], y[~tgt])
+    loss = lambda m: log_loss(y[tgt], m.predict_proba(X[tgt]))  # noqa: E731
+    assert loss(clf) < loss(plain) - 0.1
+
+
+def test_regressor_chooses_and_predicts():
+    data = make_covariate_shift(300, 300, 1, shift=1.0, target_scale=0.6,
+                                task="regression", noise=0.1, random_state=0)
+    y = np.where(data.domain == 1, np.nan, data.y)
+    reg = it.ImportanceWeightedRegressorCV(
+        weighter=_fast_weighter(), cv=4, random_state=0
+    ).fit(data.X, y)
+    assert reg.scores_.shape == (4, 5)
+    assert reg.flatten_ >= 0.5
+    tgt = data.domain == 1
+    plain = Ridge().fit(data.X[~tgt], data.y[~tgt])
+    assert mean_squared_error(data.y[tgt], reg.predict(data.X[tgt])) < (
+        0.8 * mean_squared_error(data.y[tgt], plain.predict(data.X[tgt]))
+    )
+    assert isinstance(reg.score(data.X, y), float)
+
+
+# --------------------------------------------------------------------------
+# the selection rules, on hand-made score matrices
+
+
+def test_select_flatten_rules():
+    # lambda=1 best on average but within noise of lambda=0 (folds disagree)
+    noisy = np.array([[0.0, 0.5], [0.0, -0.3], [0.0, 0.4], [0.0, -0.2]])
+    assert _select_flatten(noisy, selection="best") == 1
+    assert _select_flatten(noisy, selection="paired_se") == 0
+    assert _select_flatten(noisy, selection="one_se") == 0
+    # better by 0.2 in every fold: clearly better
+    clear = np.array([[0.0, 0.2], [-2.0, -1.8], [1.0, 1.2], [-1.0, -0.8]])
+    assert _select_flatten(clear, selection="best") == 1
+    assert _select_flatten(clear, selection="paired_se") == 1
+    # the unpaired rule cannot see it: the fold-to-fold spread hides it
+    assert _select_flatten(clear, selection="one_se") == 0
+
+
+def test_fold_weights_give_the_pooled_estimate():
+    scores = np.array([[-0.2, -0.5], [-1.0, -0.6]])
+    # equal folds: lambda=1 wins; the second fold holds 9x the weight: still
+    mean_eq, _ = _weighted_mean_se(scores, np.ones(2))
+    np.testing.assert_allclose(mean_eq, [-0.6, -0.55])
+    mean_w, se_w = _weighted_mean_se(scores, np.array([1.0, 9.0]))
+    np.testing.assert_allclose(mean_w, [-0.92, -0.59])
+    # first fold heavy: lambda=0
+    assert _select_flatten(scores, np.array([9.0, 1.0]), "best") == 0
+    assert _select_flatten(scores, np.array([1.0, 9.0]), "best") == 1
+    assert np.all(se_w > 0)
+
+
+def test_cv_results_are_consistent():
+    data = make_covariate_shift(150, 150, 2, random_state=0)
+    clf = it.ImportanceWeightedClassifierCV(
+        weighter=_fast_weighter(), flattens=[1, 0, 0.5, 0.5], cv=3, n_repeats=2,
+        selection="best", random_state=0,
+    ).fit(data.X, _masked(data))
+    res = clf.cv_results_
+    np.testing.assert_array_equal(res["flatten"], [0.0, 0.5, 1.0])  # sorted, unique
+    assert clf.scores_.shape == (6, 3) and clf.fold_weights_.shape == (6,)
+    np.testing.assert_array_equal(res["split4_test_score"], clf.scores_[4])
+    expected = np.average(clf.scores_, axis=0, weights=clf.fold_weights_)
+    np.testing.assert_allclose(res["mean_test_score"], expected)
+    assert clf.best_index_ == int(np.argmax(expected))
+    assert clf.flatten_ == res["flatten"][clf.best_index_]
+    # the final model is the plain weighted wrapper with the chosen flatten
+    final = clf.best_estimator_
+    assert isinstance(final, it.ImportanceWeightedClassifier)
+    assert final.flatten == clf.flatten_
+    assert clf.weighter_ is final.weighter_ and clf.estimator_ is final.estimator_
+    np.testing.assert_allclose(clf.weights_.mean(), 1.0)
+    ref = it.ImportanceWeightedClassifier(
+        weighter=_fast_weighter(), flatten=clf.flatten_
+    ).fit(data.X, _masked(data))
+    np.testing.assert_allclose(clf.predict_proba(data.X), ref.predict_proba(data.X))
+    np.testing.assert_array_equal(clf.classes_, [0, 1])
+
+
+def test_scores_match_a_hand_rolled_fold():
+    # the first fold's score for every flatten, recomputed from scratch
+    data = make_covariate_shift(120, 120, 2, random_state=1)
+    y = _masked(data)
+    clf = it.ImportanceWeightedClassifierCV(
+        weighter=_fast_weighter(), flattens=[0, 1], cv=3, random_state=0
+    ).fit(data.X, y)
+    # fit draws the default weighter's seed, then the folds' seed
+    rng = np.random.RandomState(0)
+    rng.randint(np.iinfo(np.int32).max)
+    cv_seed = int(rng.randint(np.iinfo(np.int32).max))
+    train, test = next(DomainStratifiedKFold(3, random_state=cv_seed).split(data.X, y))
+    wtr = clone(_fast_weighter()).fit(data.X[train], (y[train] == -1).astype(int))
+    for j, lam in enumerate([0, 1]):
+        w = np.ones(train.shape[0])
+        src = y[train] != -1
+        w_src = wtr.weights_ ** lam
+        w[src] = w_src / w_src.mean()
+        model = LogisticRegression().fit(
+            data.X[train][src], y[train][src], sample_weight=w[src]
+        )
+        yt = y[test]
+        rows = yt != -1
+        r = wtr.predict_ratio(data.X[test][rows])
+        expected = -log_loss(yt[rows], model.predict_proba(data.X[test][rows]),
+                             sample_weight=r)
+        np.testing.assert_allclose(clf.scores_[0, j], expected, rtol=1e-6)
+
+
+# --------------------------------------------------------------------------
+# efficiency: one weighter fit per fold
+
+
+class _CountingWeighter(it.ClassifierWeighter):
+    fits = []
+
+    def fit(self, X, y):
+        type(self).fits.append(len(y))
+        return super().fit(X, y)
+
+
+def test_weighter_fit_once_per_fold():
+    data = make_covariate_shift(100, 100, 2, random_state=0)
+    _CountingWeighter.fits = []
+    clf = it.ImportanceWeightedClassifierCV(
+        weighter=_CountingWeighter(cv=None, random_state=0), cv=3, n_repeats=2,
+        random_state=0,
+    ).fit(data.X, _masked(data))
+    # 6 folds + the final fit on all 200 rows; 5 flattens share each fold's fit
+    assert len(_CountingWeighter.fits) == 7
+    assert _CountingWeighter.fits[-1] == 200
+    assert clf.scores_.shape == (6, 5)
+
+
+# --------------------------------------------------------------------------
+# inputs and composition
+
+
+def test_pandas_input():
+    data = make_covariate_shift(120, 100, 2, random_state=0)
+    X = pd.DataFrame(data.X, columns=["age", "bmi"])
+    y = pd.Series(_masked(data), name="event")
+    clf = it.ImportanceWeightedClassifierCV(
+        weighter=_fast_weighter(), cv=3, random_state=0
+    ).fit(X, y)
+    np.testing.assert_array_equal(clf.feature_names_in_, ["age", "bmi"])
+    assert clf.predict(X).shape == (220,)
+    # string labels with None marking target rows
+    y_str = pd.Series(np.where(data.domain == 1, None, np.where(data.y, "yes", "no")),
+                      dtype=object)
+    clf_s = it.ImportanceWeightedClassifierCV(
+        weighter=_fast_weighter(), cv=3, random_state=0
+    ).fit(X, y_str)
+    assert set(clf_s.classes_) == {"no", "yes"}
+    np.testing.assert_allclose(clf_s.scores_, clf.scores_)
+
+
+def test_explicit_domain_ignores_target_labels():
+    data = make_covariate_shift(120, 100, 2, random_state=0)
+    a = it.ImportanceWeightedClassifierCV(
+        weighter=_fast_weighter(), cv=3, random_state=0
+    ).fit(data.X, data.y, domain=data.domain)
+    b = it.ImportanceWeightedClassifierCV(
+        weighter=_fast_weighter(), cv=3, random_state=0
+    ).fit(data.X, _masked(data))
+    np.testing.assert_allclose(a.scores_, b.scores_)
+    assert a.flatten_ == b.flatten_
+
+
+def test_pipeline_and_grid_search():
+    data = make_covariate_shift(120, 120, 2, random_state=0)
+    y = _masked(data)
+    pipe = make_pipeline(
+        StandardScaler(),
+        it.ImportanceWeightedClassifierCV(
+            weighter=_fast_weighter(), flattens=[0, 1], cv=3, random_state=0
+        ),
+    )
+    assert pipe.fit(data.X, y).predict_proba(data.X).shape == (240, 2)
+    search = GridSearchCV(
+        it.ImportanceWeightedClassifierCV(
+            weighter=_fast_weighter(), flattens=[0, 1], cv=2, random_state=0
+        ),
+        {"estimator": [LogisticRegression(C=0.1), LogisticRegression(C=10.0)]},
+        scoring=make_iw_scorer("neg_log_loss"),
+        cv=DomainStratifiedKFold(3, random_state=0),
+    ).fit(data.X, y)
+    assert search.best_estimator_.flatten_ in (0.0, 1.0)
+    assert np.isfinite(search.best_score_)
+
+
+def test_custom_scoring_and_cv_object():
+    data = make_covariate_shift(120, 120, 2, random_state=0)
+    clf = it.ImportanceWeightedClassifierCV(
+        weighter=_fast_weighter(), scoring="accuracy",
+        cv=DomainStratifiedKFold(4, random_state=0), random_state=0,
+    ).fit(data.X, _masked(data))
+    assert clf.scores_.shape == (4, 5)
+    assert np.all((clf.scores_ >= 0) & (clf.scores_ <= 1))
+    # a plain KFold on stacked, unshuffled rows would leave folds without
+    # target rows: the error says which splitter to use
+    with pytest.raises(ValueError, match="Fold 0 of cv has 0 source"):
+        it.ImportanceWeightedClassifierCV(
+            weighter=_fast_weighter(), cv=KFold(2)
+        ).fit(data.X, _masked(data))
+
+
+def test_sample_weight_not_mutated_and_used():
+    data = make_covariate_shift(100, 100, 2, random_state=0)
+    y = _masked(data)
+    sw = np.linspace(0.5, 2.0, 200)
+    sw_copy = sw.copy()
+    kw = dict(weighter=_fast_weighter(), flattens=[0, 1], cv=3, random_state=0)
+    a = it.ImportanceWeightedClassifierCV(**kw).fit(data.X, y, sample_weight=sw)
+    np.testing.assert_array_equal(sw, sw_copy)
+    b = it.ImportanceWeightedClassifierCV(**kw).fit(data.X, y)
+    assert not np.allclose(a.scores_, b.scores_)
+    # weights reach the folds' fits and scores
+    sw0 = np.ones(200)
+    sw0[:20] = 0.0
+    c = it.ImportanceWeightedClassifierCV(**kw).fit(data.X, y, sample_weight=sw0)
+    assert not np.allclose(c.scores_, b.scores_)
+
+
+def test_no_target_rows_warns_and_fits_unweighted():
+    data = make_covariate_shift(60, 60, 2, random_state=0)
+    with pytest.warns(NoTargetRowsWarning):
+        clf = it.ImportanceWeightedClassifierCV(cv=3).fit(data.X, data.y)
+    assert clf.flatten_ == 0.0 and clf.weighter_ is None
+    np.testing.assert_allclose(clf.weights_, 1.0)
+
+
+@pytest.mark.parametrize(
+    "params, err, match",
+    [
+        ({"flattens": []}, ValueError, "non-empty"),
+        ({"flattens": [0, -1]}, ValueError, ">= 0"),
+        ({"flattens": [0, np.nan]}, ValueError, "finite"),
+        ({"selection": "median"}, InvalidParameterError, "selection"),
+        ({"n_repeats": 0}, InvalidParameterError, "n_repeats"),
+        ({"cv": KFold(3), "n_repeats": 2}, ValueError, "n_repeats applies"),
+        ({"estimator": KNeighborsClassifier()}, TypeError, "sample_weight"),
+        ({"scoring": "no_such_metric"}, ValueError, "no_such_metric"),
+    ],
+)
+def test_bad_parameters(params, err, match):
+    data = make_covariate_shift(60, 60, 2, random_state=0)
+    with pytest.raises(err, match=match):
+        it.ImportanceWeightedClassifierCV(**{"cv": 3, **params}).fit(
+            data.X, _masked(data)
+        )
+
+
+def test_not_fitted_and_delegation():
+    from sklearn.exceptions import NotFittedError
+
+    clf = it.ImportanceWeightedClassifierCV()
+    with pytest.raises(NotFittedError):
+        clf.predict(np.zeros((2, 2)))
+    assert hasattr(clf, "predict_proba")
+    assert not hasattr(
+        it.ImportanceWeightedClassifierCV(make_pipeline(StandardScaler(), Ridge())),
+        "predict_proba",
+    )

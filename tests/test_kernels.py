@@ -1,0 +1,133 @@
+"""The shared Gaussian-kernel module: values, chunked reductions, memory bound."""
+
+import numpy as np
+import pytest
+from sklearn.metrics.pairwise import euclidean_distances
+from sklearn.metrics.pairwise import rbf_kernel as sk_rbf_kernel
+
+from instransfer import _kernels as k
+
+
+@pytest.fixture
+def xy():
+    rng = np.random.RandomState(0)
+    return rng.normal(size=(157, 6)), 3 + 2 * rng.normal(size=(83, 6))
+
+
+def test_rbf_kernel_matches_sklearn_float64(xy):
+    X, Y = xy
+    for gamma in (1e-3, 0.05, 1.0):
+        np.testing.assert_allclose(
+            k.rbf_kernel(X, Y, gamma), sk_rbf_kernel(X, Y, gamma=gamma), atol=1e-14
+        )
+    # Y=None: the diagonal is exactly 1 (distance exactly 0)
+    K = k.rbf_kernel(X, gamma=0.3)
+    assert np.all(np.diag(K) == 1.0)
+    np.testing.assert_allclose(K, sk_rbf_kernel(X, gamma=0.3), atol=1e-14)
+
+
+def test_rbf_kernel_float32_stays_float32_and_accurate(xy):
+    X, Y = xy
+    K32 = k.rbf_kernel(X.astype(np.float32), Y.astype(np.float32), 0.05,
+                       dtype=np.float32)
+    assert K32.dtype == np.float32
+    np.testing.assert_allclose(K32, sk_rbf_kernel(X, Y, gamma=0.05), atol=2e-6)
+
+
+def test_sq_dists_clamped_and_exact(xy):
+    X, Y = xy
+    D2 = k.sq_dists(X, Y)
+    np.testing.assert_allclose(D2, euclidean_distances(X, Y, squared=True),
+                               rtol=1e-12, atol=1e-10)
+    # a point repeated with a large offset: the expansion cancels, never < 0
+    Z = np.full((3, 4), 1e8) + np.arange(3)[:, None] * 1e-3
+    assert np.all(k.sq_dists(Z, Z) >= 0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("working_memory", [None, 0.01])
+def test_reductions_match_dense(xy, dtype, working_memory):
+    X, Y = xy
+    gamma = 0.07
+    K = sk_rbf_kernel(X, Y, gamma=gamma)
+    rng = np.random.RandomState(1)
+    v1, v2 = rng.normal(size=Y.shape[0]), rng.normal(size=(Y.shape[0], 3))
+    u1, u2 = rng.normal(size=X.shape[0]), rng.normal(size=(X.shape[0], 2))
+    tol = dict(rtol=1e-10, atol=1e-10) if dtype == np.float64 else dict(atol=1e-3)
+    kw = dict(working_memory=working_memory, dtype=dtype)
+    np.testing.assert_allclose(k.rbf_matvec(X, Y, gamma, v1, **kw), K @ v1, **tol)
+    np.testing.assert_allclose(k.rbf_matvec(X, Y, gamma, v2, **kw), K @ v2, **tol)
+    np.testing.assert_allclose(k.rbf_rmatvec(X, Y, gamma, u1, **kw), K.T @ u1, **tol)
+    np.testing.assert_allclose(k.rbf_rmatvec(X, Y, gamma, u2, **kw), K.T @ u2, **tol)
+    np.testing.assert_allclose(k.rbf_row_sums(X, Y, gamma, **kw), K.sum(1), **tol)
+    np.testing.assert_allclose(k.rbf_column_sums(X, Y, gamma, **kw), K.sum(0), **tol)
+    np.testing.assert_allclose(k.rbf_gram(X, Y, gamma, **kw), K.T @ K, **tol)
+
+
+def test_blocks_respect_the_memory_budget(xy):
+    X, Y = xy
+    budget_mib = 0.01  # 10 KiB: 16 rows of 83 float64 values
+    rows = []
+    for sl, block in k.iter_rbf_blocks(X, Y, 0.1, working_memory=budget_mib):
+        assert block.nbytes <= budget_mib * 2**20
+        rows.append(block.copy())
+    assert len(rows) > 5
+    np.testing.assert_allclose(np.vstack(rows), sk_rbf_kernel(X, Y, gamma=0.1),
+                               atol=1e-14)
+    # Y = X: exact zeros on the diagonal across block boundaries
+    diag = np.concatenate(
+        [D[np.arange(D.shape[0]), np.arange(sl.start, sl.stop)]
+         for sl, D in k.iter_sq_dist_blocks(X, None, working_memory=0.01)]
+    )
+    assert np.all(diag == 0)
+
+
+def test_median_heuristic_exact_and_robust():
+    X = np.array([[0.0], [1.0], [3.0]])
+    assert k.median_heuristic_gamma(X) == 1 / 4  # squared distances 1, 4, 9
+    # between two sets
+    assert k.median_heuristic_gamma(X, np.array([[0.0]])) == 1 / 1
+    # mostly duplicated rows: median of the non-zero distances
+    Xd = np.array([[0.0]] * 10 + [[2.0]])
+    assert k.median_heuristic_gamma(Xd) == 1 / 4
+    # all rows identical: finite fallback 1 / n_features
+    assert k.median_heuristic_gamma(np.ones((5, 4))) == 1 / 4
+    # bounded subsample, deterministic for a seed, close to the full median
+    rng = np.random.RandomState(0)
+    Z = rng.normal(size=(5000, 3))
+    g1 = k.median_heuristic_gamma(Z, max_rows=500, random_state=1)
+    assert g1 == k.median_heuristic_gamma(Z, max_rows=500, random_state=1)
+    full = 1 / np.median(euclidean_distances(Z[:2000], squared=True)[
+        np.triu_indices(2000, 1)])
+    assert abs(g1 / full - 1) < 0.05
+    assert np.isfinite(k.median_heuristic_gamma(Z * 1e-200)) is np.True_
+
+
+def test_log_rbf_expansion_never_underflows():
+    C = np.array([[0.0], [1.0]])
+    coef = np.array([0.5, 2.0])
+    X = np.array([[0.2], [0.7], [60.0]])
+    gamma = 1.0
+    log_r = k.log_rbf_expansion(X, C, gamma, np.log(coef))
+    np.testing.assert_allclose(log_r[:2], np.log(k.rbf_kernel(X[:2], C, gamma) @ coef))
+    # exp(-59^2) is 0 in float64, the log is not
+    assert np.exp(-gamma * 59.0**2) == 0.0
+    np.testing.assert_allclose(log_r[2], np.log(2.0) - gamma * 59.0**2)
+    # a zero coefficient is skipped, all zero gives -inf
+    with np.errstate(divide="ignore"):
+        lz = np.log(np.array([0.0, 2.0]))
+        assert np.all(k.log_rbf_expansion(X, C, gamma, np.log(np.zeros(2))) == -np.inf)
+    np.testing.assert_allclose(
+        k.log_rbf_expansion(X, C, gamma, lz), np.log(2.0) - gamma * (X[:, 0] - 1) ** 2
+    )
+
+
+def test_gamma_validation(xy):
+    X, Y = xy
+    for bad in (0.0, -1.0, np.inf, np.nan):
+        with pytest.raises(ValueError, match="gamma must be a positive"):
+            k.rbf_kernel(X, Y, bad)
+    # None means the median heuristic
+    np.testing.assert_allclose(
+        k.rbf_kernel(X, Y), k.rbf_kernel(X, Y, k.median_heuristic_gamma(X))
+    )
