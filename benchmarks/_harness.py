@@ -27,7 +27,6 @@ import json
 import math
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -296,23 +295,74 @@ def peak_python_memory(fn):
     return peak, out
 
 
+# Peak-RSS probes. On Linux, ``ru_maxrss`` survives ``fork`` + ``exec``: a
+# child started from a process that once held 800 MB reports 800 MB whatever
+# it does itself. The kernel's per-address-space high-water mark ``VmHWM``
+# does not, and writing "5" to ``/proc/self/clear_refs`` resets it to the
+# current RSS, so the peak of one step can be read alone. The same functions
+# run in the child interpreters (``_RSS_CODE``).
+
+
+def _proc_status(field):
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def current_rss_bytes():
+    """Resident set size now (Linux; elsewhere the peak so far)."""
+    v = _proc_status("VmRSS")
+    if v is None:
+        import resource
+
+        v = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return v
+
+
 def max_rss_bytes():
-    """Peak resident set size of this process so far (Linux: KiB -> bytes)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    """Peak resident set size of this process (since :func:`reset_peak_rss`)."""
+    v = _proc_status("VmHWM")
+    if v is None:
+        import resource
+
+        v = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return v
+
+
+def reset_peak_rss():
+    """Reset the peak RSS to the current RSS; False where unsupported."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _rss_code():
+    import inspect
+
+    funcs = (_proc_status, current_rss_bytes, max_rss_bytes, reset_peak_rss)
+    return "\n\n".join(inspect.getsource(f) for f in funcs)
 
 
 _CHILD = r"""
-import gc, json, resource, sys, time, importlib, tracemalloc
+import gc, json, sys, time, importlib, tracemalloc
 spec = json.loads(sys.argv[1])
 mod, _, name = spec["target"].partition(":")
 obj = getattr(importlib.import_module(mod), name)(**spec["kwargs"])
-rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 gc.collect()
-before = rss()
+reset_peak_rss()
+before = current_rss_bytes()
 t0 = time.perf_counter()
 out = obj() if callable(obj) else obj
 seconds = time.perf_counter() - t0
-peak = rss()
+peak = max_rss_bytes()
 traced = None
 if spec["trace"] and callable(obj):
     gc.collect()
@@ -334,8 +384,9 @@ def subprocess_peak_rss(
 
     ``target`` is ``"module:function"``. The child imports the module, calls
     ``function(**kwargs)`` — the *setup*: imports, data — and, when that
-    returns a callable, records the peak RSS so far (``rss_before``), calls it
-    and records the peak again (``rss_peak``) and the seconds it took. The
+    returns a callable, resets the peak RSS to the current RSS
+    (``rss_before``), calls it and reads the peak (``rss_peak``) and the
+    seconds it took: ``rss_delta`` is the fit's own peak memory. The
     callable's return value must be JSON-serialisable (``result``). With
     ``trace=True`` the callable is then run a second time under
     :mod:`tracemalloc` (``traced_peak``: peak bytes allocated through Python and
@@ -351,7 +402,7 @@ def subprocess_peak_rss(
     spec = json.dumps({"target": target, "kwargs": kwargs or {}, "trace": trace})
     try:
         proc = subprocess.run(
-            [sys.executable, "-c", _CHILD, spec],
+            [sys.executable, "-c", _rss_code() + _CHILD, spec],
             capture_output=True,
             text=True,
             cwd=REPO,

@@ -107,7 +107,7 @@ def _target_loss(task, law, y_t, pred_t, idx_t):
     return float(np.mean((f[idx_t] - pred_t) ** 2) + sigma**2)
 
 
-def _replicate(setting, seed):
+def _replicate(setting, seed, n_splits=N_SPLITS, n_repeats=N_REPEATS):
     """One age split: losses of lambda=0, the oracle, every lambda, the scores."""
     from sklearn.base import clone
     from sklearn.frozen import FrozenEstimator
@@ -149,8 +149,8 @@ def _replicate(setting, seed):
         weighter,
         flattens=FLATTENS,
         selection="best",
-        n_repeats=N_REPEATS,
-        cv=N_SPLITS,
+        n_repeats=n_repeats,
+        cv=n_splits,
         random_state=seed,
     ).fit(X, y_masked)
     seconds = time.perf_counter() - t0

@@ -2,13 +2,15 @@
 
 Every measurement is a fresh interpreter (pinned threads), timed around the
 import statement alone; rounds are interleaved across statements and one
-untimed warm-up round fills the disk cache. Memory is the rise of the peak
-RSS over the bare interpreter's.
+untimed warm-up round fills the disk cache. Memory is the peak RSS during the
+import statement minus the RSS just before it (the kernel's high-water mark,
+reset before the statement).
 """
 
 import statistics
 
 from benchmarks._harness import (
+    _rss_code,
     fmt_bytes,
     fmt_ratio,
     fmt_time,
@@ -36,20 +38,21 @@ HEAVY = (
 )
 
 _CHILD = """
-import json, resource, sys, time
+import json, sys, time
 {pre}
-rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+reset_peak_rss()
+rss0 = current_rss_bytes()
 before = set(sys.modules)
 t0 = time.perf_counter()
 {stmt}
 seconds = time.perf_counter() - t0
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+rss = max_rss_bytes()
 new = set(sys.modules) - before
 routing = None
 if "sklearn" in sys.modules:
     routing = bool(sys.modules["sklearn"].get_config()["enable_metadata_routing"])
 print(json.dumps({{
-    "seconds": seconds, "rss": 1024 * (rss - rss0), "n_modules": len(new),
+    "seconds": seconds, "rss": rss - rss0, "n_modules": len(new),
     "heavy": [m for m in {heavy!r} if m in sys.modules], "routing": routing,
     "extra": globals().get("extra"),
 }}))
@@ -97,17 +100,15 @@ CASES = [
 ]
 
 
-BASELINE = ("python", "numpy", "sklearn")
-
-
 def _codes(cases, increments=True):
-    """Child programs: each statement alone, and (for ours and the peers)
-    after an untimed ``import sklearn.base`` — the increment a user pays."""
+    """Child programs: each statement alone, and (ours) after an untimed
+    ``import sklearn.base`` — the increment a scikit-learn user pays."""
+    probes = _rss_code()  # peak-RSS functions, defined before anything is timed
     codes = {}
     for key, _, stmt, _ in cases:
-        codes[key] = _CHILD.format(pre="", stmt=stmt, heavy=HEAVY)
-        if increments and key not in BASELINE:
-            codes[key + "+"] = _CHILD.format(
+        codes[key] = probes + _CHILD.format(pre="", stmt=stmt, heavy=HEAVY)
+        if increments and key.startswith("it"):
+            codes[key + "+"] = probes + _CHILD.format(
                 pre="import sklearn.base", stmt=stmt, heavy=HEAVY
             )
     return codes
@@ -126,7 +127,7 @@ def _measure(codes, repeat, warmup=True):
 
 def run(quick):
     smoke = is_smoke()
-    repeat = 1 if smoke else 3 if quick else 9
+    repeat = 1 if smoke else 3 if quick else 7
     cases = [c for c in CASES if c[3] is None or have_peer(c[3])]
     if smoke:
         cases = [c for c in cases if c[0] in ("it", "it_all")]

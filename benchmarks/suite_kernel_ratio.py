@@ -47,8 +47,9 @@ NAME = "kernel_ratio"
 def _data(n_source, n_target, d, seed=0):
     from instransfer.datasets import make_covariate_shift
 
-    return make_covariate_shift(n_source, n_target, d, shift=0.5, target_scale=0.8,
-                                random_state=seed)
+    return make_covariate_shift(
+        n_source, n_target, d, shift=0.5, target_scale=0.8, random_state=seed
+    )
 
 
 def _split(data):
@@ -84,27 +85,47 @@ def case_adapt_ulsif(n, d, gammas, reg_lambdas):
 
     def run():
         with quiet():
-            est = adapt.ULSIF(gamma=gammas, lambdas=reg_lambdas, max_centers=100,
-                              random_state=0, verbose=0)
+            est = adapt.ULSIF(
+                gamma=gammas,
+                lambdas=reg_lambdas,
+                max_centers=100,
+                random_state=0,
+                verbose=0,
+            )
             est.fit_weights(Xs, Xt)
-        best = getattr(est, "best_params_", {})
-        return {"gamma": float(best.get("gamma", math.nan)),
-                "lambda": float(best.get("lamb", math.nan))}
+        best = getattr(est, "best_params_", {})  # {"k": {"gamma": g}, "lamb": l}
+        return {
+            "gamma": float(best.get("k", {}).get("gamma", math.nan)),
+            "lambda": float(best.get("lamb", math.nan)),
+        }
 
     return run
 
 
 def _rss_row(label, res, n):
     if "error" in res:
-        return [label, n, res["error"], "–", "–", "–"]
+        return [label, n, res["error"], "–", "–", "–", "–"]
+    traced = res.get("traced_peak")
     return [
         label,
         n,
         fmt_time(res["seconds"]),
         fmt_bytes(res["rss_peak"]),
         fmt_bytes(res["rss_delta"]),
+        "–" if traced is None else fmt_bytes(traced),
         f"γ={res['result']['gamma']:.3g}, λ={res['result']['lambda']:.3g}",
     ]
+
+
+_RSS_HEADER = [
+    "case",
+    "rows per domain",
+    "fit time",
+    "peak RSS (process)",
+    "RSS rise during fit",
+    "fit's peak allocation (tracemalloc)",
+    "chosen",
+]
 
 
 # --------------------------------------------------------------------------
@@ -116,8 +137,13 @@ def section_kernels(quick):
 
     from instransfer import _kernels as k
 
-    n_x, n_y, d = (300, 200, 10) if is_smoke() else (2000, 1500, 10) if quick else (
-        4000, 3000, 10)
+    n_x, n_y, d = (
+        (300, 200, 10)
+        if is_smoke()
+        else (2000, 1500, 10)
+        if quick
+        else (4000, 3000, 10)
+    )
     rng = np.random.RandomState(0)
     X, Y = rng.normal(size=(n_x, d)), rng.normal(size=(n_y, d))
     gamma = 0.05
@@ -129,38 +155,62 @@ def section_kernels(quick):
             res = compare_times(
                 {
                     "ours": lambda Xd=Xd, Yd=Yd, dt=dtype: k.rbf_kernel(
-                        Xd, Yd, gamma, dtype=dt),
+                        Xd, Yd, gamma, dtype=dt
+                    ),
                     "sklearn": lambda Xd=Xd, Yd=Yd: sk_rbf(Xd, Yd, gamma=gamma),
                 },
                 repeat=repeat,
             )
         err = float(np.abs(res["ours"][1] - sk_rbf(X, Y, gamma=gamma)).max())
         t_o, t_s = np.median(res["ours"][0]), np.median(res["sklearn"][0])
-        rows.append([f"`rbf_kernel` {n_x}×{n_y}, {np.dtype(dtype).name}",
-                     fmt_times(res["ours"][0]), fmt_times(res["sklearn"][0]),
-                     fmt_ratio(t_s / t_o), f"{err:.1e}", "–"])
+        rows.append(
+            [
+                f"`rbf_kernel` {n_x}×{n_y}, {np.dtype(dtype).name}",
+                fmt_times(res["ours"][0]),
+                fmt_times(res["sklearn"][0]),
+                fmt_ratio(t_s / t_o),
+                f"{err:.1e}",
+                "–",
+            ]
+        )
     # a chunked reduction vs forming the matrix
     n_big = 2000 if is_smoke() else 8000 if quick else 20000
     Xb = rng.normal(size=(n_big, d))
     v = rng.normal(size=n_y)
     with pinned():
         res = compare_times(
-            {"ours": lambda: k.rbf_matvec(Xb, Y, gamma, v, working_memory=16),
-             "sklearn": lambda: sk_rbf(Xb, Y, gamma=gamma) @ v},
+            {
+                "ours": lambda: k.rbf_matvec(Xb, Y, gamma, v, working_memory=16),
+                "sklearn": lambda: sk_rbf(Xb, Y, gamma=gamma) @ v,
+            },
             repeat=repeat,
         )
         mem_o, out_o = peak_python_memory(
-            lambda: k.rbf_matvec(Xb, Y, gamma, v, working_memory=16))
+            lambda: k.rbf_matvec(Xb, Y, gamma, v, working_memory=16)
+        )
         mem_s, out_s = peak_python_memory(lambda: sk_rbf(Xb, Y, gamma=gamma) @ v)
     t_o, t_s = np.median(res["ours"][0]), np.median(res["sklearn"][0])
-    rows.append([f"`K @ v`, {n_big}×{n_y} (ours: 16 MiB blocks)",
-                 fmt_times(res["ours"][0]), fmt_times(res["sklearn"][0]),
-                 fmt_ratio(t_s / t_o),
-                 f"{float(np.abs(out_o - out_s).max() / np.abs(out_s).max()):.1e}",
-                 f"{fmt_bytes(mem_o)} vs {fmt_bytes(mem_s)}"])
+    rows.append(
+        [
+            f"`K @ v`, {n_big}×{n_y} (ours: 16 MiB blocks)",
+            fmt_times(res["ours"][0]),
+            fmt_times(res["sklearn"][0]),
+            fmt_ratio(t_s / t_o),
+            f"{float(np.abs(out_o - out_s).max() / np.abs(out_s).max()):.1e}",
+            f"{fmt_bytes(mem_o)} vs {fmt_bytes(mem_s)}",
+        ]
+    )
     body = markdown_table(
-        ["operation", "ours", "scikit-learn", "speed-up", "max abs diff",
-         "peak memory ours vs sklearn"], rows)
+        [
+            "operation",
+            "ours",
+            "scikit-learn",
+            "speed-up",
+            "max abs diff",
+            "peak memory ours vs sklearn",
+        ],
+        rows,
+    )
     body += (
         "\n\nOurs computes ``||x||² + ||y||² - 2x·y`` with one BLAS product and "
         "takes the exponential in place; float32 stays float32 (scikit-learn "
@@ -176,17 +226,27 @@ def section_kernels(quick):
 
 def section_ulsif_scale(quick):
     n = 2000 if is_smoke() else 20000 if quick else 100000
-    rows = [_rss_row("ours, 9×9 default grid (5 000 held-out pairs)",
-                     subprocess_peak_rss(f"{__name__}:case_ours_ulsifcv",
-                                         {"n": n, "d": 10}), n)]
+    rows = [
+        _rss_row(
+            "ours, 9×9 default grid (5 000 held-out pairs)",
+            subprocess_peak_rss(
+                f"{__name__}:case_ours_ulsifcv", {"n": n, "d": 10}, trace=True
+            ),
+            n,
+        )
+    ]
     if not quick:
-        rows.append(_rss_row(
-            f"ours, 9×9 default grid, all {n:,} pairs",
-            subprocess_peak_rss(f"{__name__}:case_ours_ulsifcv",
-                                {"n": n, "d": 10, "max_loo_pairs": None}), n))
-    body = markdown_table(
-        ["case", "rows per domain", "fit time", "peak RSS (process)",
-         "RSS rise during fit", "chosen"], rows)
+        rows.append(
+            _rss_row(
+                f"ours, 9×9 default grid, all {n:,} pairs",
+                subprocess_peak_rss(
+                    f"{__name__}:case_ours_ulsifcv",
+                    {"n": n, "d": 10, "max_loo_pairs": None},
+                ),
+                n,
+            )
+        )
+    body = markdown_table(_RSS_HEADER, rows)
     body += (
         "\n\nTargets: < 3 s and < 1 GB at 100 000 + 100 000 rows, d = 10. One pass "
         "over the rows accumulates ``H`` for all nine widths (a width twice the "
@@ -205,29 +265,35 @@ def section_vs_adapt_ulsif(quick):
     gammas, lambdas = [0.05, 0.1, 0.2], [0.01, 0.1, 1.0]
     ours = subprocess_peak_rss(
         f"{__name__}:case_ours_ulsifcv",
-        {"n": n, "d": 10, "gammas": gammas, "reg_lambdas": lambdas,
-         "max_loo_pairs": None})
+        {
+            "n": n,
+            "d": 10,
+            "gammas": gammas,
+            "reg_lambdas": lambdas,
+            "max_loo_pairs": None,
+        },
+        trace=True,
+    )
     rows = [_rss_row("ours `ULSIFCV` (all pairs)", ours, n)]
     notes = ""
     if have_peer("adapt"):
         theirs = subprocess_peak_rss(
             f"{__name__}:case_adapt_ulsif",
-            {"n": n, "d": 10, "gammas": gammas, "reg_lambdas": lambdas})
+            {"n": n, "d": 10, "gammas": gammas, "reg_lambdas": lambdas},
+        )
         rows.append(_rss_row("adapt `ULSIF`", theirs, n))
         if "error" not in ours and "error" not in theirs:
             notes = (
                 f"\n\nSpeed-up {fmt_ratio(theirs['seconds'] / ours['seconds'])}; "
-                f"memory used by the fit (RSS rise) "
-                f"{fmt_ratio(theirs['rss_delta'] / max(ours['rss_delta'], 1))} "
-                f"less (peak RSS of the whole process, imports included: "
+                f"memory used by the fit: adapt's RSS rise / our peak allocation "
+                f"{fmt_ratio(theirs['rss_delta'] / max(ours['traced_peak'], 1))} "
+                f"(peak RSS of the whole process, imports included: "
                 f"{fmt_ratio(theirs['rss_peak'] / ours['rss_peak'])}; `import "
                 "adapt` alone loads TensorFlow)."
             )
     else:
         notes = "\n\nadapt not installed (or peers disabled): not run."
-    body = markdown_table(
-        ["case", "rows per domain", "fit time", "peak RSS (process)",
-         "RSS rise during fit", "chosen"], rows) + notes
+    body = markdown_table(_RSS_HEADER, rows) + notes
     body += (
         "\n\nSame data, same 3 × 3 grid, 100 centres, fresh interpreters. "
         "adapt's leave-one-out builds N × N diagonal matrices and, per "
@@ -249,8 +315,11 @@ def section_vs_densratio(quick):
     data = _data(n, n, 10)
     Xs, Xt = _split(data)
     truth = data.true_ratio[data.domain == 0]
-    fns = {"ours `ULSIFCV()`": lambda: it.ULSIFCV(random_state=0).fit(
-        data.X, data.domain).weights_}
+    fns = {
+        "ours `ULSIFCV()`": lambda: (
+            it.ULSIFCV(random_state=0).fit(data.X, data.domain).weights_
+        )
+    }
     rows = []
     if have_peer("densratio"):
         densratio = import_peer("densratio")
@@ -265,10 +334,18 @@ def section_vs_densratio(quick):
         res = compare_times(fns, repeat=1, warmup=False)
     t_ours = np.median(res["ours `ULSIFCV()`"][0])
     for label, (times, w) in res.items():
-        rows.append([label, n, fmt_times(times), fmt_ratio(np.median(times) / t_ours),
-                     f"{nmse(w, truth):.3f}"])
+        rows.append(
+            [
+                label,
+                n,
+                fmt_times(times),
+                fmt_ratio(np.median(times) / t_ours),
+                f"{nmse(w, truth):.3f}",
+            ]
+        )
     body = markdown_table(
-        ["method", "rows per domain", "time", "time / ours", "ratio NMSE"], rows)
+        ["method", "rows per domain", "time", "time / ours", "ratio NMSE"], rows
+    )
     if len(fns) == 1:
         body += "\n\ndensratio not installed (or peers disabled): not run."
     body += (
@@ -324,36 +401,71 @@ def section_kliep(quick):
 
         fns["adapt"] = theirs
     with pinned():
-        res = compare_times(fns, repeat=1 if (is_smoke() or peer) else 3,
-                            warmup=False)
+        res = compare_times(fns, repeat=1 if (is_smoke() or peer) else 3, warmup=False)
         if peer is not None:  # more rounds of ours alone: it is the short one
-            res["ours"] = (res["ours"][0] + compare_times(
-                {"ours": fns["ours"]}, repeat=2, warmup=False)["ours"][0],
-                res["ours"][1])
+            res["ours"] = (
+                res["ours"][0]
+                + compare_times({"ours": fns["ours"]}, repeat=2, warmup=False)["ours"][
+                    0
+                ],
+                res["ours"][1],
+            )
     t_ours = np.median(res["ours"][0])
-    rows = [["ours `KLIEP` (projected Newton)", fmt_times(res["ours"][0]), "1×",
-             f"{_kliep_objective(Xs, Xt, ours_est.centers_, gamma, ours_est.coef_):.8f}",
-             f"{ours_est.duality_gap_:.1e}", f"{ours_est.n_iter_} Newton steps"]]
+    rows = [
+        [
+            "ours `KLIEP` (projected Newton)",
+            fmt_times(res["ours"][0]),
+            "1×",
+            f"{_kliep_objective(Xs, Xt, ours_est.centers_, gamma, ours_est.coef_):.8f}",
+            f"{ours_est.duality_gap_:.1e}",
+            f"{ours_est.n_iter_} Newton steps",
+        ]
+    ]
     if peer is not None:
         alpha_p = np.asarray(peer.alphas_).ravel()
         C_p = np.asarray(peer.centers_)
-        rows.append(["adapt `KLIEP` (Frank-Wolfe, default)", fmt_times(res["adapt"][0]),
-                     fmt_ratio(np.median(res["adapt"][0]) / t_ours),
-                     f"{_kliep_objective(Xs, Xt, C_p, gamma, alpha_p):.8f}",
-                     f"{_kliep_gap(Xs, Xt, C_p, gamma, alpha_p):.1e}",
-                     "2000 iterations (max_iter)"])
+        rows.append(
+            [
+                "adapt `KLIEP` (Frank-Wolfe, default)",
+                fmt_times(res["adapt"][0]),
+                fmt_ratio(np.median(res["adapt"][0]) / t_ours),
+                f"{_kliep_objective(Xs, Xt, C_p, gamma, alpha_p):.8f}",
+                f"{_kliep_gap(Xs, Xt, C_p, gamma, alpha_p):.1e}",
+                "2000 iterations (max_iter)",
+            ]
+        )
         with pinned():
             same = compare_times(
-                {"x": lambda: it.KLIEP(gamma=gamma, centers=C_p).fit(
-                    data.X, data.domain)}, repeat=3, warmup=False)["x"]
+                {
+                    "x": lambda: it.KLIEP(gamma=gamma, centers=C_p).fit(
+                        data.X, data.domain
+                    )
+                },
+                repeat=3,
+                warmup=False,
+            )["x"]
         est = same[1]
-        rows.append(["ours on adapt's centres", fmt_times(same[0]),
-                     fmt_ratio(np.median(res["adapt"][0]) / np.median(same[0])),
-                     f"{_kliep_objective(Xs, Xt, C_p, gamma, est.coef_):.8f}",
-                     f"{est.duality_gap_:.1e}", f"{est.n_iter_} Newton steps"])
+        rows.append(
+            [
+                "ours on adapt's centres",
+                fmt_times(same[0]),
+                fmt_ratio(np.median(res["adapt"][0]) / np.median(same[0])),
+                f"{_kliep_objective(Xs, Xt, C_p, gamma, est.coef_):.8f}",
+                f"{est.duality_gap_:.1e}",
+                f"{est.n_iter_} Newton steps",
+            ]
+        )
     body = markdown_table(
-        ["solver", "time", "adapt time / this", "objective (one formula)",
-         "duality gap (bound on optimum − objective)", "iterations"], rows)
+        [
+            "solver",
+            "time",
+            "adapt time / this",
+            "objective (one formula)",
+            "duality gap (bound on optimum − objective)",
+            "iterations",
+        ],
+        rows,
+    )
     if peer is None:
         body += "\n\nadapt not installed (or peers disabled): not run."
     body += (
@@ -393,41 +505,58 @@ def section_quality(quick):
         rel = r / (alpha * r + 1 - alpha)
         cv = it.ULSIFCV(random_state=seed).fit(data.X, data.domain)
         grid = list(cv.cv_results_["param_gamma"][::9])
-        add(("uLSIF", "ours `ULSIF()` (median heuristic)"),
-            nmse(it.ULSIF(random_state=seed).fit(data.X, data.domain).weights_, r))
+        add(
+            ("uLSIF", "ours `ULSIF()` (median heuristic)"),
+            nmse(it.ULSIF(random_state=seed).fit(data.X, data.domain).weights_, r),
+        )
         add(("uLSIF", "ours `ULSIFCV()`"), nmse(cv.weights_, r))
-        add(("RuLSIF α=0.1 (vs relative ratio)", "ours `RULSIFCV(alpha=0.1)`"),
-            nmse(it.RULSIFCV(alpha=alpha, random_state=seed).fit(
-                data.X, data.domain).weights_, rel))
-        add(("KLIEP", "ours `KLIEP()` (median heuristic)"),
-            nmse(it.KLIEP(random_state=seed).fit(data.X, data.domain).weights_, r))
-        add(("KLIEP", "ours `KLIEPCV()`"),
-            nmse(it.KLIEPCV(random_state=seed).fit(data.X, data.domain).weights_, r))
+        add(
+            ("RuLSIF α=0.1 (vs relative ratio)", "ours `RULSIFCV(alpha=0.1)`"),
+            nmse(
+                it.RULSIFCV(alpha=alpha, random_state=seed)
+                .fit(data.X, data.domain)
+                .weights_,
+                rel,
+            ),
+        )
+        add(
+            ("KLIEP", "ours `KLIEP()` (median heuristic)"),
+            nmse(it.KLIEP(random_state=seed).fit(data.X, data.domain).weights_, r),
+        )
+        add(
+            ("KLIEP", "ours `KLIEPCV()`"),
+            nmse(it.KLIEPCV(random_state=seed).fit(data.X, data.domain).weights_, r),
+        )
         if adapt is not None:
             with quiet():
                 lam = [1e-3, 1e-2, 1e-1, 1.0]
-                w = adapt.ULSIF(gamma=grid, lambdas=lam, random_state=seed,
-                                verbose=0).fit_weights(Xs, Xt)
+                w = adapt.ULSIF(
+                    gamma=grid, lambdas=lam, random_state=seed, verbose=0
+                ).fit_weights(Xs, Xt)
                 add(("uLSIF", "adapt `ULSIF` (same widths, 4 lambdas)"), nmse(w, r))
-                w = adapt.RULSIF(gamma=grid, alpha=alpha, lambdas=lam,
-                                 random_state=seed, verbose=0).fit_weights(Xs, Xt)
-                add(("RuLSIF α=0.1 (vs relative ratio)", "adapt `RULSIF`"),
-                    nmse(w, rel))
-                w = adapt.KLIEP(gamma=grid, random_state=seed,
-                                verbose=0).fit_weights(Xs, Xt)
+                w = adapt.RULSIF(
+                    gamma=grid, alpha=alpha, lambdas=lam, random_state=seed, verbose=0
+                ).fit_weights(Xs, Xt)
+                add(
+                    ("RuLSIF α=0.1 (vs relative ratio)", "adapt `RULSIF`"), nmse(w, rel)
+                )
+                w = adapt.KLIEP(gamma=grid, random_state=seed, verbose=0).fit_weights(
+                    Xs, Xt
+                )
                 add(("KLIEP", "adapt `KLIEP` (same widths, its LCV)"), nmse(w, r))
     rows = []
     for (family, label), vals in results.items():
         m, se = mean_se(vals)
         rows.append([family, label, f"{m:.3f}" + (f" ± {se:.3f}" if se == se else "")])
-    body = markdown_table(["family", "method", f"ratio NMSE (mean ± s.e., "
-                                               f"{len(list(seeds))} seeds)"], rows)
+    body = markdown_table(
+        ["family", "method", f"ratio NMSE (mean ± s.e., {len(list(seeds))} seeds)"],
+        rows,
+    )
     body += (
         f"\n\n{n} + {n} rows, d = {d}, target mean {shift}, scale 0.8. NMSE: both "
         "sides scaled to mean 1, ``mean((ŵ - w)²) / mean(w²)``; RuLSIF against the "
         "relative ratio ``w / (α w + 1 - α)`` it estimates. The peers get the "
-        "same kernel widths (the median heuristic × 2^-3..2^5, every 9th of "
-        "ours)."
+        "same nine kernel widths as ours (the median heuristic × 2^-3..2^5)."
         + ("" if adapt is not None else " adapt not installed: peers not run.")
     )
     return "Quality: NMSE against the true ratio", body
@@ -447,12 +576,16 @@ def section_diabetes(quick):
     idx = np.random.RandomState(123).choice(len(X), len(X), p=p / p.sum())
     Xs, ys = X[idx], y[idx]
     Xall, domain = it.stack_domains(Xs, X)
-    rows = [["population (all 442 patients)", f"{y.mean():.1f}"],
-            ["biased sample, unweighted", f"{ys.mean():.1f}"],
-            ["adapt's published KLIEP result", "148.3"]]
-    ests = {"ours `KLIEPCV()`": it.KLIEPCV(random_state=0),
-            "ours `KLIEP()` (median heuristic)": it.KLIEP(random_state=0),
-            "ours `ULSIFCV()`": it.ULSIFCV(random_state=0)}
+    rows = [
+        ["population (all 442 patients)", f"{y.mean():.1f}"],
+        ["biased sample, unweighted", f"{ys.mean():.1f}"],
+        ["adapt's published KLIEP result", "148.3"],
+    ]
+    ests = {
+        "ours `KLIEPCV()`": it.KLIEPCV(random_state=0),
+        "ours `KLIEP()` (median heuristic)": it.KLIEP(random_state=0),
+        "ours `ULSIFCV()`": it.ULSIFCV(random_state=0),
+    }
     for label, est in ests.items():
         w = est.fit(Xall, domain).weights_
         rows.append([label, f"{np.average(ys, weights=w):.1f}"])
@@ -461,8 +594,12 @@ def section_diabetes(quick):
         grid = list(ests["ours `KLIEPCV()`"].cv_results_["param_gamma"])
         with quiet():
             w = adapt.KLIEP(gamma=grid, random_state=0, verbose=0).fit_weights(Xs, X)
-        rows.append(["adapt `KLIEP` rerun (our 9 widths, its LCV)",
-                     f"{np.average(ys, weights=np.ravel(w)):.1f}"])
+        rows.append(
+            [
+                "adapt `KLIEP` rerun (our 9 widths, its LCV)",
+                f"{np.average(ys, weights=np.ravel(w)):.1f}",
+            ]
+        )
     body = markdown_table(["estimate of the mean outcome", "value"], rows)
     body += (
         "\n\nscikit-learn's `load_diabetes`; 442 draws with replacement, "

@@ -45,7 +45,7 @@ import instransfer  # noqa: E402
 
 project = "instransfer"
 author = "instransfer developers"
-copyright = "2025, instransfer developers"
+copyright = "instransfer developers"
 release = instransfer.__version__
 version = ".".join(release.split(".")[:2])
 

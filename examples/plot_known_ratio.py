@@ -36,14 +36,8 @@ def nmse(estimate, truth):
     return np.mean((estimate - truth) ** 2) / np.mean(truth**2)
 
 
-def weighters(kliep_cv=True):
+def weighters():
     """Each method with its default model selection."""
-    kliep = (
-        ("KLIEP (likelihood CV)", it.KLIEPCV(random_state=0))
-        if kliep_cv
-        # in one dimension the widest default grid points converge slowly
-        else ("KLIEP (median-heuristic width)", it.KLIEP(random_state=0))
-    )
     return {
         # the true log-ratio of two Gaussians is quadratic in x, so a logistic
         # model on (x, x^2) is well specified
@@ -56,7 +50,7 @@ def weighters(kliep_cv=True):
         "nearest neighbours (k=5)": it.NearestNeighborWeighter(5),
         "uLSIF (exact LOO-CV)": it.ULSIFCV(random_state=0),
         "RuLSIF, alpha=0.1 (LOO-CV)": it.RULSIFCV(random_state=0),
-        kliep[0]: kliep[1],
+        "KLIEP (likelihood CV)": it.KLIEPCV(random_state=0),
         "KMM": it.KMM(),
     }
 
@@ -89,7 +83,7 @@ ax_hist.hist(data.X[~source, 0], bins=40, alpha=0.6, density=True, label="target
 ax_hist.legend()
 ax_hist.set_ylabel("density")
 ax_ratio.plot(x[order], truth[order], "k", lw=3, label="true ratio")
-for name, weighter in weighters(kliep_cv=False).items():
+for name, weighter in weighters().items():
     w = weighter.fit(data.X, data.domain).weights_
     ax_ratio.plot(
         x[order], w[order], lw=1.2, label=f"{name}: NMSE {nmse(w, truth):.3f}"
@@ -127,6 +121,16 @@ results = pd.DataFrame(rows).set_index("method")
 results.round(3)
 
 # %%
+# Reading the table: the classifier whose features contain the true log-ratio
+# is hard to beat -- when a parametric form is right, use it. The kernel
+# methods need no such knowledge; their kernel width is chosen by their own
+# held-out criterion (leave-one-out for uLSIF/RuLSIF, likelihood for KLIEP).
+# KMM has no such criterion: with the median-heuristic width its solution is
+# sparse, many source rows getting weight exactly 0, and much spikier than the
+# truth, which the effective sample size shows at once. Nearest-neighbour
+# weights are noisy but need no tuning at all. (RuLSIF is scored against the
+# full ratio, which it deliberately does not estimate.)
+#
 # The true ratio's own effective sample size, for reference: weights that
 # spread less than this are shrunk towards 1 (smoother, biased); weights that
 # spread more are noisier than the truth.

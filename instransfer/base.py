@@ -77,8 +77,8 @@ class BaseWeighter(BaseEstimator):
     Validation, splitting by domain, the mean-1 normalisation and the shared
     flatten/clip post-processing live here, once.
 
-    Parameters common to all weighters
-    ----------------------------------
+    Parameters
+    ----------
     flatten : float, default=1.0
         Exponent ``lambda`` applied to the ratio (``w ** lambda``); 0 gives
         uniform weights, 1 the full ratio.
@@ -86,6 +86,20 @@ class BaseWeighter(BaseEstimator):
         Largest allowed weight, as a multiple of the mean weight (>= 1).
     clip_quantile : float or None, default=None
         Weights above this quantile (over the source rows) are capped at it.
+        These three parameters are common to all weighters.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_source,)
+        Weights of the source rows seen in ``fit``, in their order; mean 1.
+    log_norm_ : float
+        Log of the mean raw ratio over the fit's source rows (the scale).
+    n_source_, n_target_ : int
+        Rows of each domain seen in ``fit``.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of str
+        Names of features seen during ``fit`` (DataFrame input only).
     """
 
     _parameter_constraints: dict = dict(_POSTPROCESS_CONSTRAINTS)

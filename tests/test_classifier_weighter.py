@@ -44,7 +44,8 @@ def test_known_quadratic_log_ratio_with_pipeline():
 def test_log_ratio_matches_bayes_rule_by_hand(shift_data):
     X, d = shift_data.X, shift_data.domain
     wtr = it.ClassifierWeighter(cv=None).fit(X, d)
-    p = LogisticRegression().fit(X, d).predict_proba(X)[:, 1]
+    default = make_pipeline(StandardScaler(with_mean=False), LogisticRegression())
+    p = default.fit(X, d).predict_proba(X)[:, 1]
     by_hand = (d == 0).sum() / (d == 1).sum() * p / (1 - p)
     np.testing.assert_allclose(
         wtr.weights_, by_hand[d == 0] / by_hand[d == 0].mean(), rtol=1e-6

@@ -350,3 +350,12 @@ def test_not_fitted_and_delegation():
         it.ImportanceWeightedClassifierCV(make_pipeline(StandardScaler(), Ridge())),
         "predict_proba",
     )
+
+
+def test_parallel_folds_match_serial():
+    data = make_covariate_shift(100, 100, 2, random_state=0)
+    kw = dict(weighter=_fast_weighter(), flattens=[0, 1], cv=3, random_state=0)
+    a = it.ImportanceWeightedClassifierCV(**kw).fit(data.X, _masked(data))
+    b = it.ImportanceWeightedClassifierCV(n_jobs=2, **kw).fit(data.X, _masked(data))
+    np.testing.assert_allclose(a.scores_, b.scores_)
+    np.testing.assert_allclose(a.fold_weights_, b.fold_weights_)

@@ -28,8 +28,9 @@ def test_rbf_kernel_matches_sklearn_float64(xy):
 
 def test_rbf_kernel_float32_stays_float32_and_accurate(xy):
     X, Y = xy
-    K32 = k.rbf_kernel(X.astype(np.float32), Y.astype(np.float32), 0.05,
-                       dtype=np.float32)
+    K32 = k.rbf_kernel(
+        X.astype(np.float32), Y.astype(np.float32), 0.05, dtype=np.float32
+    )
     assert K32.dtype == np.float32
     np.testing.assert_allclose(K32, sk_rbf_kernel(X, Y, gamma=0.05), atol=2e-6)
 
@@ -37,8 +38,9 @@ def test_rbf_kernel_float32_stays_float32_and_accurate(xy):
 def test_sq_dists_clamped_and_exact(xy):
     X, Y = xy
     D2 = k.sq_dists(X, Y)
-    np.testing.assert_allclose(D2, euclidean_distances(X, Y, squared=True),
-                               rtol=1e-12, atol=1e-10)
+    np.testing.assert_allclose(
+        D2, euclidean_distances(X, Y, squared=True), rtol=1e-12, atol=1e-10
+    )
     # a point repeated with a large offset: the expansion cancels, never < 0
     Z = np.full((3, 4), 1e8) + np.arange(3)[:, None] * 1e-3
     assert np.all(k.sq_dists(Z, Z) >= 0)
@@ -68,16 +70,19 @@ def test_blocks_respect_the_memory_budget(xy):
     X, Y = xy
     budget_mib = 0.01  # 10 KiB: 16 rows of 83 float64 values
     rows = []
-    for sl, block in k.iter_rbf_blocks(X, Y, 0.1, working_memory=budget_mib):
+    for _sl, block in k.iter_rbf_blocks(X, Y, 0.1, working_memory=budget_mib):
         assert block.nbytes <= budget_mib * 2**20
         rows.append(block.copy())
     assert len(rows) > 5
-    np.testing.assert_allclose(np.vstack(rows), sk_rbf_kernel(X, Y, gamma=0.1),
-                               atol=1e-14)
+    np.testing.assert_allclose(
+        np.vstack(rows), sk_rbf_kernel(X, Y, gamma=0.1), atol=1e-14
+    )
     # Y = X: exact zeros on the diagonal across block boundaries
     diag = np.concatenate(
-        [D[np.arange(D.shape[0]), np.arange(sl.start, sl.stop)]
-         for sl, D in k.iter_sq_dist_blocks(X, None, working_memory=0.01)]
+        [
+            D[np.arange(D.shape[0]), np.arange(sl.start, sl.stop)]
+            for sl, D in k.iter_sq_dist_blocks(X, None, working_memory=0.01)
+        ]
     )
     assert np.all(diag == 0)
 
@@ -97,8 +102,9 @@ def test_median_heuristic_exact_and_robust():
     Z = rng.normal(size=(5000, 3))
     g1 = k.median_heuristic_gamma(Z, max_rows=500, random_state=1)
     assert g1 == k.median_heuristic_gamma(Z, max_rows=500, random_state=1)
-    full = 1 / np.median(euclidean_distances(Z[:2000], squared=True)[
-        np.triu_indices(2000, 1)])
+    full = 1 / np.median(
+        euclidean_distances(Z[:2000], squared=True)[np.triu_indices(2000, 1)]
+    )
     assert abs(g1 / full - 1) < 0.05
     assert np.isfinite(k.median_heuristic_gamma(Z * 1e-200)) is np.True_
 

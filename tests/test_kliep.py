@@ -34,7 +34,7 @@ def _em_reference(A, n_iter=100_000, tol=1e-12):
 
 def test_solver_reaches_the_optimum_with_a_certificate():
     rng = np.random.RandomState(0)
-    for trial in range(8):
+    for _trial in range(8):
         n, b = rng.randint(30, 200), rng.randint(2, 25)
         A = np.exp(-rng.uniform(0.5, 15) * rng.rand(n, b))
         A /= A.max(axis=1, keepdims=True)
@@ -85,19 +85,24 @@ def test_kliepcv_equals_gridsearch_on_the_same_folds():
     data = make_covariate_shift(150, 120, 2, random_state=3)
     gammas = [0.05, 0.3, 1.5, 6.0]
     folds = DomainStratifiedKFold(3, random_state=0)
-    cv = it.KLIEPCV(gammas=gammas, cv=folds, n_centers=30, tol=1e-10,
-                    random_state=0).fit(data.X, data.domain)
+    cv = it.KLIEPCV(
+        gammas=gammas, cv=folds, n_centers=30, tol=1e-10, random_state=0
+    ).fit(data.X, data.domain)
     search = GridSearchCV(
         it.KLIEP(n_centers=30, tol=1e-10, random_state=0), {"gamma": gammas}, cv=folds
     ).fit(data.X, data.domain)
     np.testing.assert_allclose(
-        cv.cv_results_["mean_test_score"], search.cv_results_["mean_test_score"],
-        rtol=1e-7, atol=1e-9,
+        cv.cv_results_["mean_test_score"],
+        search.cv_results_["mean_test_score"],
+        rtol=1e-7,
+        atol=1e-9,
     )
     for k in range(3):
         np.testing.assert_allclose(
             cv.cv_results_[f"split{k}_test_score"],
-            search.cv_results_[f"split{k}_test_score"], rtol=1e-7, atol=1e-9,
+            search.cv_results_[f"split{k}_test_score"],
+            rtol=1e-7,
+            atol=1e-9,
         )
     assert cv.gamma_ == search.best_params_["gamma"]
     # and the refit is the single-width model
@@ -162,8 +167,10 @@ def test_degenerate_inputs_give_valid_weights(cls):
         "duplicated rows": (np.repeat(X[:20], 5, axis=0), d),
         "all rows equal": (np.ones((100, 3)), d),
         "d=1": (X[:, :1], d),
-        "d=500": (np.vstack([rng.normal(size=(60, 500)),
-                             0.3 + rng.normal(size=(40, 500))]), d),
+        "d=500": (
+            np.vstack([rng.normal(size=(60, 500)), 0.3 + rng.normal(size=(40, 500))]),
+            d,
+        ),
         "two target rows": (np.vstack([Xs, Xt[:2]]), np.r_[np.zeros(60), np.ones(2)]),
         "domains far apart": (np.vstack([Xs, Xt + 30]), d),
     }
@@ -201,8 +208,9 @@ def test_better_than_adapt_kliep_on_the_same_draws():
         s = data.domain == 0
         truth = data.true_ratio[s]
         ours = it.KLIEPCV(random_state=seed).fit(data.X, data.domain)
-        peer = adapt.KLIEP(gamma=list(ours.cv_results_["param_gamma"]),
-                           random_state=seed, verbose=0)
+        peer = adapt.KLIEP(
+            gamma=list(ours.cv_results_["param_gamma"]), random_state=seed, verbose=0
+        )
         theirs = np.asarray(peer.fit_weights(data.X[s], data.X[~s])).ravel()
         wins += _nmse(ours.weights_, truth) < _nmse(theirs, truth)
     assert wins >= 2

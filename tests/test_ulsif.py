@@ -49,8 +49,12 @@ def _brute_force_loo(Xs, Xt, C, gamma, lam, alpha, pairs):
 
 @pytest.mark.parametrize(
     "cls, alpha, n_s, n_t",
-    [(it.ULSIFCV, 0.0, 40, 25), (it.ULSIFCV, 0.0, 20, 30),
-     (it.RULSIFCV, 0.3, 35, 25), (it.RULSIFCV, 0.6, 22, 22)],
+    [
+        (it.ULSIFCV, 0.0, 40, 25),
+        (it.ULSIFCV, 0.0, 20, 30),
+        (it.RULSIFCV, 0.3, 35, 25),
+        (it.RULSIFCV, 0.6, 22, 22),
+    ],
 )
 def test_loocv_matches_brute_force_refits(cls, alpha, n_s, n_t):
     data = make_covariate_shift(n_s, n_t, 3, shift=0.6, random_state=n_s)
@@ -75,13 +79,13 @@ def test_loocv_matches_brute_force_refits(cls, alpha, n_s, n_t):
 
 def test_loocv_with_a_pair_subsample_is_exact_on_those_pairs():
     data = make_covariate_shift(60, 50, 2, random_state=3)
-    est = it.ULSIFCV(gammas=[0.4], reg_lambdas=[0.01], n_centers=10,
-                     max_loo_pairs=7, random_state=1).fit(data.X, data.domain)
+    est = it.ULSIFCV(
+        gammas=[0.4], reg_lambdas=[0.01], n_centers=10, max_loo_pairs=7, random_state=1
+    ).fit(data.X, data.domain)
     assert est._loo_pairs[0].shape == (7,)
     Xs, Xt = _split(data)
     mean, _ = _brute_force_loo(Xs, Xt, est.centers_, 0.4, 0.01, 0.0, est._loo_pairs)
-    np.testing.assert_allclose(-est.cv_results_["mean_test_score"][0], mean,
-                               rtol=1e-10)
+    np.testing.assert_allclose(-est.cv_results_["mean_test_score"][0], mean, rtol=1e-10)
 
 
 def test_closed_form_and_relative_reduces_to_plain():
@@ -95,19 +99,23 @@ def test_closed_form_and_relative_reduces_to_plain():
     # centres are target rows, without replacement
     assert len({tuple(c) for c in C}) == 30
     assert all((Xt == c).all(axis=1).any() for c in C)
-    theta = _fit_direct(rbf_kernel(Xs, C, gamma=0.3), rbf_kernel(Xt, C, gamma=0.3),
-                        0.0, 0.02)
+    theta = _fit_direct(
+        rbf_kernel(Xs, C, gamma=0.3), rbf_kernel(Xt, C, gamma=0.3), 0.0, 0.02
+    )
     np.testing.assert_allclose(est.coef_, theta, rtol=1e-9, atol=1e-12)
     ratio = rbf_kernel(Xs, C, gamma=0.3) @ theta
     np.testing.assert_allclose(est.weights_, ratio / ratio.mean(), rtol=1e-9)
     # RuLSIF with alpha=0 is uLSIF; alpha>0 is its own closed form
-    rel0 = it.RULSIF(gamma=0.3, reg_lambda=0.02, alpha=0.0, n_centers=30,
-                     random_state=0).fit(data.X, data.domain)
+    rel0 = it.RULSIF(
+        gamma=0.3, reg_lambda=0.02, alpha=0.0, n_centers=30, random_state=0
+    ).fit(data.X, data.domain)
     np.testing.assert_allclose(rel0.coef_, est.coef_, rtol=1e-12)
-    rel = it.RULSIF(gamma=0.3, reg_lambda=0.02, alpha=0.4, n_centers=30,
-                    random_state=0).fit(data.X, data.domain)
-    theta_rel = _fit_direct(rbf_kernel(Xs, C, gamma=0.3),
-                            rbf_kernel(Xt, C, gamma=0.3), 0.4, 0.02)
+    rel = it.RULSIF(
+        gamma=0.3, reg_lambda=0.02, alpha=0.4, n_centers=30, random_state=0
+    ).fit(data.X, data.domain)
+    theta_rel = _fit_direct(
+        rbf_kernel(Xs, C, gamma=0.3), rbf_kernel(Xt, C, gamma=0.3), 0.4, 0.02
+    )
     np.testing.assert_allclose(rel.coef_, theta_rel, rtol=1e-9, atol=1e-12)
 
 
@@ -129,8 +137,13 @@ def test_cv_equals_gridsearch_on_leave_pair_out_folds(cls, extra):
     data = make_covariate_shift(30, 30, 2, shift=0.5, random_state=7)
     grid = {"gamma": [0.2, 1.0], "reg_lambda": [0.01, 0.3]}
     cv_cls = it.ULSIFCV if cls is it.ULSIF else it.RULSIFCV
-    est = cv_cls(gammas=grid["gamma"], reg_lambdas=grid["reg_lambda"],
-                 n_centers=10, random_state=0, **extra).fit(data.X, data.domain)
+    est = cv_cls(
+        gammas=grid["gamma"],
+        reg_lambdas=grid["reg_lambda"],
+        n_centers=10,
+        random_state=0,
+        **extra,
+    ).fit(data.X, data.domain)
     n_s = 30
     folds = []
     for i, j in zip(*est._loo_pairs, strict=True):
@@ -140,7 +153,8 @@ def test_cv_equals_gridsearch_on_leave_pair_out_folds(cls, extra):
         data.X, data.domain
     )
     np.testing.assert_allclose(
-        search.cv_results_["mean_test_score"], est.cv_results_["mean_test_score"],
+        search.cv_results_["mean_test_score"],
+        est.cv_results_["mean_test_score"],
         rtol=1e-9,
     )
     assert search.best_params_ == {"gamma": est.gamma_, "reg_lambda": est.reg_lambda_}
@@ -149,7 +163,8 @@ def test_cv_equals_gridsearch_on_leave_pair_out_folds(cls, extra):
 def test_gridsearch_needs_no_scorer_and_score_is_minus_j():
     data = make_covariate_shift(200, 150, 2, random_state=2)
     search = GridSearchCV(
-        it.ULSIF(random_state=0), {"gamma": [0.05, 0.5, 5.0]},
+        it.ULSIF(random_state=0),
+        {"gamma": [0.05, 0.5, 5.0]},
         cv=DomainStratifiedKFold(3, random_state=0),
     ).fit(data.X, data.domain)
     assert search.best_params_["gamma"] in (0.5, 5.0)
@@ -182,9 +197,11 @@ def test_rulsif_estimates_the_relative_ratio(shift_data):
     s = shift_data.domain == 0
     r = shift_data.true_ratio[s]
     relative = r / (alpha * r + 1 - alpha)
-    w = it.RULSIFCV(alpha=alpha, random_state=0).fit(
-        shift_data.X, shift_data.domain
-    ).weights_
+    w = (
+        it.RULSIFCV(alpha=alpha, random_state=0)
+        .fit(shift_data.X, shift_data.domain)
+        .weights_
+    )
     assert _nmse(w, relative) < 0.05
     assert _nmse(w, relative) < _nmse(w, r)
 
@@ -211,11 +228,15 @@ def test_degenerate_inputs_give_valid_weights(cls):
         "duplicated rows": (np.repeat(X[:20], 5, axis=0), d),
         "all rows equal": (np.ones((100, 3)), d),
         "d=1": (X[:, :1], d),
-        "d=500": (np.vstack([rng.normal(size=(60, 500)),
-                             0.3 + rng.normal(size=(40, 500))]), d),
+        "d=500": (
+            np.vstack([rng.normal(size=(60, 500)), 0.3 + rng.normal(size=(40, 500))]),
+            d,
+        ),
         "two target rows": (np.vstack([Xs, Xt[:2]]), np.r_[np.zeros(60), np.ones(2)]),
-        "far-off source rows": (np.vstack([Xs, [[40.0, 40, 40]], Xt]),
-                                np.r_[np.zeros(61), np.ones(40)]),
+        "far-off source rows": (
+            np.vstack([Xs, [[40.0, 40, 40]], Xt]),
+            np.r_[np.zeros(61), np.ones(40)],
+        ),
     }
     for name, (Xc, dc) in cases.items():
         est = cls(random_state=0).fit(Xc, dc)
@@ -252,10 +273,18 @@ def test_better_than_adapt_ulsif_on_the_same_draws():
         Xs, Xt = _split(data)
         truth = data.true_ratio[data.domain == 0]
         ours = it.ULSIFCV(random_state=seed).fit(data.X, data.domain).weights_
-        gammas = list(it.ULSIFCV(random_state=seed).fit(data.X, data.domain)
-                      .cv_results_["param_gamma"][::9])
-        peer = adapt.ULSIF(gamma=gammas, lambdas=[1e-3, 1e-2, 1e-1, 1.0],
-                           max_centers=100, random_state=seed, verbose=0)
+        gammas = list(
+            it.ULSIFCV(random_state=seed)
+            .fit(data.X, data.domain)
+            .cv_results_["param_gamma"][::9]
+        )
+        peer = adapt.ULSIF(
+            gamma=gammas,
+            lambdas=[1e-3, 1e-2, 1e-1, 1.0],
+            max_centers=100,
+            random_state=seed,
+            verbose=0,
+        )
         theirs = np.asarray(peer.fit_weights(Xs, Xt)).ravel()
         wins += _nmse(ours, truth) < _nmse(theirs, truth)
     assert wins >= 2

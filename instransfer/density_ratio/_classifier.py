@@ -22,6 +22,18 @@ from ..base import BaseWeighter
 _EPS = 1e-12
 
 
+def _default_domain_classifier():
+    """Scaled logistic regression: converges on raw clinical units (ages in
+    years beside lab values in thousands) and regularises every feature alike.
+    ``with_mean=False`` keeps sparse input working; the intercept absorbs the
+    centring."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(StandardScaler(with_mean=False), LogisticRegression())
+
+
 def _domain_log_odds(estimator, X):
     """``log P(t|x) - log P(s|x)`` from a fitted domain classifier."""
     from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
@@ -53,7 +65,7 @@ class ClassifierWeighter(BaseWeighter):
         Any classifier with ``predict_proba`` (or a
         :class:`~sklearn.pipeline.Pipeline` ending in one, which may do its own
         encoding and imputation of a raw DataFrame). ``None`` means
-        ``LogisticRegression()``.
+        ``make_pipeline(StandardScaler(with_mean=False), LogisticRegression())``.
     cv : int or None, default=5
         Folds for cross-fitting the source weights; ``None`` fits once on all
         rows and reuses that model (in-sample weights, faster).
@@ -141,9 +153,7 @@ class ClassifierWeighter(BaseWeighter):
 
     def _make_estimator(self, seed):
         if self.estimator is None:
-            from sklearn.linear_model import LogisticRegression
-
-            est = LogisticRegression()
+            est = _default_domain_classifier()
         else:
             est = clone(self.estimator)
         params = est.get_params()
@@ -234,11 +244,12 @@ class ClassifierWeighter(BaseWeighter):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        from sklearn.linear_model import LogisticRegression
         from sklearn.utils import get_tags
 
         inner = get_tags(
-            self.estimator if self.estimator is not None else LogisticRegression()
+            self.estimator
+            if self.estimator is not None
+            else _default_domain_classifier()
         )
         for name in ("allow_nan", "string", "categorical", "sparse"):
             setattr(tags.input_tags, name, getattr(inner.input_tags, name))

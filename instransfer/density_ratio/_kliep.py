@@ -51,39 +51,31 @@ def _project_simplex(v):
     u = np.sort(v)[::-1]
     css = np.cumsum(u)
     css -= 1.0
-    ks = _ARANGE[1 : v.shape[0] + 1] if v.shape[0] < _ARANGE.shape[0] else (
-        np.arange(1, v.shape[0] + 1)
+    ks = (
+        _ARANGE[1 : v.shape[0] + 1]
+        if v.shape[0] < _ARANGE.shape[0]
+        else (np.arange(1, v.shape[0] + 1))
     )
     rho = np.count_nonzero(u * ks > css)  # the condition holds on a prefix
     return np.maximum(v - css[rho - 1] / rho, 0.0)
 
 
-def _log_kernel_sums(X, C, gamma, groups=None, n_groups=1):
-    """``log sum_{i in group} k(x_i, c_l)`` for each group and centre.
+def _log_kernel_sums(X, C, gamma):
+    """``log sum_i k(x_i, c_l)`` for each centre, as a streaming log-sum-exp.
 
-    Streaming log-sum-exp over blocks of rows: never underflows, whatever
-    ``gamma``. Returns an array of shape (n_groups, b).
+    ``b_l`` of KLIEP is a mean of kernel values that underflow to 0 for
+    centres far from every source row when ``gamma`` is large; in log space
+    it stays exact.
     """
-    b = C.shape[0]
-    top = np.full((n_groups, b), -np.inf)
-    acc = np.zeros((n_groups, b))
-    for sl, M in _kernels.iter_sq_dist_blocks(X, C, max_rows=_BLOCK):
+    top = np.full(C.shape[0], -np.inf)
+    acc = np.zeros(C.shape[0])
+    for _, M in _kernels.iter_sq_dist_blocks(X, C, max_rows=_BLOCK):
         M *= -gamma
-        gids = np.zeros(M.shape[0], dtype=np.intp) if groups is None else groups[sl]
-        for k in np.unique(gids):
-            Mk = M[gids == k] if groups is not None else M
-            new_top = np.maximum(top[k], Mk.max(axis=0))
-            acc[k] = acc[k] * np.exp(top[k] - new_top) + np.exp(
-                Mk - new_top
-            ).sum(axis=0)
-            top[k] = new_top
+        new_top = np.maximum(top, M.max(axis=0))
+        acc = acc * np.exp(top - new_top) + np.exp(M - new_top).sum(axis=0)
+        top = new_top
     with np.errstate(divide="ignore"):
         return np.log(acc) + top
-
-
-def _qp_gap(H, c, x):
-    grad = H @ x - c
-    return float(grad @ x - grad.min())
 
 
 def _simplex_qp(H, c, x0, tol, max_iter=_QP_MAX_ITER):
@@ -268,7 +260,7 @@ class _BaseKLIEP(BaseWeighter):
     def _fit_one(self, X_source, X_target, C, gamma, D2_target=None):
         if D2_target is None:
             D2_target = _kernels.sq_dists(X_target, C)
-        log_b = _log_kernel_sums(X_source, C, gamma)[0] - np.log(X_source.shape[0])
+        log_b = _log_kernel_sums(X_source, C, gamma) - np.log(X_source.shape[0])
         return _kliep_fit(D2_target, log_b, gamma, self.max_iter, self.tol)
 
     def _set_fitted(self, C, gamma, result):
@@ -646,7 +638,7 @@ class KLIEPCV(_BaseKLIEP):
             D2_test_s = _kernels.sq_dists(test_s, C)
             pi = Xt_k.shape[0] / (Xt_k.shape[0] + Xs_k.shape[0])
             for g, gamma in enumerate(gammas):
-                log_b = _log_kernel_sums(Xs_k, C, gamma)[0] - np.log(Xs_k.shape[0])
+                log_b = _log_kernel_sums(Xs_k, C, gamma) - np.log(Xs_k.shape[0])
                 log_coef, _, gap, _, ok = _kliep_fit(
                     D2_train, log_b, gamma, self.max_iter, self.tol
                 )
@@ -672,20 +664,19 @@ class KLIEPCV(_BaseKLIEP):
         return self._log_ratio(X_source)
 
 
-def _logsumexp0(M):
-    """Log-sum-exp over axis 0, ``-inf`` columns allowed."""
-    top = M.max(axis=0)
-    safe = np.where(np.isfinite(top), top, 0.0)
-    with np.errstate(divide="ignore"):
-        return np.log(np.exp(M - safe).sum(axis=0)) + safe
-
-
 def _cv_results(gammas, scores):
     from scipy.stats import rankdata
 
     valid = ~np.isnan(scores)
-    mean = np.array([s[v].mean() if v.any() else np.nan for s, v in zip(scores, valid)])
-    std = np.array([s[v].std() if v.any() else np.nan for s, v in zip(scores, valid)])
+    mean = np.array(
+        [
+            s[v].mean() if v.any() else np.nan
+            for s, v in zip(scores, valid, strict=False)
+        ]
+    )
+    std = np.array(
+        [s[v].std() if v.any() else np.nan for s, v in zip(scores, valid, strict=False)]
+    )
     ranks = rankdata(-np.nan_to_num(mean, nan=-np.inf), method="min").astype(np.int32)
     out = {
         "params": [{"gamma": float(g)} for g in gammas],

@@ -193,15 +193,33 @@ class _DenseGram:
     def matvec(self, v):
         return self.K @ v
 
-    def cross_upper(self, F, U):
-        # K[F][:, U] @ 1, via the rows of U (K is symmetric)
-        return self.K[np.ix_(U, F)].sum(axis=0)
+    def free_step(self, F, U, kappa, upper, target):
+        """Minimiser over the free rows ``F`` with ``U`` held at ``upper``.
 
-    def factor_free(self, F):
-        self._cf = _cholesky(self.K[np.ix_(F, F)], self._scale)
-
-    def solve_free(self, rhs):
-        return cho_solve(self._cf, rhs, check_finite=False)
+        The sum of the weights is held at ``target`` (multiplier ``nu``)
+        unless it is None. Returns ``beta, nu, K beta``.
+        """
+        beta = np.zeros(self.n)
+        nu = 0.0
+        if U.size:
+            beta[U] = upper
+        if F.size:
+            rhs = kappa[F]
+            if U.size:
+                # K[F][:, U] @ 1 through the rows of U (K is symmetric)
+                rhs = rhs - upper * self.K[np.ix_(U, F)].sum(axis=0)
+            cf = _cholesky(self.K[np.ix_(F, F)], self._scale)
+            if target is None:
+                x = cho_solve(cf, rhs, check_finite=False)
+            else:
+                sol = cho_solve(
+                    cf, np.column_stack([rhs, np.ones(F.size)]), check_finite=False
+                )
+                fixed = upper * U.size if U.size else 0.0
+                nu = (sol[:, 0].sum() + fixed - target) / sol[:, 1].sum()
+                x = sol[:, 0] - nu * sol[:, 1]
+            beta[F] = x
+        return beta, nu, self.K @ beta
 
     def factor_shifted(self, theta):
         A = self.K.copy()
@@ -230,60 +248,93 @@ class _LowRankGram:
             yield start, idx, self.Phi[idx]
 
     def _t_matvec(self, rows, v):
-        """``Phi[rows].T @ v`` (v of shape (len(rows),) or (len(rows), k))."""
+        """``Phi[rows].T @ v``."""
         out = np.zeros((self.r,) + v.shape[1:])
         for start, _, P in self._blocks(rows):
             out += P.T @ v[start : start + P.shape[0]]
         return out
 
-    def _matvec_rows(self, rows, w):
-        """``Phi[rows] @ w``."""
-        out = np.empty((rows.shape[0],) + w.shape[1:])
-        for start, _, P in self._blocks(rows):
-            out[start : start + P.shape[0]] = P @ w
+    def _all_rows_times(self, W):
+        """``Phi @ W`` over all rows, a block at a time."""
+        out = np.empty((self.n,) + W.shape[1:])
+        for start in range(0, self.n, _BLOCK_ROWS):
+            sl = slice(start, start + _BLOCK_ROWS)
+            np.matmul(self.Phi[sl], W, out=out[sl])
         return out
 
     def matvec(self, v):
         S = np.flatnonzero(v)
-        u = self._t_matvec(S, v[S])
-        out = np.empty(self.n)
-        for start in range(0, self.n, _BLOCK_ROWS):
-            sl = slice(start, start + _BLOCK_ROWS)
-            out[sl] = self.Phi[sl] @ u
-        out += self.D * v
-        return out
+        return self._all_rows_times(self._t_matvec(S, v[S])) + self.D * v
 
-    def cross_upper(self, F, U):
-        return self._matvec_rows(F, self._t_matvec(U, np.ones(U.shape[0])))
+    def free_step(self, F, U, kappa, upper, target):
+        """As :meth:`_DenseGram.free_step`, in two passes over the rows.
 
-    def _factor(self, rows, d):
-        """Cholesky of ``I + Phi[rows]' diag(1/d) Phi[rows]`` (Woodbury core)."""
-        M = np.eye(self.r)
-        for start, _, P in self._blocks(rows):
-            Q = P / np.sqrt(d[start : start + P.shape[0]])[:, None]
+        With ``A = Phi_F' diag(1/D_F) Phi_F`` and ``M = I + A``, Woodbury
+        gives ``x = y - diag(1/D_F) Phi_F M^-1 Phi_F' y`` for ``y = rhs /
+        D_F``. One pass over the free rows accumulates ``M`` and
+        ``Phi_F' y``; then ``Phi_F' x = Phi_F' y - A M^-1 Phi_F' y`` and the
+        sums of ``x`` follow without touching the rows again, so a second
+        pass computes ``Phi @ [M^-1 Phi_F' y, Phi' beta]``: the solution and
+        ``K beta`` together.
+        """
+        n, r = self.n, self.r
+        beta = np.zeros(n)
+        c = np.zeros(r)
+        if U.size:
+            beta[U] = upper
+            c = upper * self._t_matvec(U, np.ones(U.size))
+        if not F.size:
+            return beta, 0.0, self.matvec(beta)
+        k = 1 if target is None else 2
+        M = np.eye(r)
+        W = np.zeros((r, k))
+        Y = np.empty((F.size, k))
+        for start, idx, P in self._blocks(F):
+            d = self.D[idx]
+            blk = slice(start, start + idx.size)
+            rhs = kappa[idx] - P @ c if U.size else kappa[idx]
+            Y[blk, 0] = rhs / d
+            if k == 2:
+                Y[blk, 1] = 1.0 / d
+            W += P.T @ Y[blk]
+            Q = P / np.sqrt(d)[:, None]
             M += Q.T @ Q
-        return _cholesky(M, 1.0)
-
-    def _solve(self, rows, d, cf, rhs):
-        dd = d if rhs.ndim == 1 else d[:, None]
-        y = rhs / dd
-        z = cho_solve(cf, self._t_matvec(rows, y), check_finite=False)
-        return y - self._matvec_rows(rows, z) / dd
-
-    def factor_free(self, F):
-        self._F, self._dF = F, self.D[F]
-        self._cf = self._factor(F, self._dF)
-
-    def solve_free(self, rhs):
-        return self._solve(self._F, self._dF, self._cf, rhs)
+        Z = cho_solve(_cholesky(M, 1.0), W, check_finite=False)
+        M[np.diag_indices_from(M)] -= 1.0
+        PtX = W - M @ Z  # Phi_F' x, one column per right-hand side
+        nu = 0.0
+        if k == 2:
+            # sum_F x = sum_F y - z' Phi_F' (1/D_F), and Phi_F' (1/D_F) = W[:, 1]
+            sums = Y.sum(axis=0) - W[:, 1] @ Z
+            fixed = upper * U.size if U.size else 0.0
+            nu = (sums[0] + fixed - target) / sums[1]
+            y, z, ptx = Y[:, 0] - nu * Y[:, 1], Z[:, 0] - nu * Z[:, 1], PtX[:, 0]
+            ptx = ptx - nu * PtX[:, 1]
+        else:
+            y, z, ptx = Y[:, 0], Z[:, 0], PtX[:, 0]
+        G = self._all_rows_times(np.column_stack([z, ptx + c]))
+        beta[F] = y - G[F, 0] / self.D[F]
+        return beta, nu, G[:, 1] + self.D * beta
 
     def factor_shifted(self, theta):
-        self._all = np.arange(self.n)
+        """Woodbury core of ``K + diag(theta)`` over all rows."""
         self._ds = self.D + theta
-        self._cs = self._factor(self._all, self._ds)
+        M = np.eye(self.r)
+        for start in range(0, self.n, _BLOCK_ROWS):
+            sl = slice(start, start + _BLOCK_ROWS)
+            Q = self.Phi[sl] / np.sqrt(self._ds[sl])[:, None]
+            M += Q.T @ Q
+        self._cs = _cholesky(M, 1.0)
 
     def solve_shifted(self, rhs):
-        return self._solve(self._all, self._ds, self._cs, rhs)
+        dd = self._ds if rhs.ndim == 1 else self._ds[:, None]
+        y = rhs / dd
+        Pty = np.zeros((self.r,) + rhs.shape[1:])
+        for start in range(0, self.n, _BLOCK_ROWS):
+            sl = slice(start, start + _BLOCK_ROWS)
+            Pty += self.Phi[sl].T @ y[sl]
+        z = cho_solve(self._cs, Pty, check_finite=False)
+        return y - self._all_rows_times(z) / dd
 
 
 # ---------------------------------------------------------------------------
@@ -312,26 +363,8 @@ def _pdas(op, kappa, upper, lo, hi, low, up, slab, *, max_iter, patience=3):
     for it in range(1, max_iter + 1):
         free = ~(low | up)
         F, U = np.flatnonzero(free), np.flatnonzero(up)
-        nu = 0.0
-        beta = np.zeros(n)
-        if U.size:
-            beta[U] = upper
-        if F.size:
-            rhs = kappa[F].copy()
-            if U.size:
-                rhs -= upper * op.cross_upper(F, U)
-            op.factor_free(F)
-            if slab:
-                sol = op.solve_free(np.column_stack([rhs, np.ones(F.size)]))
-                x, e = sol[:, 0], sol[:, 1]
-                target = hi if slab > 0 else lo
-                fixed = upper * U.size if U.size else 0.0
-                nu = (x.sum() + fixed - target) / e.sum()
-                x = x - nu * e
-            else:
-                x = op.solve_free(rhs)
-            beta[F] = x
-        Kb = op.matvec(beta)
+        target = None if slab == 0 else (hi if slab > 0 else lo)
+        beta, nu, Kb = op.free_step(F, U, kappa, upper, target)
         r = Kb - kappa + nu
         s = beta.sum()
         v_free_low = free & (beta < -tol_b)

@@ -512,9 +512,13 @@ _DOC_ATTRS = """
     scores_ : ndarray of shape (n_folds, n_flattens)
         Held-out importance-weighted score of every fold (``n_repeats *
         n_splits`` rows) and candidate; higher is better.
+    fold_weights_ : ndarray of shape (n_folds,)
+        Total importance weight of each fold's held-out labeled source rows:
+        the folds' shares of the pooled IWCV estimate.
     cv_results_ : dict of ndarray
-        ``flatten`` (sorted candidates), ``mean_test_score``,
-        ``std_test_score``, ``se_test_score`` (standard error over folds) and
+        ``flatten`` (sorted candidates), ``mean_test_score`` (the pooled
+        estimate: fold scores averaged with ``fold_weights_``),
+        ``se_test_score`` (its standard error, folds as clusters) and
         ``split{{k}}_test_score`` for every fold.
     best_estimator_ : {weighted}
         The final model, refit on all rows with ``flatten=flatten_``.
