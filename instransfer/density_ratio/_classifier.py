@@ -23,10 +23,13 @@ _EPS = 1e-12
 
 
 def _default_domain_classifier():
-    """Scaled logistic regression: converges on raw clinical units (ages in
-    years beside lab values in thousands) and regularises every feature alike.
-    ``with_mean=False`` keeps sparse input working; the intercept absorbs the
-    centring."""
+    """Scaled logistic regression, the default domain classifier.
+
+    Scaling makes it converge on raw clinical units (ages in years beside lab
+    values in thousands) and regularise every feature alike;
+    ``with_mean=False`` keeps sparse input working (the intercept absorbs the
+    centring).
+    """
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
