@@ -528,18 +528,30 @@ def _verdict(diffs, lower_is_better=True):
     return "**helps**" if better else "**hurts**"
 
 
+def _share(diffs, oracle):
+    """Mean improvement as a share of the oracle's, when the oracle helps."""
+    if _verdict(oracle) != "**helps**":
+        return "–"
+    return f"{100 * mean_se(diffs)[0] / mean_se(oracle)[0]:.0f} %"
+
+
 def _outcome_table(task, per, labels):
     metric = "logloss" if task == "classification" else "rmse"
+    oracle = _paired(per, "oracle", metric)
     rows = []
     for key, recs in per.items():
         ok = [r for r in recs if not r.get("failed")]
         failed = len(recs) - len(ok)
         row = [_label(key, labels), fmt_mean_se([r[metric] for r in ok], 3)]
         if key == "unweighted":
-            row += ["(reference)", ""]
+            row += ["(reference)", "", ""]
         else:
             diffs = _paired(per, key, metric)
-            row += [fmt_mean_se(diffs, 3, signed=True), _verdict(diffs)]
+            row += [
+                fmt_mean_se(diffs, 3, signed=True),
+                _verdict(diffs),
+                _share(diffs, oracle) if key != "oracle" else "100 %",
+            ]
         if task == "classification":
             if key == "unweighted":
                 row.append(fmt_mean_se([r["acc"] for r in ok], 3))
@@ -557,6 +569,7 @@ def _outcome_table(task, per, labels):
         f"target {name}",
         f"Δ {name} vs unweighted (paired)",
         "verdict",
+        "share of the oracle's gain",
     ]
     if task == "classification":
         header.append("target accuracy (Δ vs unweighted)")

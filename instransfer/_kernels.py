@@ -11,12 +11,14 @@ is taken in place in the same buffer, so a block costs one allocation.
 
 Why not call :func:`sklearn.metrics.pairwise.rbf_kernel` per block: it
 recomputes ``||y||^2`` for every block and, in float32, upcasts each block to
-float64 to compute distances. The reductions below (``K @ v``, ``K.T @ u``,
-row/column sums, ``Phi.T @ Phi``) call the kernel once per block of rows, so
-the norms of ``Y`` are computed once here; float32 stays float32 end to end
-(about twice as fast, kernel values accurate to ~1e-6, which is what a float32
-user asks for). ``tests/test_kernels.py`` checks the values against
-scikit-learn's and ``benchmarks/suite_kernel_ratio.py`` times both.
+float64 to compute distances. For one float64 matrix ours is the same
+algorithm and as fast (``benchmarks/results/kernel_ratio.md``); we keep it
+because the reductions below (``K @ v``, ``K.T @ u``, row/column sums,
+``Phi.T @ Phi``) call it block by block with the norms of ``Y`` computed once,
+and because float32 stays float32 end to end (about twice as fast as
+scikit-learn's float32 path, kernel values accurate to ~1e-6, which is what a
+float32 user asks for). ``tests/test_kernels.py`` checks the values against
+scikit-learn's.
 
 Memory: the reductions never hold more than one block of
 ``working_memory`` MiB (default ``sklearn.get_config()["working_memory"]``,

@@ -62,6 +62,9 @@ _POSTPROCESS_CONSTRAINTS = {
 }
 
 
+_MAX_LOG_RATIO = 700.0  # exp(700) ~ 1e304 < float64 max
+
+
 class BaseWeighter(BaseEstimator):
     """Base class of every weighter: estimates ``p_target(x) / p_source(x)``.
 
@@ -174,8 +177,9 @@ class BaseWeighter(BaseEstimator):
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         log_r = np.asarray(self._log_ratio(X), dtype=float) - self.log_norm_
-        with np.errstate(over="ignore"):
-            return np.exp(log_r)
+        # A row far from every source row can have a log-ratio past exp's
+        # range; cap it at a finite (astronomical) weight rather than inf.
+        return np.exp(np.minimum(log_r, _MAX_LOG_RATIO))
 
     def predict_weights(self, X):
         """Importance weights for any rows, on the scale of ``weights_``.

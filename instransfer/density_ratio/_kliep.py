@@ -207,9 +207,14 @@ def _kliep_fit(D2_target, log_b, gamma, max_iter, tol):
     objective is the training mean log-ratio.
     """
     keep = np.isfinite(log_b)  # centres with some source mass
-    logA = -gamma * D2_target[:, keep] - log_b[keep]
-    row_top = logA.max(axis=1)
-    A = np.exp(logA - row_top[:, None])
+    D2 = D2_target if keep.all() else D2_target[:, keep]
+    # log A_jl = -gamma D2_jl - log b_l, each row shifted by its maximum so
+    # that exp never overflows nor underflows a whole row (in place: 1 array)
+    A = np.multiply(D2, -gamma)
+    A -= log_b[keep]
+    row_top = A.max(axis=1)
+    A -= row_top[:, None]
+    np.exp(A, out=A)
     beta, f, gap, n_iter, ok = _kliep_solve(A, max_iter, tol)
     log_coef = np.full(log_b.shape[0], -np.inf)
     with np.errstate(divide="ignore"):
@@ -467,12 +472,13 @@ class KLIEPCV(_BaseKLIEP):
     gammas : array-like of float or None, default=None
         Kernel widths to try; ``None``: the median heuristic ``g0`` times
         ``2 ** [-3, ..., 5]``. A ``None`` in the list stands for ``g0``.
-    cv : int, cross-validation splitter or iterable, default=5
-        An int makes that many folds, stratified by domain, from the rows
-        sorted by content (so the row order does not matter); a splitter
-        (e.g. :class:`~instransfer.model_selection.DomainStratifiedKFold`)
-        or an iterable of (train, test) indices is applied to ``X`` and the
-        domain as passed to ``fit``.
+    cv : int, cross-validation splitter, iterable or None, default=5
+        An int (``None``: 5) makes that many folds, stratified by domain,
+        from the rows sorted by content (so the row order does not matter);
+        a splitter (e.g.
+        :class:`~instransfer.model_selection.DomainStratifiedKFold`) or an
+        iterable of (train, test) indices is applied to ``X`` and the domain
+        as passed to ``fit``.
     {common}
 
     Attributes
@@ -572,8 +578,8 @@ class KLIEPCV(_BaseKLIEP):
     def _folds(self, X_source, X_target, orders, rng):
         """Held-out fold of every source and target row, and the fold count."""
         n_s, n_t = X_source.shape[0], X_target.shape[0]
-        if isinstance(self.cv, Integral):
-            k = int(min(self.cv, n_t, n_s))
+        if self.cv is None or isinstance(self.cv, Integral):
+            k = int(min(5 if self.cv is None else self.cv, n_t, n_s))
             if k < 2:
                 raise ValueError(
                     "KLIEPCV needs at least 2 source and 2 target rows to "
