@@ -142,9 +142,7 @@ def _replicate(setting, seed, configs=CONFIGS):
     cohort, Z, y_real, law, n_source = setting
     task = cohort.task
     rng = np.random.RandomState(seed)
-    sh = make_age_shift(
-        cohort, strength=STRENGTH, random_state=rng, n_source=n_source
-    )
+    sh = make_age_shift(cohort, strength=STRENGTH, random_state=rng, n_source=n_source)
     X = Z[sh.row]
     if law is None:
         y = y_real[sh.row]

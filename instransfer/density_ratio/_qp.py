@@ -266,18 +266,42 @@ class _LowRankGram:
         S = np.flatnonzero(v)
         return self._all_rows_times(self._t_matvec(S, v[S])) + self.D * v
 
-    def free_step(self, F, U, kappa, upper, target):
-        """As :meth:`_DenseGram.free_step`, in two passes over the rows.
+    def _accumulate(self, rows, kappa, sign):
+        """Add (``sign=1``) or remove rows' terms of the free-set sums."""
+        for start, idx, P in self._blocks(rows):
+            inv_d = 1.0 / self.D[idx]
+            Q = P * np.sqrt(inv_d)[:, None]
+            self._A += sign * (Q.T @ Q)
+            self._w += sign * (P.T @ np.column_stack([kappa[idx] * inv_d, inv_d]))
+            self._s += sign * np.array([kappa[idx] @ inv_d, inv_d.sum()])
 
-        With ``A = Phi_F' diag(1/D_F) Phi_F`` and ``M = I + A``, Woodbury
-        gives ``x = y - diag(1/D_F) Phi_F M^-1 Phi_F' y`` for ``y = rhs /
-        D_F``. One pass over the free rows accumulates ``M`` and
-        ``Phi_F' y``; then ``Phi_F' x = Phi_F' y - A M^-1 Phi_F' y`` and the
-        sums of ``x`` follow without touching the rows again, so a second
-        pass computes ``Phi @ [M^-1 Phi_F' y, Phi' beta]``: the solution and
-        ``K beta`` together.
+    def free_step(self, F, U, kappa, upper, target):
+        """As :meth:`_DenseGram.free_step`, in one pass over the rows.
+
+        On the free rows, with ``A = Phi_F' diag(1/D_F) Phi_F``, Woodbury
+        gives the solution ``x = (kappa_F - nu - Phi_F v) / D_F`` with
+        ``v = c + (I + A)^-1 (w_kappa - nu w_1 - A c)``, where ``c`` is
+        ``Phi_U' 1`` times the upper bound, ``w_kappa = Phi_F' (kappa_F /
+        D_F)`` and ``w_1 = Phi_F' (1 / D_F)``; ``Phi' beta`` and the sum of
+        ``x`` follow from the same small quantities. ``A``, ``w`` and the
+        scalar sums are updated with the rows that entered or left the free
+        set since the last call (active sets change little from one
+        iteration to the next), so a step costs one pass ``Phi @ [v, Phi'
+        beta]`` over the rows plus ``O(changed rows * r^2)``.
         """
         n, r = self.n, self.r
+        free = np.zeros(n, dtype=bool)
+        free[F] = True
+        prev = getattr(self, "_free", None)
+        if prev is None or 2 * np.count_nonzero(prev != free) > F.size:
+            self._A = np.zeros((r, r))
+            self._w = np.zeros((r, 2))
+            self._s = np.zeros(2)
+            self._accumulate(F, kappa, 1.0)
+        else:
+            self._accumulate(np.flatnonzero(free & ~prev), kappa, 1.0)
+            self._accumulate(np.flatnonzero(prev & ~free), kappa, -1.0)
+        self._free = free
         beta = np.zeros(n)
         c = np.zeros(r)
         if U.size:
@@ -285,35 +309,21 @@ class _LowRankGram:
             c = upper * self._t_matvec(U, np.ones(U.size))
         if not F.size:
             return beta, 0.0, self.matvec(beta)
-        k = 1 if target is None else 2
-        M = np.eye(r)
-        W = np.zeros((r, k))
-        Y = np.empty((F.size, k))
-        for start, idx, P in self._blocks(F):
-            d = self.D[idx]
-            blk = slice(start, start + idx.size)
-            rhs = kappa[idx] - P @ c if U.size else kappa[idx]
-            Y[blk, 0] = rhs / d
-            if k == 2:
-                Y[blk, 1] = 1.0 / d
-            W += P.T @ Y[blk]
-            Q = P / np.sqrt(d)[:, None]
-            M += Q.T @ Q
-        Z = cho_solve(_cholesky(M, 1.0), W, check_finite=False)
-        M[np.diag_indices_from(M)] -= 1.0
-        PtX = W - M @ Z  # Phi_F' x, one column per right-hand side
+        A, (w_k, w_1), (s_k, s_1) = self._A, self._w.T, self._s
+        M = A + np.eye(r)
+        cf = _cholesky(M.copy(), 1.0)
+        z = cho_solve(cf, np.column_stack([w_k - A @ c, w_1]), check_finite=False)
         nu = 0.0
-        if k == 2:
-            # sum_F x = sum_F y - z' Phi_F' (1/D_F), and Phi_F' (1/D_F) = W[:, 1]
-            sums = Y.sum(axis=0) - W[:, 1] @ Z
+        if target is not None:
+            # sum_F x = s_k - nu s_1 - w_1' v, linear in nu through v
             fixed = upper * U.size if U.size else 0.0
-            nu = (sums[0] + fixed - target) / sums[1]
-            y, z, ptx = Y[:, 0] - nu * Y[:, 1], Z[:, 0] - nu * Z[:, 1], PtX[:, 0]
-            ptx = ptx - nu * PtX[:, 1]
-        else:
-            y, z, ptx = Y[:, 0], Z[:, 0], PtX[:, 0]
-        G = self._all_rows_times(np.column_stack([z, ptx + c]))
-        beta[F] = y - G[F, 0] / self.D[F]
+            sum0 = s_k - w_1 @ (c + z[:, 0])
+            sum1 = s_1 - w_1 @ z[:, 1]
+            nu = (sum0 + fixed - target) / sum1
+        v = c + z[:, 0] - nu * z[:, 1]
+        u = w_k - nu * w_1 - A @ v + c  # Phi' beta
+        G = self._all_rows_times(np.column_stack([v, u]))
+        beta[F] = (kappa[F] - nu - G[F, 0]) / self.D[F]
         return beta, nu, G[:, 1] + self.D * beta
 
     def factor_shifted(self, theta):
@@ -341,17 +351,26 @@ class _LowRankGram:
 # Primal-dual active set
 
 
-def _pdas(op, kappa, upper, lo, hi, low, up, slab, *, max_iter, patience=3):
+def _pdas(op, kappa, upper, lo, hi, low, up, slab, *, tol, max_iter, patience=3):
     """Primal-dual active-set iterations from the sets ``low``, ``up``, ``slab``.
 
     ``slab`` is 0 (sum constraint inactive), +1 (``sum = hi``) or -1
-    (``sum = lo``). Stops when no variable is infeasible (converged), or when
-    the number of infeasible variables has not decreased for ``patience``
-    iterations (Júdice & Pires's test for cycling), or after ``max_iter``.
+    (``sum = lo``). Stops when no variable is infeasible, or when the iterate
+    is feasible and its certified gap is below ``tol`` (rounding in ``K beta``
+    grows with ``n`` and can leave multipliers of order 1e-9 that flip sign
+    between iterations: the certificate, not the sign pattern, decides), or
+    when the number of infeasible variables has not decreased for
+    ``patience`` iterations (Júdice & Pires's test for cycling), or after
+    ``max_iter``.
 
     Returns
     -------
-    beta, nu, Kbeta, n_iter, converged, (low, up, slab)
+    n_iter : int
+    converged : bool
+    sets : tuple (low, up, slab)
+        The active sets of the last iterate.
+    finished : tuple or None
+        ``_finish``'s output for the best feasible iterate seen.
     """
     n = kappa.shape[0]
     low, up = low.copy(), up.copy()
@@ -359,7 +378,8 @@ def _pdas(op, kappa, upper, lo, hi, low, up, slab, *, max_iter, patience=3):
     tol_b = 1e-10 * max(1.0, min(upper, hi))
     tol_r = 1e-10 * max(float(np.max(np.abs(kappa))), 1e-300)
     best, strikes = np.inf, 0
-    beta, nu, Kb = np.zeros(n), 0.0, np.zeros(n)
+    finished = None
+    it = 0
     for it in range(1, max_iter + 1):
         free = ~(low | up)
         F, U = np.flatnonzero(free), np.flatnonzero(up)
@@ -376,15 +396,16 @@ def _pdas(op, kappa, upper, lo, hi, low, up, slab, *, max_iter, patience=3):
             or (slab == 1 and (nu < 0 or F.size == 0))
             or (slab == -1 and (nu > 0 or F.size == 0))
         )
-        count = (
-            np.count_nonzero(v_free_low)
-            + (np.count_nonzero(v_free_up) if finite_upper else 0)
-            + np.count_nonzero(v_low)
-            + np.count_nonzero(v_up)
-            + int(v_slab)
+        n_primal = np.count_nonzero(v_free_low) + (
+            np.count_nonzero(v_free_up) if finite_upper else 0
         )
-        if count == 0:
-            return beta, nu, Kb, it, True, (low, up, slab)
+        count = n_primal + np.count_nonzero(v_low) + np.count_nonzero(v_up) + int(v_slab)
+        if n_primal == 0 and lo - tol_b <= s <= hi + tol_b:
+            done = _finish(op, kappa, upper, lo, hi, beta, Kb)
+            if finished is None or done[3] < finished[3]:
+                finished = done
+            if count == 0 or done[3] <= tol * max(abs(done[2]), 1e-300):
+                return it, True, (low, up, slab), finished
         if count < best:
             best, strikes = count, 0
         else:
@@ -400,7 +421,7 @@ def _pdas(op, kappa, upper, lo, hi, low, up, slab, *, max_iter, patience=3):
                 slab = 1 if s > hi else -1
             else:
                 slab = 0
-    return beta, nu, Kb, it, False, (low, up, slab)
+    return it, False, (low, up, slab), finished
 
 
 # ---------------------------------------------------------------------------
@@ -578,25 +599,24 @@ def solve_kmm_qp(op, kappa, upper, lo, hi, *, tol=1e-8, max_iter=200, start=None
         low = np.zeros(n, dtype=bool)
         up = np.zeros(n, dtype=bool)
         slab = 0
-    beta, nu, Kb, used, ok, _ = _pdas(
-        op, kappa, upper, lo, hi, low, up, slab, max_iter=max_iter
+    used, ok, _, finished = _pdas(
+        op, kappa, upper, lo, hi, low, up, slab, tol=tol, max_iter=max_iter
     )
     method = "active-set"
-    candidates = []
-    if ok:
-        candidates.append(_finish(op, kappa, upper, lo, hi, beta, Kb))
-    else:
+    candidates = [finished] if finished is not None else []
+    if not ok and used < max_iter:
         b_ip, Kb_ip, it_ip, zl, zu = _ipm(
-            op, kappa, upper, lo, hi, tol=tol, max_iter=max(max_iter - used, 1)
+            op, kappa, upper, lo, hi, tol=tol, max_iter=max_iter - used
         )
         used += it_ip
-        method = "interior-point"
-        candidates.append(_finish(op, kappa, upper, lo, hi, b_ip, Kb_ip))
+        ipm = _finish(op, kappa, upper, lo, hi, b_ip, Kb_ip)
+        if not candidates or ipm[3] < candidates[0][3]:
+            candidates = [ipm]
+            method = "interior-point"
         # polish: active sets read off the interior point (multiplier larger
-        # than the distance to the bound, in the units of each)
+        # than the distance to the bound, each in its own units)
         scale_b = max(float(b_ip.max()), 1e-300)
-        scale_z = max(float(np.max(zl)), 1e-300)
-        low = zl / scale_z > b_ip / scale_b
+        low = zl / max(float(np.max(zl)), 1e-300) > b_ip / scale_b
         up = (
             (zu / max(float(np.max(zu)), 1e-300) > (upper - b_ip) / scale_b)
             if np.isfinite(upper)
@@ -604,16 +624,18 @@ def solve_kmm_qp(op, kappa, upper, lo, hi, *, tol=1e-8, max_iter=200, start=None
         )
         s = b_ip.sum()
         slab = 1 if hi - s < 1e-9 * hi else (-1 if s - lo < 1e-9 * max(lo, 1) else 0)
-        if max_iter - used > 0:
-            beta, nu, Kb, it_p, ok_p, _ = _pdas(
-                op, kappa, upper, lo, hi, low, up, slab, max_iter=max_iter - used
+        if used < max_iter:
+            it_p, ok_p, _, polished = _pdas(
+                op, kappa, upper, lo, hi, low, up, slab, tol=tol,
+                max_iter=max_iter - used,
             )
             used += it_p
-            if ok_p:
-                polished = _finish(op, kappa, upper, lo, hi, beta, Kb)
-                if polished[3] <= candidates[0][3]:
-                    candidates = [polished]
-                    method = "interior-point+active-set"
+            if polished is not None and polished[3] <= candidates[0][3]:
+                candidates = [polished]
+                method = "interior-point+active-set"
+    if not candidates:  # no feasible iterate at all: project the last one
+        x, _ = _project_box_slab(np.ones(n), upper, lo, hi)
+        candidates = [_finish(op, kappa, upper, lo, hi, x, op.matvec(x))]
     beta, Kb, f, gap, nu = min(candidates, key=lambda c: c[3])
     return beta, {
         "objective": f,

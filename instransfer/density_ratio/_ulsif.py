@@ -42,9 +42,12 @@ DEFAULT_REG_LAMBDAS = tuple(np.logspace(-3, 1, 9).tolist())
 # one kernel block be squared into the next instead of a new exp.
 DEFAULT_GAMMA_FACTORS = tuple((2.0 ** np.arange(-3, 6)).tolist())
 
-# Held-out pairs processed at once in the LOO criterion: the (rows, b)
-# temporaries stay in cache, and Python overhead is paid per block.
-_LOO_BLOCK = 1024
+# Held-out pairs per block of the clipping correction: the (rows, b)
+# temporaries stay in L2 and each block's worst-case clipping radius is
+# tighter than a larger block's (measured ~25% faster than 1024 rows at 1000).
+_LOO_SMALL_BLOCK = 192
+# Pairs whose (pairs, b) eigen-coordinates are held at once.
+_LOO_CHUNK = 8192
 # Rows per kernel block when accumulating H and h: the block is reused once per
 # kernel width, so it is kept cache-sized whatever the memory budget.
 _MOMENT_BLOCK = 2048
@@ -208,10 +211,25 @@ def _lsif_loo(Ps, Pt, Hs, Ht, h, n_source, n_target, alpha, reg_lambdas):
         Mean and standard deviation over the pairs of the held-out
         ``J_i = (1 - a)/2 r_i(x_s)^2 + a/2 r_i(x_t)^2 - r_i(x_t)``.
     """
+    m = Ps.shape[0]
+    if m > _LOO_CHUNK:
+        # bounded memory: the (pairs, b) products below are formed per chunk
+        # (one extra b x b eigh per chunk, negligible next to the chunk)
+        total = total_sq = 0.0
+        for sl in gen_batches(m, _LOO_CHUNK):
+            mu, sd = _lsif_loo(
+                Ps[sl], Pt[sl], Hs, Ht, h, n_source, n_target, alpha, reg_lambdas
+            )
+            n_c = sl.stop - sl.start
+            total = total + mu * n_c
+            total_sq = total_sq + (sd**2 + mu**2) * n_c
+        mean = total / m
+        return mean, np.sqrt(np.maximum(total_sq / m - mean**2, 0.0))
     A = Hs * (n_source / (n_source - 1)) * (1 - alpha)
     if alpha > 0:
         A = A + Ht * (alpha * n_target / (n_target - 1))
-    s, V = linalg.eigh(A)
+    # divide-and-conquer eigh: ~20% faster than the default driver at b=100
+    s, V = linalg.eigh(A, driver="evd", check_finite=False)
     s = np.maximum(s, 0.0)  # A is PSD; eigh can return -1e-17
     lams = np.asarray(reg_lambdas, dtype=np.float64)
     F = 1.0 / (s[:, None] + lams[None, :])  # (b, L): eigenvalues of G^-1
@@ -222,59 +240,83 @@ def _lsif_loo(Ps, Pt, Hs, Ht, h, n_source, n_target, alpha, reg_lambdas):
     c = (1 - alpha) / (n_source - 1)
     a = alpha / (n_target - 1)
     L = lams.shape[0]
-    total = np.zeros(L)
-    total_sq = np.zeros(L)
-    F2 = F * F
+    m = Ps.shape[0]
     # full-data solutions theta_bar_l = G_l^-1 h, one row per lambda
     TB = kappa * ((FT * hv) @ V.T)
-    for sl in gen_batches(Ps.shape[0], _LOO_BLOCK):
-        ps, pt = Ps[sl], Pt[sl]
-        p = ps @ V
-        q = pt @ V
-        e = kappa * hv - inv_nt1 * q  # eigen-coordinates of h_i
-        pp, pq, qq = p * p, p * q, q * q
-        Spp, Spq, Sqq = pp @ F, pq @ F, qq @ F
-        pfe = (p * e) @ F
-        M11 = 1.0 - c * Spp
-        M12 = -c * Spq
-        rhs1 = c * pfe
-        if a > 0:
-            qfe = (q * e) @ F
-            M21 = -a * Spq
-            M22 = 1.0 - a * Sqq
-            rhs2 = a * qfe
-            det = M11 * M22 - M12 * M21
-            z1 = (M22 * rhs1 - M12 * rhs2) / det
-            z2 = (M11 * rhs2 - M21 * rhs1) / det
-        else:
-            z1 = rhs1 / M11  # Sherman-Morrison: the rank-1 case
-            z2 = np.zeros_like(z1)
+    # Everything that does not depend on which coordinates get clipped is
+    # formed once for all pairs: (m, b) products and (b, L) matrix products
+    # with F treat every lambda in one BLAS call.
+    p = Ps @ V
+    q = Pt @ V
+    pp, pq, qq = p * p, p * q, q * q
+    Spp, Spq, Sqq = pp @ F, pq @ F, qq @ F
+    # (p * e) @ F with e = kappa hv - q / (n_t - 1), e never formed
+    pfe = kappa * (p @ (hv[:, None] * F)) - inv_nt1 * Spq
+    M11 = 1.0 - c * Spp
+    M12 = -c * Spq
+    rhs1 = c * pfe
+    if a > 0:
+        qfe = kappa * (q @ (hv[:, None] * F)) - inv_nt1 * Sqq
+        M21 = -a * Spq
+        M22 = 1.0 - a * Sqq
+        rhs2 = a * qfe
+        det = M11 * M22 - M12 * M21
+        z1 = (M22 * rhs1 - M12 * rhs2) / det
+        z2 = (M11 * rhs2 - M21 * rhs1) / det
         z2 -= inv_nt1
-        # theta_i = kappa theta_bar + V (f * w_i) with w_i = z1 p_i + z2 q_i;
-        # unclipped, its values at the held-out rows are sums over the
-        # eigen-coordinates that the products above already hold
-        r_s = ps @ TB.T + z1 * Spp + z2 * Spq
-        r_t = pt @ TB.T + z1 * Spq + z2 * Sqq
+    else:
+        z1 = rhs1 / M11  # Sherman-Morrison: the rank-1 case
+        z2 = None  # the constant -1 / (n_t - 1)
+        q_z2 = q * -inv_nt1
+    # theta_i = kappa theta_bar + V (f * w_i) with w_i = z1 p_i + z2 q_i;
+    # unclipped, its values at the held-out rows are sums over the
+    # eigen-coordinates that the products above already hold
+    if z2 is None:
+        r_s = Ps @ TB.T + z1 * Spp - inv_nt1 * Spq
+        r_t = Pt @ TB.T + z1 * Spq - inv_nt1 * Sqq
+        F2 = F * F
+        rad2 = (
+            z1 * z1 * (pp @ F2)
+            - (2 * inv_nt1) * z1 * (pq @ F2)
+            + inv_nt1**2 * (qq @ F2)
+        )
+    else:
+        r_s = Ps @ TB.T + z1 * Spp + z2 * Spq
+        r_t = Pt @ TB.T + z1 * Spq + z2 * Sqq
+        F2 = F * F
+        rad2 = z1 * z1 * (pp @ F2) + 2 * z1 * z2 * (pq @ F2) + z2 * z2 * (qq @ F2)
+    del pp, pq, qq
+    np.maximum(rad2, 0.0, out=rad2)
+    # Blocks of pairs small enough for the (rows, b) temporaries to stay in
+    # cache; a smaller block also has a smaller worst-case radius below.
+    block = _LOO_SMALL_BLOCK
+    fw_buf = np.empty((min(block, m), p.shape[1]))
+    for sl in gen_batches(m, block):
+        p_b, ps_b, pt_b = p[sl], Ps[sl], Pt[sl]
+        fw = fw_buf[: p_b.shape[0]]
         # |(V (f * w_i))_j| <= ||f * w_i|| as V's rows have unit norm, so
         # centres whose kappa theta_bar exceeds that stay positive for every
         # pair of the block: clipping changes only the other coordinates
-        rad2 = z1 * z1 * (pp @ F2) + 2 * z1 * z2 * (pq @ F2) + z2 * z2 * (qq @ F2)
-        radius = np.sqrt(np.maximum(rad2.max(axis=0), 0.0))
+        radius = np.sqrt(rad2[sl].max(axis=0))
+        thr = radius * (1 + 1e-8) + 1e-300
         for k in range(L):
-            R = np.flatnonzero(TB[k] <= radius[k] * (1 + 1e-8) + 1e-300)
+            R = np.flatnonzero(TB[k] <= thr[k])
             if not R.size:
                 continue
-            fw = np.multiply(p, z1[:, k, None])
-            fw += q * z2[:, k, None]
-            fw *= FT[k]
-            theta_R = fw @ V[R].T
+            np.multiply(p_b, z1[sl, k, None], out=fw)
+            if z2 is None:
+                fw += q_z2[sl]
+            else:
+                fw += q[sl] * z2[sl, k, None]
+            # the scaling by f moves onto the small (b, |R|) factor
+            theta_R = fw @ (FT[k, :, None] * V[R].T)
             theta_R += TB[k, R]
             np.minimum(theta_R, 0.0, out=theta_R)  # the part clipping removes
-            r_s[:, k] -= np.einsum("mr,mr->m", ps[:, R], theta_R)
-            r_t[:, k] -= np.einsum("mr,mr->m", pt[:, R], theta_R)
-        J = 0.5 * (1 - alpha) * r_s**2 + 0.5 * alpha * r_t**2 - r_t
-        total += J.sum(axis=0)
-        total_sq += (J**2).sum(axis=0)
+            r_s[sl, k] -= np.einsum("mr,mr->m", ps_b[:, R], theta_R)
+            r_t[sl, k] -= np.einsum("mr,mr->m", pt_b[:, R], theta_R)
+    J = 0.5 * (1 - alpha) * r_s**2 + 0.5 * alpha * r_t**2 - r_t
+    total = J.sum(axis=0)
+    total_sq = (J**2).sum(axis=0)
     n = Ps.shape[0]
     mean = total / n
     var = np.maximum(total_sq / n - mean**2, 0.0)

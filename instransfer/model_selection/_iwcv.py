@@ -173,7 +173,7 @@ class _BaseImportanceWeightedCV(MetaEstimatorMixin, BaseEstimator):
         "cv": ["cv_object"],
         "scoring": [str, callable, None],
         "selection": [StrOptions(set(_SELECTIONS))],
-        "n_repeats": [Interval(Integral, 1, None, closed="left")],
+        "n_repeats": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "clip": [Interval(Real, 1, None, closed="left"), None],
@@ -189,7 +189,7 @@ class _BaseImportanceWeightedCV(MetaEstimatorMixin, BaseEstimator):
         cv=None,
         scoring=None,
         selection="paired_se",
-        n_repeats=2,
+        n_repeats=None,
         n_jobs=None,
         random_state=None,
         clip=None,
@@ -259,13 +259,16 @@ class _BaseImportanceWeightedCV(MetaEstimatorMixin, BaseEstimator):
 
         if self.cv is None or isinstance(self.cv, Integral):
             n_splits = 10 if self.cv is None else int(self.cv)
+            n_repeats = self.n_repeats
+            if n_repeats is None:
+                n_repeats = 2 if self.cv is None else 1
             splits = []
-            for _ in range(self.n_repeats):
+            for _ in range(n_repeats):
                 seed = int(rng.randint(np.iinfo(np.int32).max))
                 cv = DomainStratifiedKFold(n_splits, random_state=seed)
                 splits.extend(cv.split(X, y_cv))
             return splits
-        if self.n_repeats != 1:
+        if self.n_repeats not in (None, 1):
             raise ValueError(
                 "n_repeats applies when cv is None or an int; with a splitter "
                 "object, pass a repeated splitter instead (got n_repeats="
@@ -350,9 +353,7 @@ class _BaseImportanceWeightedCV(MetaEstimatorMixin, BaseEstimator):
         self.best_index_ = best
         self.cv_results_ = self._results(flattens, self.scores_, self.fold_weights_)
         self.best_estimator_ = self._make_weighted(
-            self.weighter
-            if self.weighter is not None
-            else self._get_weighter(),
+            self.weighter if self.weighter is not None else self._get_weighter(),
             self.flatten_,
         ).fit(X, y, domain=domain, sample_weight=sample_weight)
         self.n_source_fit_ = self.best_estimator_.n_source_fit_
@@ -490,11 +491,12 @@ _DOC_PARAMS = """
         best mean; ``"one_se"`` the smallest within one standard error of the
         best mean (the classic one-standard-error rule); ``"best"`` the
         largest mean (plain IWCV). See Notes.
-    n_repeats : int, default=2
+    n_repeats : int or None, default=None
         Repetitions of the K-fold split with different shuffles, when ``cv``
-        is None or an int; the score matrix stacks all folds. The default
-        2 x 10 folds costs 20 weighter fits and ``20 * n_flattens`` estimator
-        fits; ``cv=5, n_repeats=1`` is 4 times cheaper and noisier (Notes).
+        is None or an int; the score matrix stacks all folds. ``None`` means
+        2 when ``cv`` is None (so the default is 2 x 10 folds: 20 weighter
+        fits and ``20 * n_flattens`` estimator fits), else 1; ``cv=5`` is 4
+        times cheaper and noisier (Notes).
     n_jobs : int or None, default=None
         Folds fitted in parallel (joblib).
     random_state : int, RandomState instance or None, default=None
@@ -559,7 +561,7 @@ _DOC_NOTES = """
       whose pooled score is within one standard error of the paired per-fold
       difference to the best one. In that study (18 settings, 30 random
       splits each, 210-310 source rows, effective sample size 17-25 % of
-      them) it was the only rule that kept at least 80 % of the oracle
+      them) it was the only rule compared that kept at least 80 % of the oracle
       weights' gain in 5 of the 6 settings where weighting helps (a linear
       model on a curved age effect) while its loss against the unweighted
       model stayed within 2 standard errors in all 12 where weighting does
@@ -595,8 +597,8 @@ class ImportanceWeightedClassifierCV(ClassifierMixin, _BaseImportanceWeightedCV)
         Any weighter; ``None`` means ``ClassifierWeighter()`` seeded from
         ``random_state``. Fit once per fold and once on all rows."""
         + _DOC_PARAMS.format(
-            default_scoring='``"neg_log_loss"`` when the estimator has '
-            '``predict_proba``, else ``"accuracy"``'
+            default_scoring='``"neg_log_loss"`` when the estimator\n'
+            '        has ``predict_proba``, else ``"accuracy"``'
         )
         + """
 
@@ -772,9 +774,9 @@ class ImportanceWeightedRegressorCV(RegressorMixin, _BaseImportanceWeightedCV):
     >>> import instransfer as it
     >>> data = it.datasets.make_covariate_shift(task="regression", random_state=0)
     >>> y = np.where(data.domain == 1, np.nan, data.y)
-    >>> reg = it.ImportanceWeightedRegressorCV(cv=3, random_state=0).fit(data.X, y)
-    >>> reg.scores_.shape, reg.predict(data.X[:2]).shape
-    ((3, 5), (2,))
+    >>> reg = it.ImportanceWeightedRegressorCV(cv=3, n_repeats=2, random_state=0)
+    >>> reg.fit(data.X, y).scores_.shape, reg.predict(data.X[:2]).shape
+    ((6, 5), (2,))
     """
     )
 
