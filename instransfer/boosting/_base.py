@@ -70,6 +70,9 @@ def _stacked_training_set(est, X, y, domain, sample_weight, task):
     y = column_or_1d(y, warn=True)
     check_consistent_length(X, y)
     n = _num_rows(X)
+    weight = _check_sample_weight(
+        sample_weight, X, dtype=np.float64, copy=True, ensure_non_negative=True
+    )
     if domain is None:
         raise ValueError(
             f"{name}.fit needs domain=: which rows of the stacked X are source "
@@ -79,9 +82,6 @@ def _stacked_training_set(est, X, y, domain, sample_weight, task):
             "X and domain from separate source and target tables)."
         )
     is_target = check_domain(domain, n, min_source=0, min_target=0)
-    weight = _check_sample_weight(
-        sample_weight, X, dtype=np.float64, copy=True, ensure_non_negative=True
-    )
     labeled = ~unlabeled_mask(y, task)
     fit = labeled & (weight > 0)
     if not (fit & is_target).any():
@@ -203,14 +203,18 @@ def _vote_start(n_fitted):
 
 
 def _vote_weights(alpha):
-    """Vote weights; a learner with zero target error (weight inf) decides alone.
+    """Vote weights; learners with zero target error (weight inf) decide alone.
 
     ``ln(1 / beta_t)`` tends to infinity as ``beta_t -> 0``: the limit of the
     weighted vote is the vote of the perfect learners only.
     """
     alpha = np.asarray(alpha, dtype=float)
     inf = np.isinf(alpha)
-    return inf.astype(float) if inf.any() else alpha
+    if inf.any():
+        return inf.astype(float)
+    if not alpha.sum() > 0:  # every voter no better than guessing: equal votes
+        return np.ones_like(alpha)
+    return alpha
 
 
 def _weighted_median(predictions, weights):

@@ -208,7 +208,7 @@ class _DenseGram:
             if U.size:
                 # K[F][:, U] @ 1 through the rows of U (K is symmetric)
                 rhs = rhs - upper * self.K[np.ix_(U, F)].sum(axis=0)
-            cf = _cholesky(self.K[np.ix_(F, F)], self._scale)
+            cf = self._cf = _cholesky(self.K[np.ix_(F, F)], self._scale)
             if target is None:
                 x = cho_solve(cf, rhs, check_finite=False)
             else:
@@ -220,6 +220,23 @@ class _DenseGram:
                 x = sol[:, 0] - nu * sol[:, 1]
             beta[F] = x
         return beta, nu, self.K @ beta
+
+    def correct(self, F, rhs, with_sum):
+        """Correction ``d`` of the last :meth:`free_step` (iterative refinement).
+
+        Solves ``K_FF d = rhs - nu'`` (with ``sum(d) = 0`` when ``with_sum``)
+        with the factor of the last step; returns ``d``, ``nu'``, ``K d``. Its
+        rounding errors scale with the small ``rhs``, not with ``beta``.
+        """
+        x = cho_solve(self._cf, rhs, check_finite=False)
+        nu = 0.0
+        if with_sum:
+            e = cho_solve(self._cf, np.ones(F.size), check_finite=False)
+            nu = x.sum() / e.sum()
+            x = x - nu * e
+        delta = np.zeros(self.n)
+        delta[F] = x
+        return delta, nu, self.K @ delta
 
     def factor_shifted(self, theta):
         A = self.K.copy()
@@ -268,7 +285,7 @@ class _LowRankGram:
 
     def _accumulate(self, rows, kappa, sign):
         """Add (``sign=1``) or remove rows' terms of the free-set sums."""
-        for start, idx, P in self._blocks(rows):
+        for _, idx, P in self._blocks(rows):
             inv_d = 1.0 / self.D[idx]
             Q = P * np.sqrt(inv_d)[:, None]
             self._A += sign * (Q.T @ Q)
@@ -311,7 +328,7 @@ class _LowRankGram:
             return beta, 0.0, self.matvec(beta)
         A, (w_k, w_1), (s_k, s_1) = self._A, self._w.T, self._s
         M = A + np.eye(r)
-        cf = _cholesky(M.copy(), 1.0)
+        cf = self._cf = _cholesky(M.copy(), 1.0)
         z = cho_solve(cf, np.column_stack([w_k - A @ c, w_1]), check_finite=False)
         nu = 0.0
         if target is not None:
@@ -325,6 +342,26 @@ class _LowRankGram:
         G = self._all_rows_times(np.column_stack([v, u]))
         beta[F] = (kappa[F] - nu - G[F, 0]) / self.D[F]
         return beta, nu, G[:, 1] + self.D * beta
+
+    def correct(self, F, rhs, with_sum):
+        """As :meth:`_DenseGram.correct`, with the last Woodbury factor.
+
+        One pass over the free rows, one over all rows.
+        """
+        A, w_1, s_1 = self._A, self._w[:, 1], self._s[1]
+        d = self.D[F]
+        y = rhs / d
+        w = self._t_matvec(F, y)
+        z = cho_solve(self._cf, np.column_stack([w, w_1]), check_finite=False)
+        nu = 0.0
+        if with_sum:
+            nu = (y.sum() - w_1 @ z[:, 0]) / (s_1 - w_1 @ z[:, 1])
+        v = z[:, 0] - nu * z[:, 1]
+        u = w - nu * w_1 - A @ v  # Phi_F' d
+        G = self._all_rows_times(np.column_stack([v, u]))
+        delta = np.zeros(self.n)
+        delta[F] = y - (nu + G[F, 0]) / d
+        return delta, nu, G[:, 1] + self.D * delta
 
     def factor_shifted(self, theta):
         """Woodbury core of ``K + diag(theta)`` over all rows."""
@@ -351,7 +388,21 @@ class _LowRankGram:
 # Primal-dual active set
 
 
-def _pdas(op, kappa, upper, lo, hi, low, up, slab, *, tol, max_iter, patience=3):
+def _pdas(
+    op,
+    kappa,
+    upper,
+    lo,
+    hi,
+    low,
+    up,
+    slab,
+    *,
+    tol,
+    max_iter,
+    patience=3,
+    max_add=None,
+):
     """Primal-dual active-set iterations from the sets ``low``, ``up``, ``slab``.
 
     ``slab`` is 0 (sum constraint inactive), +1 (``sum = hi``) or -1
@@ -372,7 +423,6 @@ def _pdas(op, kappa, upper, lo, hi, low, up, slab, *, tol, max_iter, patience=3)
     finished : tuple or None
         ``_finish``'s output for the best feasible iterate seen.
     """
-    n = kappa.shape[0]
     low, up = low.copy(), up.copy()
     finite_upper = np.isfinite(upper)
     tol_b = 1e-10 * max(1.0, min(upper, hi))
@@ -399,9 +449,24 @@ def _pdas(op, kappa, upper, lo, hi, low, up, slab, *, tol, max_iter, patience=3)
         n_primal = np.count_nonzero(v_free_low) + (
             np.count_nonzero(v_free_up) if finite_upper else 0
         )
-        count = n_primal + np.count_nonzero(v_low) + np.count_nonzero(v_up) + int(v_slab)
+        count = (
+            n_primal + np.count_nonzero(v_low) + np.count_nonzero(v_up) + int(v_slab)
+        )
         if n_primal == 0 and lo - tol_b <= s <= hi + tol_b:
             done = _finish(op, kappa, upper, lo, hi, beta, Kb)
+            if count == 0 and F.size:
+                # right active sets: refine the free-block solve, whose
+                # rounding (ill-conditioned blocks) inflates the gap
+                for _ in range(2):
+                    if done[3] <= tol * max(abs(done[2]), 1e-300):
+                        break
+                    delta, dnu, Kd = op.correct(F, -r[F], slab != 0)
+                    beta, nu, Kb = beta + delta, nu + dnu, Kb + Kd
+                    r = Kb - kappa + nu
+                    refined = _finish(op, kappa, upper, lo, hi, beta, Kb)
+                    if refined[3] >= done[3]:
+                        break
+                    done = refined
             if finished is None or done[3] < finished[3]:
                 finished = done
             if count == 0 or done[3] <= tol * max(abs(done[2]), 1e-300):
@@ -412,6 +477,14 @@ def _pdas(op, kappa, upper, lo, hi, low, up, slab, *, tol, max_iter, patience=3)
             strikes += 1
             if strikes > patience:
                 break
+        if max_add is not None:
+            grow = max(int(max_add * F.size), 64)
+            for v, sign in ((v_low, 1.0), (v_up, -1.0)):
+                idx = np.flatnonzero(v)
+                if idx.size > grow:
+                    keep = idx[np.argsort(sign * r[idx], kind="stable")[:grow]]
+                    v[:] = False
+                    v[keep] = True
         # full exchange (Hintermüller, Ito & Kunisch, 2003, Algorithm 1)
         low = (low & ~v_low) | v_free_low
         if finite_upper:
@@ -436,6 +509,108 @@ def _max_step(v, dv):
     return float(min(1.0, np.min(-v[neg] / dv[neg])))
 
 
+class _InteriorPoint:
+    """Iterate of the interior-point method and its Newton directions.
+
+    Variables: ``beta``, multipliers ``zl``/``zu`` of ``beta >= 0`` and
+    ``beta <= upper``, ``yl``/``yu`` of ``sum >= lo`` and ``sum <= hi``;
+    slacks ``beta``, ``wu = upper - beta``, ``tl = sum - lo``,
+    ``tu = hi - sum``. Absent constraints (no upper bound, ``lo = 0``) have
+    zero multipliers and unit slacks, so their terms vanish.
+    """
+
+    def __init__(self, op, kappa, upper, lo, hi):
+        n = kappa.shape[0]
+        self.op, self.kappa, self.upper, self.lo, self.hi = op, kappa, upper, lo, hi
+        self.has_up = bool(np.isfinite(upper))
+        self.has_lo, self.has_hi = lo > 0, bool(np.isfinite(hi))
+        a = max(lo / n, 0.0)
+        b = min(hi / n, upper) if self.has_up else hi / n
+        self.beta = np.full(n, 0.5 * (a + b))
+        self.Kb = op.matvec(self.beta)
+        g = self.Kb - kappa
+        delta = 1e-2 * max(float(np.max(np.abs(g))), 1.0)
+        # Starting duals: the sum's multiplier takes the shift -min(g), so
+        # every reduced gradient is >= 0 and sits on the lower bounds'
+        # multipliers; putting negative gradients on the upper bounds instead
+        # makes their complementarity products ~B |g| and costs ~30 % more
+        # iterations (measured in 1-5 dimensions).
+        nu0 = -float(g.min())
+        if (nu0 > 0 and not self.has_hi) or (nu0 < 0 and not self.has_lo):
+            nu0 = 0.0
+        r0 = g + nu0
+        self.zl = np.maximum(r0, 0.0) + delta
+        self.zu = np.maximum(-r0, 0.0) + delta if self.has_up else np.zeros(n)
+        self.yl = (delta + max(-nu0, 0.0)) if self.has_lo else 0.0
+        self.yu = (delta + max(nu0, 0.0)) if self.has_hi else 0.0
+        self.m = n * (1 + self.has_up) + self.has_lo + self.has_hi
+        self.ones = np.ones(n)
+
+    def slacks(self):
+        s = self.beta.sum()
+        self.wu = self.upper - self.beta if self.has_up else self.ones
+        self.tl = s - self.lo if self.has_lo else 1.0
+        self.tu = self.hi - s if self.has_hi else 1.0
+
+    def products(self, a=0.0, d=None):
+        """Mean complementarity product, at step ``a`` along ``d``."""
+        db, ds, dzl, dzu, dyl, dyu = d if d is not None else (0.0,) * 6
+        v = (self.beta + a * db) @ (self.zl + a * dzl)
+        if self.has_up:
+            v += (self.wu - a * db) @ (self.zu + a * dzu)
+        v += (self.tl + a * ds) * (self.yl + a * dyl)
+        v += (self.tu - a * ds) * (self.yu + a * dyu)
+        return v / self.m
+
+    def factor(self):
+        """Factorise ``K + Theta``; the slab's rank-one term by Sherman-Morrison."""
+        theta = self.zl / self.beta + self.zu / self.wu
+        self.rho = self.yl / self.tl + self.yu / self.tu
+        self.op.factor_shifted(theta)
+        self.e = self.op.solve_shifted(self.ones)
+        self.denom = 1.0 + self.rho * self.e.sum()
+        self.rd = self.Kb - self.kappa - self.zl + self.zu - (self.yl - self.yu)
+
+    def direction(self, cl, cu, ctl, ctu):
+        """Newton direction for complementarity targets ``c`` (products + c)."""
+        rhs = -self.rd + cl / self.beta - cu / self.wu + ctl / self.tl - ctu / self.tu
+        x = self.op.solve_shifted(rhs)
+        db = x - (self.rho * x.sum() / self.denom) * self.e
+        ds = db.sum()
+        dzl = (cl - self.zl * db) / self.beta
+        dzu = (cu + self.zu * db) / self.wu
+        dyl = (ctl - self.yl * ds) / self.tl
+        dyu = (ctu + self.yu * ds) / self.tu
+        return db, ds, dzl, dzu, dyl, dyu
+
+    def max_step(self, d):
+        db, ds, dzl, dzu, dyl, dyu = d
+        alpha = min(_max_step(self.beta, db), _max_step(self.zl, dzl))
+        if self.has_up:
+            alpha = min(alpha, _max_step(self.wu, -db), _max_step(self.zu, dzu))
+        pairs = []
+        if self.has_lo:
+            pairs += [(self.tl, ds), (self.yl, dyl)]
+        if self.has_hi:
+            pairs += [(self.tu, -ds), (self.yu, dyu)]
+        for v, dv in pairs:
+            if dv < 0:
+                alpha = min(alpha, -v / dv)
+        return alpha
+
+    def move(self, a, d):
+        db, _, dzl, dzu, dyl, dyu = d
+        self.beta = self.beta + a * db
+        self.zl = self.zl + a * dzl
+        if self.has_up:
+            self.zu = self.zu + a * dzu
+        if self.has_lo:
+            self.yl = self.yl + a * dyl
+        if self.has_hi:
+            self.yu = self.yu + a * dyu
+        self.Kb = self.op.matvec(self.beta)
+
+
 def _ipm(op, kappa, upper, lo, hi, *, tol, max_iter):
     """Mehrotra predictor-corrector interior-point method for the KMM QP.
 
@@ -443,104 +618,40 @@ def _ipm(op, kappa, upper, lo, hi, *, tol, max_iter):
     barrier terms ``Theta = z_l / beta + z_u / (upper - beta)`` and the slab
     term ``rho``; the rank-one part is handled by Sherman-Morrison, so each
     iteration is one factorisation of ``K + Theta`` (Nocedal & Wright,
-    Numerical Optimization, 2nd ed., Sec. 16.6).
+    Numerical Optimization, 2nd ed., Sec. 16.6). Stops at a certified
+    relative gap ``tol``.
 
     Returns
     -------
     beta, Kbeta, n_iter, z_low, z_up
     """
-    n = kappa.shape[0]
-    has_up = bool(np.isfinite(upper))
-    has_lo, has_hi = lo > 0, bool(np.isfinite(hi))
-    a = max(lo / n, 0.0)
-    b = min(hi / n, upper) if has_up else hi / n
-    beta = np.full(n, 0.5 * (a + b))
-    Kb = op.matvec(beta)
-    g = Kb - kappa
-    delta = 1e-2 * max(float(np.max(np.abs(g))), 1.0)
-    zl = np.maximum(g, 0.0) + delta
-    zu = np.maximum(-g, 0.0) + delta if has_up else np.zeros(n)
-    yl = delta if has_lo else 0.0
-    yu = delta if has_hi else 0.0
-    m = n * (1 + has_up) + has_lo + has_hi
-    ones = np.ones(n)
-    it = 0
-    for it in range(1, max_iter + 1):
-        s = beta.sum()
-        wu = (upper - beta) if has_up else None
-        tl = s - lo if has_lo else 1.0
-        tu = hi - s if has_hi else 1.0
-        f = beta @ (0.5 * Kb - kappa)
-        gap, _ = _duality_gap(beta, Kb - kappa, upper, lo, hi)
+    ip = _InteriorPoint(op, kappa, upper, lo, hi)
+    n_iter = 0
+    while n_iter < max_iter:
+        f = ip.beta @ (0.5 * ip.Kb - kappa)
+        gap, _ = _duality_gap(ip.beta, ip.Kb - kappa, upper, lo, hi)
         if gap <= tol * max(abs(f), 1e-300):
             break
-        rd = Kb - kappa - zl + (zu if has_up else 0.0) - (yl - yu)
-        mu = (beta @ zl + (wu @ zu if has_up else 0.0) + tl * yl + tu * yu) / m
-        theta = zl / beta + (zu / wu if has_up else 0.0)
-        rho = (yl / tl if has_lo else 0.0) + (yu / tu if has_hi else 0.0)
-        op.factor_shifted(theta)
-        e = op.solve_shifted(ones)
-        denom = 1.0 + rho * e.sum()
-
-        def direction(cl, cu, ctl, ctu):
-            rhs = -rd + cl / beta + (ctl / tl if has_lo else 0.0)
-            if has_up:
-                rhs -= cu / wu
-            if has_hi:
-                rhs -= ctu / tu
-            x = op.solve_shifted(rhs)
-            db = x - (rho * x.sum() / denom) * e
-            ds = db.sum()
-            dzl = (cl - zl * db) / beta
-            dzu = (cu + zu * db) / wu if has_up else None
-            dyl = (ctl - yl * ds) / tl if has_lo else 0.0
-            dyu = (ctu + yu * ds) / tu if has_hi else 0.0
-            return db, ds, dzl, dzu, dyl, dyu
-
-        def step(db, ds, dzl, dzu, dyl, dyu):
-            alpha = min(_max_step(beta, db), _max_step(zl, dzl))
-            if has_up:
-                alpha = min(alpha, _max_step(wu, -db), _max_step(zu, dzu))
-            if has_lo:
-                alpha = min(alpha, _max_step(np.array([tl]), np.array([ds])))
-                alpha = min(alpha, _max_step(np.array([yl]), np.array([dyl])))
-            if has_hi:
-                alpha = min(alpha, _max_step(np.array([tu]), np.array([-ds])))
-                alpha = min(alpha, _max_step(np.array([yu]), np.array([dyu])))
-            return alpha
-
+        n_iter += 1
+        ip.slacks()
+        ip.factor()
+        mu = ip.products()
         # predictor (affine scaling)
-        cl = -beta * zl
-        cu = -wu * zu if has_up else None
-        ctl, ctu = -tl * yl, -tu * yu
-        aff = direction(cl, cu, ctl, ctu)
-        a_aff = step(*aff)
-        db, ds, dzl, dzu, dyl, dyu = aff
-        mu_aff = (
-            (beta + a_aff * db) @ (zl + a_aff * dzl)
-            + ((wu - a_aff * db) @ (zu + a_aff * dzu) if has_up else 0.0)
-            + ((tl + a_aff * ds) * (yl + a_aff * dyl) if has_lo else 0.0)
-            + ((tu - a_aff * ds) * (yu + a_aff * dyu) if has_hi else 0.0)
-        ) / m
-        sigma = (mu_aff / mu) ** 3 if mu > 0 else 0.0
+        cl, cu = -ip.beta * ip.zl, -ip.wu * ip.zu
+        ctl, ctu = -ip.tl * ip.yl, -ip.tu * ip.yu
+        aff = ip.direction(cl, cu, ctl, ctu)
+        sigma = (ip.products(ip.max_step(aff), aff) / mu) ** 3 if mu > 0 else 0.0
         # corrector: centring plus the second-order term of the predictor
+        db, ds, dzl, dzu, dyl, dyu = aff
         sm = sigma * mu
-        cl = sm - beta * zl - db * dzl
-        cu = (sm - wu * zu + db * dzu) if has_up else None
-        ctl = sm - tl * yl - ds * dyl if has_lo else 0.0
-        ctu = sm - tu * yu + ds * dyu if has_hi else 0.0
-        db, ds, dzl, dzu, dyl, dyu = direction(cl, cu, ctl, ctu)
-        alpha = min(1.0, 0.995 * step(db, ds, dzl, dzu, dyl, dyu))
-        beta = beta + alpha * db
-        zl = zl + alpha * dzl
-        if has_up:
-            zu = zu + alpha * dzu
-        if has_lo:
-            yl = yl + alpha * dyl
-        if has_hi:
-            yu = yu + alpha * dyu
-        Kb = op.matvec(beta)
-    return beta, Kb, it, zl, zu
+        d = ip.direction(
+            sm + cl - db * dzl,
+            (sm + cu + db * dzu) if ip.has_up else cu,
+            (sm + ctl - ds * dyl) if ip.has_lo else 0.0,
+            (sm + ctu + ds * dyu) if ip.has_hi else 0.0,
+        )
+        ip.move(min(1.0, 0.995 * ip.max_step(d)), d)
+    return ip.beta, ip.Kb, n_iter, ip.zl, ip.zu
 
 
 # ---------------------------------------------------------------------------
@@ -560,7 +671,9 @@ def _finish(op, kappa, upper, lo, hi, beta, Kb):
     return clean, Kb, f, gap, nu
 
 
-def solve_kmm_qp(op, kappa, upper, lo, hi, *, tol=1e-8, max_iter=200, start=None):
+def solve_kmm_qp(
+    op, kappa, upper, lo, hi, *, tol=1e-8, max_iter=200, start=None, max_add=0.25
+):
     """Solve the KMM QP on a Gram operator; return ``beta`` and a report.
 
     Parameters
@@ -578,6 +691,12 @@ def solve_kmm_qp(op, kappa, upper, lo, hi, *, tol=1e-8, max_iter=200, start=None
     start : ndarray of shape (n,), default=None
         An approximate solution whose zero / upper-bound pattern starts the
         active-set method.
+    max_add : float or None, default=0.25
+        At most this fraction of the free set (and at least 64 variables)
+        leaves a bound per active-set iteration, the most violated first.
+        From a warm start the full exchange frees thousands of variables at
+        once that later return to 0; the cap keeps the factorised block
+        small (5x faster at n = 10 000, same iterations; kmm.md).
 
     Returns
     -------
@@ -600,7 +719,17 @@ def solve_kmm_qp(op, kappa, upper, lo, hi, *, tol=1e-8, max_iter=200, start=None
         up = np.zeros(n, dtype=bool)
         slab = 0
     used, ok, _, finished = _pdas(
-        op, kappa, upper, lo, hi, low, up, slab, tol=tol, max_iter=max_iter
+        op,
+        kappa,
+        upper,
+        lo,
+        hi,
+        low,
+        up,
+        slab,
+        tol=tol,
+        max_iter=max_iter,
+        max_add=max_add,
     )
     method = "active-set"
     candidates = [finished] if finished is not None else []
@@ -626,7 +755,15 @@ def solve_kmm_qp(op, kappa, upper, lo, hi, *, tol=1e-8, max_iter=200, start=None
         slab = 1 if hi - s < 1e-9 * hi else (-1 if s - lo < 1e-9 * max(lo, 1) else 0)
         if used < max_iter:
             it_p, ok_p, _, polished = _pdas(
-                op, kappa, upper, lo, hi, low, up, slab, tol=tol,
+                op,
+                kappa,
+                upper,
+                lo,
+                hi,
+                low,
+                up,
+                slab,
+                tol=tol,
                 max_iter=max_iter - used,
             )
             used += it_p

@@ -1,0 +1,632 @@
+"""TrAdaBoost family: paper references, transfer, weights, API and bad input."""
+
+import pickle
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+from instransfer import (
+    TrAdaBoostClassifier,
+    TrAdaBoostRegressor,
+    TwoStageTrAdaBoostRegressor,
+)
+from instransfer.boosting._two_stage import _shift_to_target
+
+# --------------------------------------------------------------------------
+# data
+
+
+def _concept_shift(n_source=300, n_target=40, n_classes=2, seed=0):
+    """Source labels follow a rotated boundary: they partly disagree."""
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n_source + n_target, 3))
+    domain = np.r_[np.zeros(n_source, int), np.ones(n_target, int)]
+    score_t = X[:, 0] + X[:, 1]
+    score_s = X[:, 0] - 0.3 * X[:, 1]
+    score = np.where(domain == 0, score_s, score_t) + 0.5 * rng.normal(size=len(X))
+    if n_classes == 2:
+        y = (score > 0).astype(int)
+    else:
+        y = np.digitize(
+            score, np.quantile(score, np.linspace(0, 1, n_classes + 1)[1:-1])
+        )
+    return X, y, domain
+
+
+def _regression_shift(n_source=200, n_target=30, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(-2, 2, size=(n_source + n_target, 2))
+    domain = np.r_[np.zeros(n_source, int), np.ones(n_target, int)]
+    y = np.sin(X[:, 0]) + np.where(domain == 1, 0.6 * X[:, 1], 0.0)
+    return X, y + 0.1 * rng.normal(size=len(X)), domain
+
+
+# --------------------------------------------------------------------------
+# slow, obviously-correct references of the papers' algorithms
+
+
+def _dai_reference(X, y, domain, N):
+    """Dai et al. (2007), Algorithm 1, with plain products (binary y in {0, 1})."""
+    tgt = domain == 1
+    n_s = int((~tgt).sum())
+    w = np.ones(len(y))
+    beta = 1.0 / (1.0 + np.sqrt(2.0 * np.log(n_s) / N))
+    learners, beta_ts, errors = [], [], []
+    for _ in range(N):
+        p = w / w.sum()  # step 1
+        h = LogisticRegression().fit(X, y, sample_weight=p * len(y))  # step 2
+        err = np.abs(h.predict(X) - y)
+        eps = np.sum(w[tgt] * err[tgt]) / np.sum(w[tgt])  # step 3
+        beta_t = eps / (1.0 - eps)  # step 4
+        w = np.where(tgt, w * beta_t ** (-err), w * beta**err)  # step 5
+        learners.append(h)
+        beta_ts.append(beta_t)
+        errors.append(eps)
+    return learners, np.array(beta_ts), np.array(errors), p
+
+
+def _dai_predict(learners, beta_ts, X):
+    N = len(learners)
+    start = int(np.ceil(N / 2)) - 1  # t = ceil(N/2), ..., N (1-based)
+    lhs = np.ones(len(X))
+    rhs = 1.0
+    for h, b in zip(learners[start:], beta_ts[start:], strict=True):
+        lhs = lhs * b ** (-h.predict(X))
+        rhs = rhs * b ** (-0.5)
+    return (lhs >= rhs).astype(int)
+
+
+def test_binary_update_matches_dai_algorithm_1():
+    X, y, domain = _concept_shift(200, 100, seed=7)
+    N = 8
+    ref_learners, beta_ts, ref_errors, ref_p = _dai_reference(X, y, domain, N)
+    assert np.all((ref_errors > 0) & (ref_errors < 0.5))  # no early stop
+    clf = TrAdaBoostClassifier(LogisticRegression(), n_estimators=N).fit(
+        X, y, domain=domain
+    )
+    assert_allclose(clf.estimator_errors_, ref_errors, rtol=1e-9)
+    assert_allclose(clf.estimator_weights_, np.log(1.0 / beta_ts), rtol=1e-9)
+    assert_allclose(clf.weights_, ref_p, rtol=1e-8)
+    X_new = np.random.RandomState(5).normal(size=(500, 3))
+    assert_array_equal(clf.predict(X_new), _dai_predict(ref_learners, beta_ts, X_new))
+    # N = 8 votes with learners 4..8: floor(N/2) + 1 of them
+    assert clf._vote_slice() == slice(3, 8)
+
+
+def test_multiclass_uses_samme_correction():
+    X, y, domain = _concept_shift(n_classes=3, seed=2)
+    clf = TrAdaBoostClassifier(LogisticRegression(), n_estimators=3).fit(
+        X, y, domain=domain
+    )
+    # reference: round 1 is the plain LR fit; its target error and weight
+    h = LogisticRegression().fit(X, y)
+    wrong = h.predict(X) != y
+    eps = wrong[domain == 1].mean()
+    assert clf.estimator_errors_[0] == pytest.approx(eps)
+    assert clf.estimator_weights_[0] == pytest.approx(
+        np.log((1 - eps) / eps) + np.log(2.0)
+    )
+    proba = clf.predict_proba(X)
+    assert_allclose(proba.sum(axis=1), 1.0)
+    assert_array_equal(clf.classes_[proba.argmax(axis=1)], clf.predict(X))
+    dec = clf.decision_function(X)
+    assert_allclose(dec.sum(axis=1), 0.0, atol=1e-12)
+    assert_array_equal(dec.argmax(axis=1), proba.argmax(axis=1))
+
+
+def _r2_reference(X, y, domain, N, loss="linear"):
+    """Pardoe & Stone (2010), Algorithm 2, with plain products and Ridge."""
+    tgt = domain == 1
+    n_s = int((~tgt).sum())
+    w = np.ones(len(y)) / len(y)
+    beta = 1.0 / (1.0 + np.sqrt(2.0 * np.log(n_s) / N))
+    learners, beta_ts = [], []
+    for _ in range(N):
+        h = Ridge().fit(X, y, sample_weight=w / w.sum() * len(y))
+        r = np.abs(h.predict(X) - y)
+        e = r / r.max()
+        if loss == "square":
+            e = e**2
+        elif loss == "exponential":
+            e = 1 - np.exp(-e)
+        eps = np.sum(w[tgt] * e[tgt]) / np.sum(w[tgt])
+        beta_t = eps / (1 - eps)
+        w = np.where(tgt, w * beta_t ** (-e), w * beta**e)
+        w = w / w.sum()
+        learners.append(h)
+        beta_ts.append(beta_t)
+    return learners, np.array(beta_ts)
+
+
+def _median_reference(learners, beta_ts, X):
+    N = len(learners)
+    start = int(np.ceil(N / 2)) - 1
+    out = []
+    for x in X:
+        preds = np.array([h.predict(x[None])[0] for h in learners[start:]])
+        wts = np.log(1 / beta_ts[start:])
+        order = np.argsort(preds)
+        cum = np.cumsum(wts[order])
+        out.append(preds[order][np.searchsorted(cum, 0.5 * cum[-1] - 1e-12)])
+    return np.array(out)
+
+
+@pytest.mark.parametrize("loss", ["linear", "square", "exponential"])
+def test_tradaboost_r2_matches_pardoe_stone_algorithm_2(loss):
+    X, y, domain = _regression_shift(seed=3)
+    N = 6
+    learners, beta_ts = _r2_reference(X, y, domain, N, loss)
+    reg = TrAdaBoostRegressor(Ridge(), n_estimators=N, loss=loss).fit(
+        X, y, domain=domain
+    )
+    assert_allclose(reg.estimator_weights_, np.log(1 / beta_ts), rtol=1e-8)
+    X_new = np.random.RandomState(0).uniform(-2, 2, size=(60, 2))
+    assert_allclose(reg.predict(X_new), _median_reference(learners, beta_ts, X_new))
+
+
+def test_stage_one_shift_matches_bisection():
+    rng = np.random.RandomState(0)
+    is_t = np.r_[np.zeros(50, bool), np.ones(10, bool)]
+    w = rng.uniform(0.5, 2, size=60)
+    log_w = np.log(w / w.sum())
+    err = rng.uniform(size=60)
+    new = np.exp(_shift_to_target(log_w, is_t, err, 0.4))
+    assert new[is_t].sum() == pytest.approx(0.4)
+    # brute force: bisection on beta in plain space
+    lo, hi = 0.0, 1.0
+    for _ in range(200):
+        b = 0.5 * (lo + hi)
+        src = (w[~is_t] * b ** err[~is_t]).sum()
+        if w[is_t].sum() / (w[is_t].sum() + src) > 0.4:
+            lo = b
+        else:
+            hi = b
+    ref = w.copy()
+    ref[~is_t] *= lo ** err[~is_t]
+    assert_allclose(new, ref / ref.sum(), rtol=1e-7)
+    # rows with zero error cannot be moved by beta: scaled to honour the schedule
+    err0 = np.where(np.arange(60) < 40, 0.0, err)
+    new0 = np.exp(_shift_to_target(log_w, is_t, err0, 0.9))
+    assert new0[is_t].sum() == pytest.approx(0.9)
+    assert np.all(new0[40:50] == 0)
+
+
+# --------------------------------------------------------------------------
+# transfer actually helps
+
+
+def test_tradaboost_beats_source_only_and_target_only_on_breast_cancer():
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.preprocessing import StandardScaler
+
+    data = load_breast_cancer()
+    X_all = StandardScaler().fit_transform(data.data)
+    f = list(data.feature_names).index("mean compactness")
+    in_target = X_all[:, f] > np.median(X_all[:, f])
+    X_all = np.delete(X_all, f, axis=1)  # hidden: P(y | x) differs by domain
+    errs = []
+    for seed in range(4):
+        rng = np.random.RandomState(seed)
+        s = np.flatnonzero(~in_target)
+        t = rng.permutation(np.flatnonzero(in_target))
+        lab, test = t[:14], t[14:]  # 5 % of the source size
+        X = np.vstack([X_all[s], X_all[lab]])
+        y = np.r_[data.target[s], data.target[lab]]
+        domain = np.r_[np.zeros(len(s), int), np.ones(len(lab), int)]
+        lr = LogisticRegression(C=0.1)
+        clf = TrAdaBoostClassifier(lr, random_state=seed).fit(X, y, domain=domain)
+        errs.append(
+            [
+                1 - clf.score(X_all[test], data.target[test]),
+                1
+                - clone(lr)
+                .fit(X_all[s], data.target[s])
+                .score(X_all[test], data.target[test]),
+                1
+                - clone(lr)
+                .fit(X_all[lab], data.target[lab])
+                .score(X_all[test], data.target[test]),
+            ]
+        )
+    ours, source_only, target_only = np.mean(errs, axis=0)
+    assert ours < source_only and ours < target_only
+
+
+def test_disagreeing_source_rows_lose_weight():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(400, 2))
+    domain = np.r_[np.zeros(300, int), np.ones(100, int)]
+    y = (X[:, 0] > 0).astype(int)
+    flipped = (domain == 0) & (X[:, 1] > 0.5)  # source rows of another concept
+    y[flipped] = 1 - y[flipped]
+    noisy = rng.uniform(size=400) < 0.05
+    y[noisy] = 1 - y[noisy]
+    tree = DecisionTreeClassifier(max_depth=3)
+    clf = TrAdaBoostClassifier(tree, n_estimators=30, random_state=0)
+    clf.fit(X, y, domain=domain)
+    agree = (domain == 0) & ~flipped
+    assert clf.weights_[flipped].mean() < 0.2 * clf.weights_[agree].mean()
+    X_new = rng.normal(size=(1000, 2))
+    y_new = (X_new[:, 0] > 0).astype(int)
+    source_only = clone(tree).fit(X[domain == 0], y[domain == 0])
+    assert clf.score(X_new, y_new) > source_only.score(X_new, y_new) + 0.2
+
+
+def test_weak_learner_gets_no_vote_and_boosting_goes_on():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(360, 2))
+    domain = np.r_[np.zeros(300, int), np.ones(60, int)]
+    y = (X[:, 0] > 0).astype(int)
+    y[(domain == 0) & (X[:, 1] > 0.5)] ^= 1
+    y[rng.uniform(size=360) < 0.05] ^= 1
+    clf = TrAdaBoostClassifier(
+        DecisionTreeClassifier(max_depth=2), n_estimators=10, random_state=0
+    ).fit(X, y, domain=domain)
+    weak = clf.estimator_errors_ >= 0.5
+    assert weak.any() and len(clf.estimators_) == 10
+    assert_array_equal(clf.estimator_weights_[weak], 0.0)
+    assert np.all(clf.estimator_weights_[~weak] > 0)
+
+
+def test_two_stage_schedule_and_choice_by_cv():
+    X, y, domain = _regression_shift(seed=4)
+    reg = TwoStageTrAdaBoostRegressor(
+        n_steps=5, n_estimators=4, cv=3, random_state=0
+    ).fit(X, y, domain=domain)
+    f0 = 30 / 230
+    assert_allclose(reg.target_weight_fractions_, f0 + np.arange(5) / 4 * (1 - f0))
+    assert reg.best_step_ == int(np.nanargmin(reg.cv_errors_))
+    # the chosen step's weights: the target rows hold the scheduled share
+    w = reg.weights_
+    assert w[domain == 1].sum() == pytest.approx(
+        reg.target_weight_fractions_[reg.best_step_]
+    )
+    # it transfers: better than source-only on fresh target rows
+    rng = np.random.RandomState(9)
+    X_new = rng.uniform(-2, 2, size=(500, 2))
+    y_new = np.sin(X_new[:, 0]) + 0.6 * X_new[:, 1]
+    src = DecisionTreeRegressor(max_depth=3).fit(X[domain == 0], y[domain == 0])
+    assert reg.score(X_new, y_new) > src.score(X_new, y_new) + 0.1
+
+
+@pytest.mark.parametrize("params", [{"n_steps": 1}, {"n_estimators": 1}])
+def test_two_stage_with_a_single_step_or_learner(params):
+    X, y, domain = _regression_shift(seed=5)
+    reg = TwoStageTrAdaBoostRegressor(**{"n_steps": 3, "cv": 2, **params})
+    reg.set_params(random_state=0).fit(X, y, domain=domain)
+    assert np.isfinite(reg.predict(X)).all()
+    if params.get("n_steps") == 1:
+        assert np.isnan(reg.cv_errors_).all() and reg.best_step_ == 0
+    else:
+        assert len(reg.estimators_) == 1
+
+
+# --------------------------------------------------------------------------
+# base learners
+
+
+def _learners():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    out = [
+        DecisionTreeClassifier(max_depth=2),
+        LogisticRegression(),
+        HistGradientBoostingClassifier(max_iter=10),
+        make_pipeline(StandardScaler(), LogisticRegression()),
+    ]
+    try:
+        from xgboost import XGBClassifier
+
+        out.append(XGBClassifier(n_estimators=10, max_depth=2, n_jobs=1))
+    except ImportError:  # pragma: no cover - xgboost is a test dependency
+        pass
+    return out
+
+
+@pytest.mark.parametrize("learner", _learners(), ids=lambda e: type(e).__name__)
+def test_any_weighted_base_learner(learner):
+    X, y, domain = _concept_shift(seed=6)
+    labels = np.array(["no", "yes"])[y]  # string labels: coded for the learner
+    clf = TrAdaBoostClassifier(learner, n_estimators=4, random_state=0)
+    clf.fit(X, labels, domain=domain)
+    assert set(clf.predict(X)) <= {"no", "yes"}
+    assert clf.predict_proba(X).shape == (len(X), 2)
+    seeds = [
+        v
+        for e in clf.estimators_
+        for k, v in e.get_params().items()
+        if k == "random_state" or k.endswith("__random_state")
+    ]
+    assert all(isinstance(s, int) for s in seeds)
+    if len(clf.estimators_) > 1 and seeds:
+        assert len(set(seeds)) > 1
+
+
+def test_fully_grown_tree_stops_at_zero_error_and_decides_alone():
+    X, y, domain = _concept_shift(seed=7)
+    clf = TrAdaBoostClassifier(
+        DecisionTreeClassifier(), n_estimators=20, random_state=0
+    ).fit(X, y, domain=domain)
+    assert_array_equal(clf.estimator_errors_, [0.0])
+    assert np.isinf(clf.estimator_weights_[0])
+    tree = clf.estimators_[0]
+    X_new = np.random.RandomState(1).normal(size=(100, 3))
+    assert_array_equal(clf.predict(X_new), tree.predict(X_new))
+    assert_array_equal(clf.predict_proba(X_new).max(axis=1), 1.0)
+
+
+def test_first_round_is_the_base_learner_on_all_labeled_rows():
+    X, y, domain = _concept_shift(seed=8)
+    sw = np.random.RandomState(0).uniform(0.5, 2, size=len(y))
+    clf = TrAdaBoostClassifier(LogisticRegression(), n_estimators=1)
+    clf.fit(X, y, domain=domain, sample_weight=sw)
+    ref = LogisticRegression().fit(X, y, sample_weight=sw)
+    assert_allclose(clf.estimators_[0].coef_, ref.coef_, rtol=1e-6)
+
+
+def test_perfect_learner_in_window_and_regressor_first_learner_kept():
+    # regression: a first learner worse than 0.5 on the target is kept alone
+    rng = np.random.RandomState(0)
+    X = rng.uniform(size=(120, 1))
+    domain = np.r_[np.zeros(100, int), np.ones(20, int)]
+    y = np.where(domain == 0, 0.0, 10.0) + 0.01 * rng.normal(size=120)
+    reg = TrAdaBoostRegressor(Ridge(alpha=1e6), n_estimators=5).fit(X, y, domain=domain)
+    assert len(reg.estimators_) == 1 and reg.estimator_errors_[0] >= 0.5
+    assert_allclose(reg.predict(X[:3]), reg.estimators_[0].predict(X[:3]))
+
+
+# --------------------------------------------------------------------------
+# sample weights, unlabeled rows, classes
+
+
+def test_integer_weight_on_target_rows_is_a_repeated_row():
+    X, y, domain = _concept_shift(seed=9)
+    sw = np.ones(len(y))
+    rows = np.flatnonzero(domain == 1)[:5]
+    sw[rows] = 3
+    a = TrAdaBoostClassifier(LogisticRegression(), n_estimators=5).fit(
+        X, y, domain=domain, sample_weight=sw
+    )
+    rep = np.r_[np.arange(len(y)), rows, rows]
+    b = TrAdaBoostClassifier(LogisticRegression(), n_estimators=5).fit(
+        X[rep], y[rep], domain=domain[rep]
+    )
+    assert_allclose(a.estimator_errors_, b.estimator_errors_, rtol=1e-6)
+    X_new = np.random.RandomState(2).normal(size=(200, 3))
+    assert_allclose(a.predict_proba(X_new), b.predict_proba(X_new), rtol=1e-6)
+
+
+def test_zero_weight_is_an_absent_row_and_weights_are_not_mutated():
+    X, y, domain = _concept_shift(seed=10)
+    sw = np.ones(len(y))
+    sw[:30] = 0
+    sw_copy = sw.copy()
+    tree = DecisionTreeClassifier(max_depth=2)
+    a = TrAdaBoostClassifier(tree, n_estimators=5, random_state=0)
+    a.fit(X, y, domain=domain, sample_weight=sw)
+    assert_array_equal(sw, sw_copy)
+    b = TrAdaBoostClassifier(tree, n_estimators=5, random_state=0)
+    b.fit(X[30:], y[30:], domain=domain[30:])
+    assert_allclose(a.estimator_errors_, b.estimator_errors_)
+    assert_array_equal(a.predict(X), b.predict(X))
+    # scaling all weights changes nothing for a scale-free learner
+    c = TrAdaBoostClassifier(tree, n_estimators=5, random_state=0)
+    c.fit(X, y, domain=domain, sample_weight=7 * sw)
+    assert_allclose(a.weights_, c.weights_)
+    assert_array_equal(a.predict(X), c.predict(X))
+
+
+def test_unlabeled_rows_are_ignored():
+    X, y, domain = _concept_shift(seed=11)
+    rng = np.random.RandomState(0)
+    X_u = rng.normal(size=(50, 3))
+    X2 = np.vstack([X, X_u])
+    y2 = np.r_[y, -np.ones(50, int)]
+    d2 = np.r_[domain, np.ones(50, int)]
+    a = TrAdaBoostClassifier(n_estimators=5, random_state=0).fit(X, y, domain=domain)
+    b = TrAdaBoostClassifier(n_estimators=5, random_state=0).fit(X2, y2, domain=d2)
+    assert_array_equal(a.predict(X), b.predict(X))
+    assert_array_equal(b.weights_[len(y) :], 0)
+    Xr, yr, dr = _regression_shift(seed=12)
+    yr2 = np.r_[yr, np.full(50, np.nan)]
+    Xr2 = np.vstack([Xr, rng.uniform(-2, 2, size=(50, 2))])
+    dr2 = np.r_[dr, np.ones(50, int)]
+    for est in (
+        TrAdaBoostRegressor(n_estimators=3),
+        TwoStageTrAdaBoostRegressor(n_steps=2, n_estimators=2, cv=2),
+    ):
+        est.set_params(random_state=0)
+        p1 = clone(est).fit(Xr, yr, domain=dr).predict(Xr)
+        p2 = clone(est).fit(Xr2, yr2, domain=dr2).predict(Xr)
+        assert_allclose(p1, p2)
+
+
+def test_class_only_in_the_target_is_learned():
+    X, y, domain = _concept_shift(seed=13)
+    y = y.copy()
+    new = np.flatnonzero(domain == 1)[:8]
+    X = X.copy()
+    X[new] = np.array([4.0, 4.0, 0.0]) + 0.1 * np.random.RandomState(0).normal(
+        size=(8, 3)
+    )
+    y[new] = 2
+    clf = TrAdaBoostClassifier(
+        DecisionTreeClassifier(max_depth=3), n_estimators=10, random_state=0
+    ).fit(X, y, domain=domain)
+    assert_array_equal(clf.classes_, [0, 1, 2])
+    assert clf.predict_proba(X).shape[1] == 3
+    assert np.all(clf.predict(np.array([[4.0, 4.0, 0.0]])) == 2)
+
+
+# --------------------------------------------------------------------------
+# bad input
+
+
+def test_domain_is_required():
+    X, y, _ = _concept_shift()
+    for est in (
+        TrAdaBoostClassifier(),
+        TrAdaBoostRegressor(),
+        TwoStageTrAdaBoostRegressor(),
+    ):
+        with pytest.raises(ValueError, match="needs domain="):
+            est.fit(X, y.astype(float))
+
+
+def test_no_labeled_target_rows():
+    X, y, domain = _concept_shift()
+    y = np.where(domain == 1, -1, y)
+    with pytest.raises(ValueError, match="No labeled target rows.*Label a few"):
+        TrAdaBoostClassifier().fit(X, y, domain=domain)
+    sw = np.where(domain == 1, 0.0, 1.0)
+    X, y, domain = _concept_shift()
+    with pytest.raises(ValueError, match="sample_weight 0"):
+        TrAdaBoostClassifier().fit(X, y, domain=domain, sample_weight=sw)
+    Xr, yr, dr = _regression_shift()
+    with pytest.raises(ValueError, match="No labeled target rows"):
+        TwoStageTrAdaBoostRegressor().fit(Xr, np.where(dr == 1, np.nan, yr), domain=dr)
+
+
+def test_other_bad_input():
+    X, y, domain = _concept_shift()
+    with pytest.raises(ValueError, match="No labeled source rows"):
+        TrAdaBoostClassifier().fit(X, np.where(domain == 0, -1, y), domain=domain)
+    with pytest.raises(ValueError, match="recode it"):
+        TrAdaBoostClassifier().fit(X, 2 * y - 1, domain=domain)
+    with pytest.raises(ValueError, match="domain must contain only 0"):
+        TrAdaBoostClassifier().fit(X, y, domain=domain + 1)
+    Xr, yr, dr = _regression_shift(n_target=1)
+    with pytest.raises(ValueError, match="at least 2"):
+        TwoStageTrAdaBoostRegressor().fit(Xr, yr, domain=dr)
+    clf = TrAdaBoostClassifier(early_stopping=True, validation_fraction=0.5)
+    with pytest.raises(ValueError, match="leaves no target row"):
+        clf.fit(X[:301], y[:301], domain=domain[:301])
+
+
+# --------------------------------------------------------------------------
+# estimator API on stacked data (what the common checks cannot reach)
+
+ESTIMATORS = [
+    (TrAdaBoostClassifier(n_estimators=5, random_state=0), "clf"),
+    (TrAdaBoostRegressor(n_estimators=5, random_state=0), "reg"),
+    (
+        TwoStageTrAdaBoostRegressor(n_steps=3, n_estimators=3, cv=2, random_state=0),
+        "reg",
+    ),
+]
+
+
+def _data(kind):
+    return _concept_shift(seed=14) if kind == "clf" else _regression_shift(seed=14)
+
+
+@pytest.mark.parametrize("est,kind", ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_clone_pickle_idempotence_and_no_mutation(est, kind):
+    X, y, domain = _data(kind)
+    X0, y0, d0 = X.copy(), y.copy(), domain.copy()
+    a = clone(est).fit(X, y, domain=domain)
+    assert_array_equal(X, X0)
+    assert_array_equal(y, y0)
+    assert_array_equal(domain, d0)
+    p = a.predict(X)
+    b = pickle.loads(pickle.dumps(a))
+    assert_array_equal(b.predict(X), p)
+    assert_array_equal(a.fit(X, y, domain=domain).predict(X), p)  # idempotent
+    assert a.get_params() == clone(est).get_params()
+    with pytest.raises(ValueError, match="features"):
+        a.predict(X[:, :-1])
+
+
+@pytest.mark.parametrize("est,kind", ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_pandas_feature_names(est, kind):
+    pd = pytest.importorskip("pandas")
+    X, y, domain = _data(kind)
+    df = pd.DataFrame(X, columns=[f"c{i}" for i in range(X.shape[1])])
+    a = clone(est).fit(df, pd.Series(y), domain=pd.Series(domain))
+    assert list(a.feature_names_in_) == list(df.columns)
+    assert a.n_features_in_ == X.shape[1]
+    assert_allclose(a.predict(df), clone(est).fit(X, y, domain=domain).predict(X))
+    with pytest.raises(ValueError, match="feature names"):
+        a.predict(df[df.columns[::-1]])
+
+
+def test_staged_methods_end_at_the_final_model():
+    X, y, domain = _concept_shift(seed=15)
+    clf = TrAdaBoostClassifier(LogisticRegression(), n_estimators=6).fit(
+        X, y, domain=domain
+    )
+    staged = list(clf.staged_predict_proba(X))
+    assert len(staged) == len(clf.estimators_)
+    assert_allclose(staged[-1], clf.predict_proba(X))
+    assert_array_equal(list(clf.staged_predict(X))[-1], clf.predict(X))
+    assert_allclose(list(clf.staged_decision_function(X))[-1], clf.decision_function(X))
+    # binary decision: >= 0 predicts classes_[1] (Algorithm 1's output rule)
+    dec = clf.decision_function(X)
+    assert_array_equal(clf.classes_[(dec >= 0).astype(int)], clf.predict(X))
+    Xr, yr, dr = _regression_shift(seed=15)
+    for reg in (
+        TrAdaBoostRegressor(n_estimators=5),
+        TwoStageTrAdaBoostRegressor(n_steps=2, n_estimators=4, cv=2),
+    ):
+        reg.set_params(random_state=0).fit(Xr, yr, domain=dr)
+        assert_allclose(list(reg.staged_predict(Xr))[-1], reg.predict(Xr))
+
+
+@pytest.mark.parametrize("cls", [TrAdaBoostClassifier, TrAdaBoostRegressor])
+def test_early_stopping_on_held_out_target_rows(cls):
+    X, y, domain = (
+        _concept_shift(seed=16)
+        if cls is TrAdaBoostClassifier
+        else (_regression_shift(seed=16))
+    )
+    est = cls(n_estimators=40, early_stopping=True, n_iter_no_change=3, random_state=0)
+    est.fit(X, y, domain=domain)
+    scores = est.validation_scores_
+    assert len(est.estimators_) == int(np.argmax(scores)) + 1
+    assert len(scores) <= 40
+    held_out = np.sum((domain == 1) & (est.weights_ == 0))
+    assert held_out == int(np.ceil(0.2 * np.sum(domain == 1)))
+
+
+def test_score_with_domain_counts_target_rows_and_grid_search_routes_it():
+    from sklearn import config_context
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+    X, y, domain = _concept_shift(seed=17)
+    clf = TrAdaBoostClassifier(n_estimators=5, random_state=0).fit(X, y, domain=domain)
+    t = domain == 1
+    assert clf.score(X, y, domain=domain) == pytest.approx(clf.score(X[t], y[t]))
+    folds = list(StratifiedKFold(3).split(X, 2 * domain + y))
+    with config_context(enable_metadata_routing=True):
+        est = TrAdaBoostClassifier(random_state=0)
+        est.set_fit_request(domain=True, sample_weight=False)
+        est.set_score_request(domain=True, sample_weight=False)
+        gs = GridSearchCV(est, {"n_estimators": [2, 6]}, cv=folds)
+        gs.fit(X, y, domain=domain)
+    assert gs.best_params_["n_estimators"] in (2, 6)
+
+
+def test_pipeline_passes_domain_to_the_step():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y, domain = _concept_shift(seed=18)
+    pipe = make_pipeline(StandardScaler(), TrAdaBoostClassifier(n_estimators=4))
+    pipe.fit(X, y, tradaboostclassifier__domain=domain)
+    assert pipe.predict(X).shape == (len(X),)
+
+
+def test_sparse_input_with_a_tree():
+    sp = pytest.importorskip("scipy.sparse")
+    X, y, domain = _concept_shift(seed=19)
+    a = TrAdaBoostClassifier(n_estimators=3, random_state=0).fit(X, y, domain=domain)
+    b = TrAdaBoostClassifier(n_estimators=3, random_state=0).fit(
+        sp.csr_matrix(X), y, domain=domain
+    )
+    assert_array_equal(a.predict(X), b.predict(sp.csr_matrix(X)))
