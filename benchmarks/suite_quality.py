@@ -553,7 +553,7 @@ def _outcome_table(task, per, labels):
             row += [
                 fmt_mean_se(diffs, 3, signed=True),
                 _verdict(diffs),
-                _share(diffs, oracle) if key != "oracle" else "100 %",
+                _share(diffs, oracle),
             ]
         if task == "classification":
             if key == "unweighted":

@@ -34,6 +34,9 @@ __getattr__, __dir__, __all__ = attach(
         # choosing how much to weight
         "ImportanceWeightedClassifierCV": ".model_selection",
         "ImportanceWeightedRegressorCV": ".model_selection",
+        # warnings
+        "NoTargetRowsWarning": "._validation",
+        "NoDomainWarning": "._validation",
         # subpackages
         "boosting": ".boosting",
         "datasets": ".datasets",

@@ -111,6 +111,14 @@ class NoTargetRowsWarning(UserWarning):
     """A weighted estimator was fit without target rows, hence unweighted."""
 
 
+class NoDomainWarning(UserWarning):
+    """A transfer-boosting estimator was fit without ``domain``.
+
+    Every labeled row is then a target row and there are no source rows to
+    transfer from: TrAdaBoost reduces to plain AdaBoost on those rows.
+    """
+
+
 def _preview_values(a, limit=5):
     try:
         uniq = np.unique(a[~_is_missing(a)])

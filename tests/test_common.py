@@ -26,6 +26,7 @@ def _seeded(estimator):
 
 
 @pytest.mark.filterwarnings("ignore::instransfer._validation.NoTargetRowsWarning")
+@pytest.mark.filterwarnings("ignore::instransfer._validation.NoDomainWarning")
 @parametrize_with_checks(
     [_seeded(e) for e in ESTIMATORS], expected_failed_checks=_expected_failed_checks
 )

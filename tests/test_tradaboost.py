@@ -1,11 +1,12 @@
 """TrAdaBoost family: paper references, transfer, weights, API and bad input."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
@@ -14,6 +15,7 @@ from instransfer import (
     TrAdaBoostRegressor,
     TwoStageTrAdaBoostRegressor,
 )
+from instransfer._validation import NoDomainWarning
 from instransfer.boosting._two_stage import _shift_to_target
 
 # --------------------------------------------------------------------------
@@ -367,7 +369,7 @@ def test_first_round_is_the_base_learner_on_all_labeled_rows():
     clf = TrAdaBoostClassifier(LogisticRegression(), n_estimators=1)
     clf.fit(X, y, domain=domain, sample_weight=sw)
     ref = LogisticRegression().fit(X, y, sample_weight=sw)
-    assert_allclose(clf.estimators_[0].coef_, ref.coef_, rtol=1e-6)
+    assert_array_equal(clf.estimators_[0].coef_, ref.coef_)
 
 
 def test_perfect_learner_in_window_and_regressor_first_learner_kept():
@@ -468,15 +470,137 @@ def test_class_only_in_the_target_is_learned():
 # bad input
 
 
-def test_domain_is_required():
+# --------------------------------------------------------------------------
+# no domain: warn, then every labeled row is a target row (AdaBoost)
+
+NO_SOURCE = [
+    TrAdaBoostClassifier(LogisticRegression(), n_estimators=6, random_state=0),
+    TrAdaBoostClassifier(n_estimators=6, random_state=0),
+    TrAdaBoostRegressor(Ridge(), n_estimators=6, random_state=0),
+    TrAdaBoostRegressor(n_estimators=6, random_state=0),
+    TwoStageTrAdaBoostRegressor(n_steps=3, n_estimators=4, random_state=0),
+]
+
+
+@pytest.mark.parametrize("est", NO_SOURCE, ids=lambda e: type(e).__name__)
+def test_no_domain_warns_and_equals_domain_all_ones(est):
+    X, y, _ = _data("clf" if is_classifier(est) else "reg")
+    with pytest.warns(NoDomainWarning, match=r"without domain=.*0 \(or False\) for"):
+        a = clone(est).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # domain all ones says "no source": no warning
+        b = clone(est).fit(X, y, domain=np.ones(len(y), int))
+    assert (a.n_source_, a.n_target_) == (b.n_source_, b.n_target_) == (0, len(y))
+    assert_array_equal(a.estimator_weights_, b.estimator_weights_)
+    assert_array_equal(a.estimator_errors_, b.estimator_errors_)
+    assert_array_equal(a.predict(X), b.predict(X))
+    assert_allclose(a.weights_.sum(), 1.0)
+    assert np.all(a.estimator_errors_[a.estimator_weights_ > 0] < 0.5)
+    if isinstance(est, TwoStageTrAdaBoostRegressor):
+        # stage 1 has nothing to shift: skipped, with its cross-validation
+        assert a.cv_errors_.shape == (1,) and np.isnan(a.cv_errors_[0])
+        assert_array_equal(a.target_weight_fractions_, [1.0])
+
+
+def test_no_source_rows_is_adaboost_by_hand():
+    # 1 feature, so a stump has no feature draw and is the same in both fits
+    X = np.arange(10.0)[:, None]
+    y = np.array([0, 0, 1, 0, 0, 1, 1, 1, 0, 1])
+    stump = DecisionTreeClassifier(max_depth=1)
+    clf = TrAdaBoostClassifier(stump, n_estimators=3)
+    with pytest.warns(NoDomainWarning):
+        clf.fit(X, y)
+    # classic AdaBoost (Freund & Schapire 1997) with plain products
+    w = np.full(10, 0.1)
+    errors, alphas, fit_ws = [], [], []
+    for _ in range(3):
+        fit_ws.append(w / w.sum())
+        h = clone(stump).fit(X, y, sample_weight=w / w.sum() * 10)
+        miss = h.predict(X) != y
+        eps = w[miss].sum() / w.sum()
+        alpha = np.log((1 - eps) / eps)
+        w = w * np.exp(alpha * miss)
+        errors.append(eps)
+        alphas.append(alpha)
+    # round 1 by eye: best stump x <= 4.5 -> 0 misses rows 2 and 8
+    assert errors[0] == pytest.approx(0.2)
+    assert_allclose(clf.estimator_errors_, errors, rtol=1e-12)
+    assert_allclose(clf.estimator_weights_, alphas, rtol=1e-12)
+    assert_allclose(clf.weights_, fit_ws[-1], rtol=1e-12)
+    # and scikit-learn's AdaBoostClassifier (SAMME, K = 2) agrees
+    from sklearn.ensemble import AdaBoostClassifier
+
+    ada = AdaBoostClassifier(stump, n_estimators=3, random_state=0).fit(X, y)
+    assert_allclose(ada.estimator_errors_, errors, rtol=1e-10)
+    assert_allclose(ada.estimator_weights_, alphas, rtol=1e-10)
+    # the vote is still the paper's: learners ceil(N/2)..N
+    assert clf._vote_slice() == slice(1, 3)
+
+
+def test_no_source_rows_regressors_are_adaboost_r2():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-2, 2, size=(40, 1))
+    y = np.sin(2 * X[:, 0]) + 0.1 * rng.normal(size=40)
+    tree = DecisionTreeRegressor(max_depth=2)
+    # AdaBoost.R2 (Drucker 1997) with sample_weight, linear loss, plain products
+    w = np.full(40, 1 / 40)
+    errors, alphas = [], []
+    for _ in range(4):
+        h = clone(tree).fit(X, y, sample_weight=w / w.sum() * 40)
+        r = np.abs(h.predict(X) - y)
+        e = r / r.max()
+        eps = np.sum(w * e) / w.sum()
+        beta = eps / (1 - eps)
+        w = w * beta ** (1 - e)
+        errors.append(eps)
+        alphas.append(np.log(1 / beta))
+    assert all(0 < eps < 0.5 for eps in errors)
+    with pytest.warns(NoDomainWarning):
+        one = TrAdaBoostRegressor(tree, n_estimators=4).fit(X, y)
+    with pytest.warns(NoDomainWarning):
+        two = TwoStageTrAdaBoostRegressor(tree, n_estimators=4, n_steps=5).fit(X, y)
+    for reg in (one, two):
+        assert_allclose(reg.estimator_errors_, errors, rtol=1e-10)
+        assert_allclose(reg.estimator_weights_, alphas, rtol=1e-10)
+    # the two-stage model is the whole AdaBoost.R2 ensemble (Drucker's weighted
+    # median); TrAdaBoost.R2 keeps its output rule, learners ceil(N/2)..N
+    beta_ts = np.exp(-np.asarray(alphas))
+    assert_allclose(one.predict(X), _median_reference(one.estimators_, beta_ts, X))
+    preds = np.sort(np.column_stack([h.predict(X) for h in two.estimators_]), axis=1)
+    order = np.argsort(np.column_stack([h.predict(X) for h in two.estimators_]), axis=1)
+    cum = np.cumsum(np.asarray(alphas)[order], axis=1)
+    pick = (cum >= 0.5 * cum[:, -1:] - 1e-12).argmax(axis=1)
+    assert_allclose(two.predict(X), preds[np.arange(40), pick])
+
+
+@pytest.mark.parametrize("est", NO_SOURCE, ids=lambda e: type(e).__name__)
+def test_no_domain_integer_weights_are_repeated_rows(est):
+    rng = np.random.RandomState(42)
+    X = rng.rand(15, 30)
+    y = rng.randint(0, 3, size=15)
+    y = y if is_classifier(est) else y.astype(float)
+    sw = rng.randint(0, 5, size=15)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoDomainWarning)
+        a = clone(est).fit(X.repeat(sw, axis=0), y.repeat(sw))
+        b = clone(est).fit(X, y, sample_weight=sw)
+    assert_allclose(a.predict(X), b.predict(X), rtol=1e-9)
+    assert_allclose(a.estimator_weights_, b.estimator_weights_, rtol=1e-9)
+
+
+def test_no_domain_bad_input():
     X, y, _ = _concept_shift()
-    for est in (
-        TrAdaBoostClassifier(),
-        TrAdaBoostRegressor(),
-        TwoStageTrAdaBoostRegressor(),
-    ):
-        with pytest.raises(ValueError, match="needs domain="):
-            est.fit(X, y.astype(float))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoDomainWarning)
+        with pytest.raises(ValueError, match="no labeled rows"):
+            TrAdaBoostClassifier().fit(X, np.full(len(y), -1))
+        with pytest.raises(ValueError, match="weight.*zero"):
+            TrAdaBoostClassifier().fit(X, y, sample_weight=np.zeros(len(y)))
+        with pytest.raises(ValueError, match="one class"):
+            TrAdaBoostClassifier().fit(X[:1], y[:1])
+        # one row of regression: the first learner fits it, error 0
+        reg = TwoStageTrAdaBoostRegressor().fit(X[:1], [2.0])
+        assert_array_equal(reg.predict(X[:3]), 2.0)
 
 
 def test_no_labeled_target_rows():

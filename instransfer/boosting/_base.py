@@ -7,6 +7,8 @@ rounds they span hundreds of orders of magnitude. Normalising with
 or overflow.
 """
 
+import warnings
+
 import numpy as np
 from scipy.special import logsumexp
 from sklearn.base import clone
@@ -20,7 +22,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from .._validation import _num_rows, check_domain, unlabeled_mask
+from .._validation import NoDomainWarning, _num_rows, check_domain, unlabeled_mask
 from ..base import _check_weightable, _fit_weighted
 
 _SEED_MAX = np.iinfo(np.int32).max
@@ -73,16 +75,30 @@ def _stacked_training_set(est, X, y, domain, sample_weight, task):
     weight = _check_sample_weight(
         sample_weight, X, dtype=np.float64, copy=True, ensure_non_negative=True
     )
-    if domain is None:
+    if not (weight > 0).any():
         raise ValueError(
-            f"{name}.fit needs domain=: which rows of the stacked X are source "
-            "rows and which are target rows. Pass domain= as a 1-D array with 0 "
-            "(or False) for source rows and 1 (or True) for target rows, e.g. "
-            f"{name}().fit(X, y, domain=domain) (instransfer.stack_domains builds "
-            "X and domain from separate source and target tables)."
+            "Sample weights must contain at least one non-zero number: every "
+            f"row has zero sample_weight, so {name} has nothing to fit."
         )
-    is_target = check_domain(domain, n, min_source=0, min_target=0)
     labeled = ~unlabeled_mask(y, task)
+    if domain is None:
+        # As SelfTrainingClassifier does without unlabeled rows: say so loudly,
+        # then fit the degenerate model. Every labeled row is a target row and
+        # there is no source row, so TrAdaBoost is AdaBoost on them (Dai et al.
+        # 2007 with n_s = 0; AdaBoost.R2, Drucker 1997, for regression).
+        warnings.warn(
+            f"{name}.fit was called without domain=, so every labeled row is "
+            "taken as a target row and there are no source rows to transfer "
+            f"from: {name} reduces to plain AdaBoost on these rows. Pass domain= "
+            "as a 1-D array with 0 (or False) for source rows and 1 (or True) "
+            "for target rows (instransfer.stack_domains builds X and domain "
+            "from separate source and target tables).",
+            NoDomainWarning,
+            stacklevel=4,
+        )
+        is_target = np.ones(n, dtype=bool)
+    else:
+        is_target = check_domain(domain, n, min_source=0, min_target=0)
     fit = labeled & (weight > 0)
     if not (fit & is_target).any():
         n_t = int(is_target.sum())
@@ -92,6 +108,12 @@ def _stacked_training_set(est, X, y, domain, sample_weight, task):
             if n_lab
             else f"{n_t} target row(s), none labeled"
         )
+        if domain is None:
+            raise ValueError(
+                f"y has no labeled rows with positive weight ({detail}): every "
+                "row is unlabeled (-1, None or NaN for classes, NaN for "
+                f"regression). {name} needs labeled rows."
+            )
         raise ValueError(
             f"No labeled target rows ({detail}). {name} measures each learner's "
             "error on labeled target rows (domain=1 with a label in y). Label a "
@@ -100,11 +122,16 @@ def _stacked_training_set(est, X, y, domain, sample_weight, task):
             "ImportanceWeightedClassifier/Regressor, which needs only unlabeled "
             "target rows."
         )
-    if not (fit & ~is_target).any():
+    source = ~is_target
+    if source.any() and not (labeled & source).any():
+        # Source rows given but none labeled: TrAdaBoost would silently be
+        # AdaBoost on the target rows, which is rarely what the caller meant
+        # (e.g. a class coded -1, read as unlabeled). With domain all ones, or
+        # source rows of zero weight, the caller asked for no source rows.
         raise ValueError(
-            f"No labeled source rows with positive weight: {name} transfers from "
-            "labeled source rows (domain=0). With target rows only, fit a plain "
-            "sklearn.ensemble.AdaBoostClassifier/Regressor on them."
+            f"No labeled source rows: every row with domain=0 is unlabeled in y. "
+            f"{name} transfers from labeled source rows (domain=0). To boost on "
+            "the target rows alone, drop the source rows or pass domain all ones."
         )
     rows = np.flatnonzero(fit)
     out = {
@@ -128,7 +155,7 @@ def _stacked_training_set(est, X, y, domain, sample_weight, task):
                 )
             raise ValueError(
                 f"{name} needs at least two classes among the labeled rows with "
-                f"positive weight; got only {classes.tolist()}.{hint}"
+                f"positive weight; got only one class, {classes.tolist()}.{hint}"
             )
         out["y"], out["classes"] = codes.astype(np.intp), classes
     else:

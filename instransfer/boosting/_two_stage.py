@@ -18,6 +18,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import (
+    _EPS,
     _SEED_MAX,
     _adjusted_errors,
     _allows_nan,
@@ -28,12 +29,7 @@ from ._base import (
     _weighted_median,
     _weights_for_fit,
 )
-from ._tradaboost import (
-    _XFAIL_CHECKS_COMMON,
-    _XFAIL_CHECKS_REGRESSOR,
-    _scored_rows,
-    _xfail,
-)
+from ._tradaboost import _scored_rows
 
 
 def _predict_float(learner, X):
@@ -41,7 +37,7 @@ def _predict_float(learner, X):
 
 
 def _adaboost_r2_frozen(
-    learners, X, y, is_target, log_w, scale, n_estimators, loss, rng
+    learners, X, y, is_target, log_w, scale, n_estimators, loss, rng, first_w=None
 ):
     """AdaBoost.R2 whose source weights stay frozen (Pardoe & Stone's R2').
 
@@ -53,18 +49,26 @@ def _adaboost_r2_frozen(
     weights ``ln(1 / beta_t)`` reward fitting the target.
 
     ``scale`` is the total user weight of the rows kept (see
-    ``_weights_for_fit``). Returns the learners, their vote weights and their
-    errors.
+    ``_weights_for_fit``). ``first_w``, when ``log_w`` are still the user's
+    initial weights, are those weights as given: the first learner is fit
+    with them rather than with their exp(log) round trip, so integer weights
+    equal repeated rows bit for bit (and split ties in trees break the same
+    way). Returns the learners, their vote weights and their errors.
     """
     keep = np.isfinite(log_w)
     if not keep.all():
         idx = np.flatnonzero(keep)
         X, y = _safe_indexing(X, idx), y[idx]
         is_target, log_w = is_target[idx], log_w[idx]
+        first_w = None if first_w is None else first_w[idx]
     log_w = log_w - logsumexp(log_w)
     estimators, alphas, errors = [], [], []
     for _ in range(n_estimators):
-        learner = learners.fit(rng, X, y, _weights_for_fit(log_w, scale))
+        if first_w is not None and not estimators:
+            fit_w = np.maximum(first_w, _EPS * scale)
+        else:
+            fit_w = _weights_for_fit(log_w, scale)
+        learner = learners.fit(rng, X, y, fit_w)
         e = _adjusted_errors(np.abs(_predict_float(learner, X) - y), loss)
         eps = _target_error(log_w, e, is_target)
         if eps >= 0.5:
@@ -192,11 +196,13 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstima
         Their adjusted errors on the target rows.
     cv_errors_ : ndarray of shape (n_steps,)
         Cross-validated mean squared error of each step's ensemble on the
-        target rows (``NaN`` when ``n_steps=1``).
+        target rows (``NaN`` when ``n_steps=1``; shape ``(1,)`` when there
+        are no source rows).
     best_step_ : int
         Index of the chosen step in ``cv_errors_``.
     target_weight_fractions_ : ndarray of shape (n_steps,)
-        Share of the total weight held by the target rows at each step.
+        Share of the total weight held by the target rows at each step
+        (``[1.0]`` when there are no source rows).
     weights_ : ndarray of shape (n_samples,)
         Weights of the chosen step (sum 1 over the labeled rows; 0 for rows
         not trained on).
@@ -210,6 +216,13 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstima
     See Also
     --------
     TrAdaBoostRegressor : TrAdaBoost.R2, the one-stage version.
+
+    Notes
+    -----
+    With no source rows (``fit`` without ``domain``, which warns, or with
+    ``domain`` all ones) stage 1 has no weight to shift, so it and its
+    cross-validation are skipped: the model is one stage-2 ensemble, i.e.
+    AdaBoost.R2 (Drucker 1997, fit with ``sample_weight``) on the labeled rows.
 
     References
     ----------
@@ -233,7 +246,19 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstima
     1.0
     """
 
-    _xfail_checks = _xfail(_XFAIL_CHECKS_COMMON + _XFAIL_CHECKS_REGRESSOR)
+    _xfail_checks = dict.fromkeys(
+        [
+            "check_sample_weight_equivalence_on_dense_data",
+            "check_sample_weight_equivalence_on_sparse_data",
+        ],
+        (
+            "the check sets cv= to a list of (train, test) splits, scikit-learn's "
+            "cv convention; here cv is the number of folds over the labeled target "
+            "rows (an int >= 2), so set_params(cv=splits) fails parameter "
+            "validation. Without domain (no source rows, so no cv) integer "
+            "weights equal repeated rows: tests/test_tradaboost.py checks it."
+        ),
+    )
 
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "predict"]), None],
@@ -280,10 +305,13 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstima
             Source and target rows, stacked.
         y : array-like of shape (n_samples,)
             Targets; rows with ``NaN`` are unlabeled and ignored.
-        domain : array-like of shape (n_samples,)
-            Required: 0 (or False) for source rows, 1 (or True) for target
-            rows. At least one target row must be labeled (two when
-            ``n_steps > 1``, for the cross-validation).
+        domain : array-like of shape (n_samples,), default=None
+            0 (or False) for source rows, 1 (or True) for target rows. At
+            least one target row must be labeled (two when there are source
+            rows and ``n_steps > 1``, for the cross-validation). ``None``
+            warns (:class:`~instransfer._validation.NoDomainWarning`) and
+            takes every labeled row as a target row: with no source rows,
+            the model is AdaBoost.R2 on them (see Notes).
         sample_weight : array-like of shape (n_samples,), default=None
             Initial weights; ``None`` means uniform. Rows with weight 0 are
             left out. Never modified.
@@ -298,7 +326,11 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstima
         learners = _Learners(self._template(), type(self).__name__)
         X, y, is_t, w0 = data["X"], data["y"], data["is_target"], data["weight"]
         m = int(is_t.sum())
-        n_steps = self.n_steps
+        # Without source rows (fit without domain, or domain all ones) stage 1
+        # has no weight to shift: every step would fit the same stage-2
+        # ensemble, so stage 1 and its cross-validation are skipped and the
+        # model is AdaBoost.R2 on the target rows (Drucker 1997).
+        n_steps = self.n_steps if (~is_t).any() else 1
         if n_steps > 1 and m < 2:
             raise ValueError(
                 f"n_steps={n_steps} chooses the step by cross-validation on the "
@@ -318,7 +350,7 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstima
             fractions[step] = np.exp(logsumexp(log_w[is_t]))
             if n_steps > 1:
                 cv_errors[step] = self._cv_error(
-                    learners, X, y, is_t, w0, log_w, cv_seed
+                    learners, X, y, is_t, w0, log_w, cv_seed, step == 0
                 )
             if best is None or cv_errors[step] < best[0]:
                 best = (cv_errors[step], step, log_w.copy(), final_seed)
@@ -349,6 +381,7 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstima
                 self.n_estimators,
                 self.loss,
                 np.random.RandomState(seed),
+                w0 if self.best_step_ == 0 else None,
             )
         )
         weights = np.zeros(data["n_samples"])
@@ -356,7 +389,7 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstima
         self.weights_ = weights
         return self
 
-    def _cv_error(self, learners, X, y, is_t, w0, log_w, seed):
+    def _cv_error(self, learners, X, y, is_t, w0, log_w, seed, initial):
         """Cross-validated MSE on the target rows (source rows always train)."""
         from sklearn.model_selection import KFold
 
@@ -379,6 +412,7 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstima
                 self.n_estimators,
                 self.loss,
                 fold_rng,
+                w0[rows] if initial else None,
             )
             te = t_idx[test]
             sq[test] = (

@@ -560,15 +560,17 @@ _DOC_NOTES = """
     - ``selection="paired_se"`` over 2 x 10 folds: the smallest ``lambda``
       whose pooled score is within one standard error of the paired per-fold
       difference to the best one. In that study (18 settings, 30 random
-      splits each, 210-310 source rows, effective sample size 17-25 % of
-      them) it was the only rule compared that kept at least 80 % of the oracle
-      weights' gain in 5 of the 6 settings where weighting helps (a linear
-      model on a curved age effect) while its loss against the unweighted
-      model stayed within 2 standard errors in all 12 where weighting does
-      not help (the cohorts' own outcomes, well-specified models). Plain
-      IWCV (``"best"``) kept more of the gain but lost measurably in 4 of
-      the 12; ``"one_se"`` and fewer folds were too timid. In the sixth
-      setting (432 men, 37 effective rows) no data-driven rule kept 80 %.
+      splits each, 227-319 source rows, effective sample size 17-25 % of
+      them) it was the only rule compared that kept at least 80 % of the
+      oracle weights' gain in 5 of the 6 settings where weighting helps (a
+      linear model on a curved age effect) while its loss against the
+      unweighted model stayed within 2 standard errors in all 12 where
+      weighting does not help (the cohorts' own outcomes and well-specified
+      models, where the oracle weights themselves lose 0.02-0.09 in loss).
+      Plain IWCV (``"best"``) kept a little more of the gain but lost
+      measurably in 4 of the 12; ``"one_se"``, and ``"paired_se"`` with a
+      single 5- or 10-fold split, were too timid. In the sixth setting (235
+      source rows, about 40 effective) no data-driven rule kept 80 %.
 
     Within a fold the weighter is fit once and shared by all candidates, and
     every candidate is scored with the same full ratio (IWCV needs the
