@@ -685,11 +685,7 @@ def part_scale(quick):
     elif quick:
         sizes = [(100_000, 10_000, 1)]
     else:
-        sizes = [
-            (100_000, 100_000, 1),
-            (1_000_000, 100_000, 1),
-            (1_000_000, 100_000, 2),
-        ]
+        sizes = [(100_000, 100_000, 1), (1_000_000, 100_000, 1)]
     rows = []
     for n_s, n_t, threads in sizes:
         out = subprocess_peak_rss(

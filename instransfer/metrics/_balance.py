@@ -323,7 +323,7 @@ def balance_table(
     >>> tab = balance_table(src, tgt, weights=[0.2, 0.4, 1.4, 2.0])
     >>> tab.index.tolist()
     ['age', 'smoker=n', 'smoker=y']
-    >>> tab.loc["age", ["diff_before", "diff_after"]].round(3).tolist()
+    >>> tab.loc["age", ["diff_before", "diff_after"]].astype(float).round(3).tolist()
     [-1.5, -0.7]
     """
     import pandas as pd
