@@ -40,6 +40,9 @@ WEIGHTERS = [e for e in ESTIMATORS if isinstance(e, BaseWeighter)]
 @pytest.mark.parametrize("weighter", WEIGHTERS, ids=lambda w: type(w).__name__)
 @pytest.mark.parametrize("check", WEIGHTER_CHECKS, ids=lambda c: c.__name__)
 def test_weighter_checks(weighter, check):
+    reason = _expected_failed_checks(weighter).get(check.__name__)
+    if reason is not None:
+        pytest.xfail(reason)
     check(weighter)
 
 

@@ -106,8 +106,8 @@ def _median_gamma(X_source, X_target):
 def _gram(X, gamma):
     """Kernel matrix of ``X`` assembled from cache-sized blocks.
 
-    The element-wise passes of the distance computation then run in cache:
-    5x faster than on the whole matrix at n = 10 000 on this machine.
+    The element-wise passes of the distance computation then run in cache
+    (measured on 2e8 entries: 7.7 s as one matrix, 1.3 s in 16 MiB blocks).
     """
     K = np.empty((X.shape[0], X.shape[0]))
     for sl, block in _kernels.iter_rbf_blocks(X, X, gamma, working_memory=_BLOCK_MIB):
