@@ -90,8 +90,8 @@ CONTROL_NOTE = """\
 The generator's label depends non-linearly on x₀, so a logistic model is
 misspecified and importance weighting has something to correct: here the
 oracle weights should help, and a good estimate should help too. Same draws
-and same weights as the NMSE table; the model and evaluation are those of the
-cohorts below.
+and same weights as the NMSE table; the model and the evaluation are those of
+the cohort tables (`quality_cohorts.md`).
 """
 
 COHORT_NOTE = """\
