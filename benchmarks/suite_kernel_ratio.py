@@ -1,4 +1,4 @@
-"""Kernel density-ratio family: uLSIF, RuLSIF and KLIEP vs adapt and densratio.
+"""Kernel density-ratio family: uLSIF, RuLSIF and KLIEP vs adapt, skada, densratio.
 
 Sections (each side by side in one run, threads pinned):
 
@@ -8,8 +8,9 @@ Sections (each side by side in one run, threads pinned):
 3. vs adapt's ``ULSIF`` leave-one-out at 10 000 rows on a 3 x 3 grid, both in
    fresh interpreters (time, memory, chosen parameters);
 4. vs densratio's automatic uLSIF at 1 000 rows;
-5. KLIEP at 20 000 rows vs adapt's ``KLIEP``: time and both optima evaluated
-   by one formula, also on adapt's own centres;
+5. KLIEP at 20 000 rows vs adapt's ``KLIEP`` and skada's
+   ``KLIEPReweightAdapter``: time, every optimum evaluated by one formula,
+   ratio NMSE, also ours on each peer's own centres;
 6. ratio NMSE against the true ratio of the Gaussian generator, ours and the
    peers' on the same draws;
 7. adapt's diabetes sample-bias example, offline.
@@ -419,13 +420,36 @@ def _kliep_gap(Xs, Xt, C, gamma, alpha):
     return float(g.max() - g @ beta)
 
 
+def _skada_kliep_start(Xs, C, gamma):
+    """skada's KLIEP starting point: ones projected onto ``b @ alpha = 1``.
+
+    The same three steps skada applies to its iterate, without the gradient
+    step, so ``alpha_ - start`` is all the gradient steps ever contributed.
+    """
+    from instransfer import _kernels as k
+
+    b = k.rbf_column_sums(Xs, C, gamma) / Xs.shape[0]
+    a = np.ones(C.shape[0])
+    a += (1.0 - b @ a) * b / (b @ b)
+    a = np.where(a > 0, a, 0.0)
+    return a / (b @ a)
+
+
 def section_kliep(quick):
+    import warnings
+
     import instransfer as it
+    from instransfer import _kernels as k
 
     n = 1000 if is_smoke() else 5000 if quick else 20000
     gamma = 0.1  # 1 / d, scikit-learn's default and PEERS.md's setting
     data = _data(n, n, 10)
     Xs, Xt = _split(data)
+    r_true = data.true_ratio[data.domain == 0]
+
+    def ratio_nmse(C, coef):
+        return f"{nmse(k.rbf_matvec(Xs, C, gamma, coef), r_true):.3f}"
+
     ours_est = it.KLIEP(gamma=gamma, random_state=0)
     fns = {"ours": lambda: ours_est.fit(data.X, data.domain)}
     peer = None
@@ -439,16 +463,30 @@ def section_kliep(quick):
             return peer
 
         fns["adapt"] = theirs
+    sk = None
+    sk_warned = []
+    if have_peer("skada"):
+        from benchmarks._harness import skada_domain
+
+        skada = import_peer("skada")
+        sk = skada.KLIEPReweightAdapter(gamma=gamma, random_state=0)
+        sk_domain = skada_domain(data.domain)
+
+        def skada_fit():
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                sk.fit(data.X, sample_domain=sk_domain)
+            sk_warned[:] = [str(w.message) for w in caught]
+            return sk
+
+        fns["skada"] = skada_fit
     with pinned():
         res = compare_times(fns, repeat=1 if (is_smoke() or peer) else 3, warmup=False)
-        if peer is not None:  # more rounds of ours alone: it is the short one
-            res["ours"] = (
-                res["ours"][0]
-                + compare_times({"ours": fns["ours"]}, repeat=2, warmup=False)["ours"][
-                    0
-                ],
-                res["ours"][1],
-            )
+        if peer is not None:  # more rounds of the short ones alone
+            short = {key: fns[key] for key in ("ours", "skada") if key in fns}
+            more = compare_times(short, repeat=2, warmup=False)
+            for key in short:
+                res[key] = (res[key][0] + more[key][0], res[key][1])
     t_ours = np.median(res["ours"][0])
     rows = [
         [
@@ -457,6 +495,7 @@ def section_kliep(quick):
             "1×",
             f"{_kliep_objective(Xs, Xt, ours_est.centers_, gamma, ours_est.coef_):.8f}",
             f"{ours_est.duality_gap_:.1e}",
+            ratio_nmse(ours_est.centers_, ours_est.coef_),
             f"{ours_est.n_iter_} Newton steps",
         ]
     ]
@@ -470,6 +509,7 @@ def section_kliep(quick):
                 fmt_ratio(np.median(res["adapt"][0]) / t_ours),
                 f"{_kliep_objective(Xs, Xt, C_p, gamma, alpha_p):.8f}",
                 f"{_kliep_gap(Xs, Xt, C_p, gamma, alpha_p):.1e}",
+                ratio_nmse(C_p, alpha_p),
                 "2000 iterations (max_iter)",
             ]
         )
@@ -488,34 +528,98 @@ def section_kliep(quick):
             [
                 "ours on adapt's centres",
                 fmt_times(same[0]),
-                fmt_ratio(np.median(res["adapt"][0]) / np.median(same[0])),
+                f"adapt {fmt_ratio(np.median(res['adapt'][0]) / np.median(same[0]))}",
                 f"{_kliep_objective(Xs, Xt, C_p, gamma, est.coef_):.8f}",
                 f"{est.duality_gap_:.1e}",
+                ratio_nmse(C_p, est.coef_),
                 f"{est.n_iter_} Newton steps",
             ]
+        )
+    sk_note = ""
+    if sk is not None:
+        alpha_s = np.asarray(sk.alpha_, dtype=float).ravel()
+        C_s = np.asarray(sk.centers_, dtype=float)
+        hit_max = any("Maximum iteration" in m for m in sk_warned)
+        rows.append(
+            [
+                "skada `KLIEPReweightAdapter` (gradient ascent)",
+                fmt_times(res["skada"][0]),
+                fmt_ratio(np.median(res["skada"][0]) / t_ours),
+                f"{_kliep_objective(Xs, Xt, C_s, gamma, alpha_s):.8f}",
+                f"{_kliep_gap(Xs, Xt, C_s, gamma, alpha_s):.1e}",
+                ratio_nmse(C_s, alpha_s),
+                f"{sk.max_iter} (max_iter)"
+                if hit_max
+                else "objective change < tol (count not exposed)",
+            ]
+        )
+        start = _skada_kliep_start(Xs, C_s, gamma)
+        moved = float(np.max(np.abs(alpha_s - start)) / np.max(np.abs(start)))
+        w_s = k.rbf_matvec(Xs, C_s, gamma, alpha_s)
+        w_o = k.rbf_matvec(Xs, ours_est.centers_, gamma, ours_est.coef_)
+        with pinned():
+            same_s = compare_times(
+                {
+                    "x": lambda: it.KLIEP(gamma=gamma, centers=C_s).fit(
+                        data.X, data.domain
+                    )
+                },
+                repeat=3,
+                warmup=False,
+            )["x"]
+        est_s = same_s[1]
+        rows.append(
+            [
+                "ours on skada's centres",
+                fmt_times(same_s[0]),
+                f"skada {fmt_ratio(np.median(res['skada'][0]) / np.median(same_s[0]))}",
+                f"{_kliep_objective(Xs, Xt, C_s, gamma, est_s.coef_):.8f}",
+                f"{est_s.duality_gap_:.1e}",
+                ratio_nmse(C_s, est_s.coef_),
+                f"{est_s.n_iter_} Newton steps",
+            ]
+        )
+        sk_note = (
+            "\n\nskada's step size is machine epsilon (PEERS.md), checked: its "
+            "final coefficients differ from its starting point (ones projected "
+            "onto the constraint, before any gradient step) by "
+            f"{moved:.1e} of their size, so its weights are those of its starting "
+            "point, not a KLIEP optimum (see its duality gap); it is fast because "
+            "it does no work. Correlation with the true ratio "
+            f"{np.corrcoef(w_s, r_true)[0, 1]:.3f} (ours "
+            f"{np.corrcoef(w_o, r_true)[0, 1]:.3f}). skada draws its "
+            f"{C_s.shape[0]} centres with replacement "
+            f"({len(np.unique(C_s, axis=0))} distinct)."
         )
     body = markdown_table(
         [
             "solver",
             "time",
-            "adapt time / this",
+            "peer time / ours",
             "objective (one formula)",
             "duality gap (bound on optimum − objective)",
+            "ratio NMSE vs truth",
             "iterations",
         ],
         rows,
     )
     if peer is None:
         body += "\n\nadapt not installed (or peers disabled): not run."
+    if sk is None:
+        body += "\n\nskada not installed (or peers disabled): not run."
+    body += sk_note
     body += (
         f"\n\n{n:,} + {n:,} rows, d = 10, gamma = {gamma}, 100 centres. The "
-        "objective of both solutions is recomputed with one formula, "
+        "objective of every solution is recomputed with one formula, "
         "``mean_t log r(x) - log mean_s r(x)`` (KLIEP's objective, invariant to "
         "the scale of the coefficients); on the same centres the objectives "
         "are directly comparable, and the duality gap of each solution bounds "
-        "how far it is from the optimum."
+        'how far it is from the optimum. "peer time / ours" on the '
+        '"ours on … centres" rows is the peer\'s time over ours on its '
+        "centres. Ratio NMSE: ``r(x)`` at the source rows against the "
+        "generator's true ratio, both scaled to mean 1."
     )
-    return "KLIEP vs adapt", body
+    return "KLIEP vs adapt and skada", body
 
 
 # --------------------------------------------------------------------------
