@@ -29,7 +29,7 @@ from ._base import (
     _weighted_median,
     _weights_for_fit,
 )
-from ._tradaboost import _scored_rows
+from ._tradaboost import TrAdaBoostRegressor
 
 
 def _predict_float(learner, X):
@@ -465,28 +465,8 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstima
                 preds[:, :n_fitted], _vote_weights(self.estimator_weights_[:n_fitted])
             )
 
-    def score(self, X, y, sample_weight=None, *, domain=None):
-        """R² on the labeled rows; with ``domain``, target rows only.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Rows to score.
-        y : array-like of shape (n_samples,)
-            True targets; ``NaN`` rows are skipped.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the rows.
-        domain : array-like of shape (n_samples,), default=None
-            When given, only rows with domain 1 are scored.
-
-        Returns
-        -------
-        score : float
-        """
-        from sklearn.metrics import r2_score
-
-        X, y, w = _scored_rows(self, X, y, sample_weight, domain)
-        return float(r2_score(y, self.predict(X), sample_weight=w))
+    # the same target-row R² as TrAdaBoost.R2's
+    score = TrAdaBoostRegressor.score
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
