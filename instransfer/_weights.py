@@ -20,6 +20,14 @@ import numpy as np
 from scipy.special import logsumexp
 
 
+ALL_ZERO_WEIGHTS = (
+    "All importance weights are zero or not finite: the weighter found no source "
+    "row that resembles the target rows. Check that source and target share "
+    "features and units, or use a smoother weighter (e.g. a larger kernel width "
+    "or more regularisation)."
+)
+
+
 def log_mean_exp(log_values):
     """``log(mean(exp(log_values)))`` without overflow; ``-inf`` entries allowed."""
     log_values = np.asarray(log_values, dtype=float)
@@ -78,12 +86,7 @@ class WeightTransform:
         f = self._flat(ratio)
         self.scale_ = f.mean()
         if not np.isfinite(self.scale_) or self.scale_ <= 0:
-            raise ValueError(
-                "All importance weights are zero or not finite: the weighter "
-                "found no source row that resembles the target rows. Check that "
-                "source and target share features and units, or use a smoother "
-                "weighter (e.g. a larger kernel width or more regularisation)."
-            )
+            raise ValueError(ALL_ZERO_WEIGHTS)
         f = f / self.scale_
         cap = np.inf
         if self.clip_quantile is not None:

@@ -46,7 +46,7 @@ from sklearn.utils.validation import (
 )
 
 from ._validation import _num_rows, check_domain, check_domain_sizes, resolve_rows
-from ._weights import WeightTransform, log_mean_exp
+from ._weights import ALL_ZERO_WEIGHTS, WeightTransform, log_mean_exp
 
 __all__ = [
     "BaseWeighter",
@@ -156,6 +156,8 @@ class BaseWeighter(BaseEstimator):
                 "bug, please report it with the data shape and parameters."
             )
         self.log_norm_ = log_mean_exp(log_r)
+        if not np.isfinite(self.log_norm_):  # every source weight is 0
+            raise ValueError(ALL_ZERO_WEIGHTS)
         self._transform = WeightTransform(self.flatten, self.clip, self.clip_quantile)
         self.weights_ = self._transform.fit_transform(np.exp(log_r - self.log_norm_))
         return self

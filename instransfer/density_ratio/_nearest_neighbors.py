@@ -44,7 +44,8 @@ class NearestNeighborWeighter(BaseWeighter):
     weights_ : ndarray of shape (n_source,)
         Weights of the source rows seen in ``fit``, mean 1.
     counts_ : ndarray of shape (n_source,)
-        Votes each source row received from the target rows.
+        Votes each source row received from the target rows (identical
+        source rows split their cell's votes evenly).
     log_norm_ : float
         Log of the mean raw ratio over the fit's source rows.
     n_source_, n_target_ : int
@@ -103,17 +104,25 @@ class NearestNeighborWeighter(BaseWeighter):
         from sklearn.neighbors import NearestNeighbors
 
         n_s, n_t = X_source.shape[0], X_target.shape[0]
-        k = min(self.n_neighbors, n_s)
+        # Identical source rows share one Voronoi cell: a neighbour search
+        # would hand every vote to the first copy, so search the distinct rows
+        # and split each cell's votes evenly over its copies.
+        uniq, inverse, copies = np.unique(
+            X_source, axis=0, return_inverse=True, return_counts=True
+        )
+        inverse = inverse.ravel()
+        k = min(self.n_neighbors, uniq.shape[0])
         self.nn_ = NearestNeighbors(
             n_neighbors=k, metric=self.metric, n_jobs=self.n_jobs
-        ).fit(X_source)
+        ).fit(uniq)
         idx = self.nn_.kneighbors(X_target, return_distance=False)
-        self.counts_ = np.bincount(idx.ravel(), minlength=n_s) / k
+        votes_per_copy = np.bincount(idx.ravel(), minlength=uniq.shape[0]) / k / copies
+        self.counts_ = votes_per_copy[inverse]
         with np.errstate(divide="ignore"):
             self._log_cell = np.log(
-                (self.counts_ + self.smoothing) * n_s / (n_t + self.smoothing * n_s)
+                (votes_per_copy + self.smoothing) * n_s / (n_t + self.smoothing * n_s)
             )
-        return self._log_cell
+        return self._log_cell[inverse]
 
     def _log_ratio(self, X):
         idx = self.nn_.kneighbors(X, n_neighbors=1, return_distance=False)[:, 0]
