@@ -19,7 +19,6 @@ map, so :meth:`predict_weights` on new rows is on the scale of ``weights_``.
 import numpy as np
 from scipy.special import logsumexp
 
-
 ALL_ZERO_WEIGHTS = (
     "All importance weights are zero or not finite: the weighter found no source "
     "row that resembles the target rows. Check that source and target share "
