@@ -162,9 +162,10 @@ def test_tradaboost_r2_matches_pardoe_stone_algorithm_2(loss):
     X, y, domain = _regression_shift(seed=3)
     N = 6
     learners, beta_ts = _r2_reference(X, y, domain, N, loss)
-    reg = TrAdaBoostRegressor(Ridge(), n_estimators=N, loss=loss).fit(
-        X, y, domain=domain
-    )
+    # the paper's uniform w^1 (the regressor's default is target_weight="balanced")
+    reg = TrAdaBoostRegressor(
+        Ridge(), n_estimators=N, loss=loss, target_weight=None
+    ).fit(X, y, domain=domain)
     assert_allclose(reg.estimator_weights_, np.log(1 / beta_ts), rtol=1e-8)
     X_new = np.random.RandomState(0).uniform(-2, 2, size=(60, 2))
     assert_allclose(reg.predict(X_new), _median_reference(learners, beta_ts, X_new))
@@ -422,6 +423,86 @@ def test_zero_weight_is_an_absent_row_and_weights_are_not_mutated():
     c.fit(X, y, domain=domain, sample_weight=7 * sw)
     assert_allclose(a.weights_, c.weights_)
     assert_array_equal(a.predict(X), c.predict(X))
+
+
+class _RecordingTreeClassifier(DecisionTreeClassifier):
+    def fit(self, X, y, sample_weight=None):
+        self.fit_weight_ = np.array(sample_weight, dtype=float)
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+class _RecordingTreeRegressor(DecisionTreeRegressor):
+    def fit(self, X, y, sample_weight=None):
+        self.fit_weight_ = np.array(sample_weight, dtype=float)
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def _recording_fit(cls, target_weight, sample_weight=None):
+    if cls is TrAdaBoostClassifier:
+        X, y, domain = _concept_shift(seed=15)
+        base = _RecordingTreeClassifier(max_depth=2)
+    else:
+        X, y, domain = _regression_shift(seed=15)
+        base = _RecordingTreeRegressor(max_depth=2)
+    est = cls(base, n_estimators=3, target_weight=target_weight, random_state=0)
+    est.fit(X, y, domain=domain, sample_weight=sample_weight)
+    return est, X, y, domain
+
+
+@pytest.mark.parametrize("cls", [TrAdaBoostClassifier, TrAdaBoostRegressor])
+@pytest.mark.parametrize("target_weight", ["balanced", 0.3, 0.9, None])
+def test_target_weight_sets_the_initial_target_share(cls, target_weight):
+    est, X, y, domain = _recording_fit(cls, target_weight)
+    tgt = domain == 1
+    w1 = est.estimators_[0].fit_weight_
+    share = {"balanced": 0.5, None: tgt.mean()}.get(target_weight, target_weight)
+    assert w1[tgt].sum() / w1.sum() == pytest.approx(share, rel=1e-12)
+    # rows of one domain weigh alike, and the total is the number of rows
+    assert np.ptp(w1[tgt]) < 1e-12 and np.ptp(w1[~tgt]) < 1e-12
+    assert w1.sum() == pytest.approx(len(y), rel=1e-12)
+
+
+@pytest.mark.parametrize("cls", [TrAdaBoostClassifier, TrAdaBoostRegressor])
+def test_target_weight_is_applied_before_sample_weight(cls):
+    sw = np.random.RandomState(3).uniform(
+        0.5, 2.0, size=340 if cls is TrAdaBoostClassifier else 230
+    )
+    est, X, y, domain = _recording_fit(cls, 0.25, sample_weight=sw)
+    tgt = domain == 1
+    n, n_t = len(y), int(tgt.sum())
+    base = np.where(tgt, 0.25 * n / n_t, 0.75 * n / (n - n_t))
+    assert_allclose(est.estimators_[0].fit_weight_, base * sw, rtol=1e-12)
+    # None: the first learner gets the user's weights bit for bit
+    plain, *_ = _recording_fit(cls, None, sample_weight=sw)
+    assert_array_equal(plain.estimators_[0].fit_weight_, sw)
+
+
+@pytest.mark.parametrize("cls", [TrAdaBoostClassifier, TrAdaBoostRegressor])
+def test_target_weight_none_is_the_uniform_w1(cls):
+    # None is the paper's uniform w^1, the same as asking for the rows' share
+    a, X, y, domain = _recording_fit(cls, None)
+    b, *_ = _recording_fit(cls, float(np.mean(domain == 1)))
+    assert_allclose(a.estimator_errors_, b.estimator_errors_, rtol=1e-9)
+    assert_allclose(a.weights_, b.weights_, rtol=1e-9)
+    assert_allclose(a.predict(X), b.predict(X))
+    # and a larger share changes the fit
+    c, *_ = _recording_fit(cls, "balanced")
+    assert not np.allclose(a.weights_, c.weights_)
+
+
+@pytest.mark.parametrize("cls", [TrAdaBoostClassifier, TrAdaBoostRegressor])
+@pytest.mark.parametrize("bad", ["equal", 0, 0.0, 1, 1.5, -0.2])
+def test_target_weight_bad_values_raise(cls, bad):
+    X, y, domain = (
+        _concept_shift if cls is TrAdaBoostClassifier else _regression_shift
+    )()
+    with pytest.raises(ValueError, match="target_weight"):
+        cls(target_weight=bad).fit(X, y, domain=domain)
+
+
+def test_target_weight_defaults():
+    assert TrAdaBoostClassifier().target_weight is None
+    assert TrAdaBoostRegressor().target_weight == "balanced"
 
 
 def test_unlabeled_rows_are_ignored():
