@@ -26,6 +26,8 @@ as scikit-learn's :func:`~sklearn.metrics.pairwise_distances_chunked`), plus
 the inputs and outputs.
 """
 
+import functools
+
 import numpy as np
 from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils._chunking import get_chunk_n_rows
@@ -43,6 +45,29 @@ __all__ = [
     "rbf_gram",
     "log_rbf_expansion",
 ]
+
+
+@functools.cache
+def _threadpool_controller():
+    # Inspecting the loaded libraries costs ~2 ms; once per process, as
+    # scikit-learn caches its own controller.
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def single_threaded_blas():
+    """Context manager limiting BLAS to one thread (threadpoolctl).
+
+    The kernel methods spend their time in many products of a block of rows
+    with ``b`` ~ 100 centres and in ``b x b`` factorisations: too small for
+    BLAS threads to pay, and on a loaded machine their spin-waiting makes a
+    fit many times slower (measured: ``ULSIFCV`` at 1 000 + 1 000 rows 3.4 s
+    with OpenBLAS's default threads on 2 busy cores vs 0.16 s with one;
+    ``benchmarks/results/kernel_ratio.md``). Scikit-learn's KMeans limits BLAS
+    likewise around its own small products.
+    """
+    return _threadpool_controller().limit(limits=1, user_api="blas")
 
 
 # Rows per block of the log-sum-exp reduction (cache-sized, see below).

@@ -19,6 +19,7 @@ fit a weighter on all rows and any estimator that takes ``sample_weight`` on
 the labeled source rows.
 """
 
+import contextlib
 from abc import abstractmethod
 from numbers import Real
 
@@ -121,6 +122,17 @@ class BaseWeighter(BaseEstimator):
     # Weighters that only hand X to an inner estimator (which validates it
     # itself) set this to False so raw DataFrames with categoricals pass.
     _validate_numeric = True
+    # Weighters whose work is many small BLAS products (the kernel methods)
+    # set this to True: fit, predict and score then run with BLAS limited to
+    # one thread (see ``_kernels.single_threaded_blas``).
+    _single_threaded_blas = False
+
+    def _blas_context(self):
+        if self._single_threaded_blas:
+            from ._kernels import single_threaded_blas
+
+            return single_threaded_blas()
+        return contextlib.nullcontext()
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -149,7 +161,9 @@ class BaseWeighter(BaseEstimator):
         X_source = _safe_indexing(X, ~is_target)
         X_target = _safe_indexing(X, is_target)
         self.n_source_, self.n_target_ = int((~is_target).sum()), int(is_target.sum())
-        log_r = np.asarray(self._fit_log_ratio(X_source, X_target), dtype=float)
+        with self._blas_context():
+            log_r = self._fit_log_ratio(X_source, X_target)
+        log_r = np.asarray(log_r, dtype=float)
         if np.isnan(log_r).any() or np.isposinf(log_r).any():
             raise RuntimeError(
                 f"{type(self).__name__} produced non-finite log-ratios; this is a "
@@ -178,7 +192,8 @@ class BaseWeighter(BaseEstimator):
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        log_r = np.asarray(self._log_ratio(X), dtype=float) - self.log_norm_
+        with self._blas_context():
+            log_r = np.asarray(self._log_ratio(X), dtype=float) - self.log_norm_
         # A row far from every source row can have a log-ratio past exp's
         # range; cap it at a finite (astronomical) weight rather than inf.
         return np.exp(np.minimum(log_r, _MAX_LOG_RATIO))
@@ -227,9 +242,10 @@ class BaseWeighter(BaseEstimator):
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         is_target = check_domain(y, _num_rows(X), min_source=0, min_target=0)
-        src, tgt = self._score_terms(
-            _safe_indexing(X, ~is_target), _safe_indexing(X, is_target)
-        )
+        with self._blas_context():
+            src, tgt = self._score_terms(
+                _safe_indexing(X, ~is_target), _safe_indexing(X, is_target)
+            )
         return float((np.sum(src) + np.sum(tgt)) / is_target.shape[0])
 
     def _score_terms(self, X_source, X_target):

@@ -137,3 +137,34 @@ def test_gamma_validation(xy):
     np.testing.assert_allclose(
         k.rbf_kernel(X, Y), k.rbf_kernel(X, Y, k.median_heuristic_gamma(X))
     )
+
+
+@pytest.mark.parametrize("name", ["ULSIFCV", "KLIEP", "KMM"])
+def test_kernel_weighters_run_blas_on_one_thread_and_restore_it(name, monkeypatch):
+    # Small BLAS products are many times slower with threads on a busy machine
+    # (benchmarks/results/kernel_ratio.md); the user's setting must come back.
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    import instransfer as it
+    from instransfer.datasets import make_covariate_shift
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    cls = getattr(it, name)
+    seen = []
+    original = cls._fit_log_ratio
+
+    def spy(self, X_source, X_target):
+        seen.append(blas_threads())
+        return original(self, X_source, X_target)
+
+    monkeypatch.setattr(cls, "_fit_log_ratio", spy)
+    data = make_covariate_shift(n_source=60, n_target=40, random_state=0)
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = blas_threads()
+        if not before or max(before) < 2:
+            pytest.skip("this BLAS cannot run two threads")
+        cls(random_state=0).fit(data.X, data.domain)
+        assert blas_threads() == before
+    assert seen == [[1] * len(before)]

@@ -38,7 +38,7 @@ def test_solver_reaches_the_optimum_with_a_certificate():
         n, b = rng.randint(30, 200), rng.randint(2, 25)
         A = np.exp(-rng.uniform(0.5, 15) * rng.rand(n, b))
         A /= A.max(axis=1, keepdims=True)
-        beta, f, gap, n_iter, ok = _kliep_solve(A, max_iter=100, tol=1e-10)
+        beta, f, gap, n_iter, ok = _kliep_solve(A.T.copy(), max_iter=100, tol=1e-10)
         assert ok and -1e-13 < gap <= 1e-10
         assert abs(beta.sum() - 1) < 1e-12 and beta.min() >= 0
         ref = _em_reference(A)

@@ -30,7 +30,7 @@ from numbers import Integral, Real
 import numpy as np
 from scipy import linalg
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils._param_validation import Interval
 
 from .. import _kernels
@@ -42,6 +42,7 @@ __all__ = ["KLIEP", "KLIEPCV"]
 
 _BLOCK = 4096  # rows per kernel block in the log-space reductions
 _QP_MAX_ITER = 2000  # inner iterations per Newton step
+_GRAM_BLOCK = 2048  # columns per block of the Newton Hessian (in L2)
 _ARANGE = np.arange(0.0, 257.0)
 _FACE_ROUNDS = 8  # active-set guesses before the first-order QP solver
 
@@ -70,9 +71,12 @@ def _log_kernel_sums(X, C, gamma):
     top = np.full(C.shape[0], -np.inf)
     acc = np.zeros(C.shape[0])
     for _, M in _kernels.iter_sq_dist_blocks(X, C, max_rows=_BLOCK):
-        M *= -gamma
+        M *= -gamma  # in place in the distance block: no temporaries
         new_top = np.maximum(top, M.max(axis=0))
-        acc = acc * np.exp(top - new_top) + np.exp(M - new_top).sum(axis=0)
+        M -= new_top
+        np.exp(M, out=M)
+        acc *= np.exp(top - new_top)
+        acc += M.sum(axis=0)
         top = new_top
     with np.errstate(divide="ignore"):
         return np.log(acc) + top
@@ -131,7 +135,21 @@ def _simplex_qp(H, c, x0, tol, max_iter=_QP_MAX_ITER):
     return x
 
 
-def _kliep_solve(A, max_iter, tol):
+def _weighted_gram(A_W, r):
+    """``(A_W * r) @ (A_W * r).T`` over cache-sized blocks of columns.
+
+    Forming the whole scaled copy costs as much memory traffic as the product
+    (measured 7.5 ms vs 5.2 ms at 60 x 20 000).
+    """
+    H = np.zeros((A_W.shape[0], A_W.shape[0]))
+    buf = np.empty((A_W.shape[0], min(_GRAM_BLOCK, A_W.shape[1])))
+    for sl in gen_batches(A_W.shape[1], _GRAM_BLOCK):
+        B = np.multiply(A_W[:, sl], r[sl], out=buf[:, : sl.stop - sl.start])
+        H += B @ B.T
+    return H
+
+
+def _kliep_solve(AT, max_iter, tol):
     """Maximise ``f(beta) = mean_j log (A beta)_j`` over the probability simplex.
 
     Projected Newton: at ``beta`` the quadratic model of ``f`` (gradient
@@ -143,34 +161,36 @@ def _kliep_solve(A, max_iter, tol):
     ``beta`` in the simplex. ``A`` is non-negative with each row's largest
     entry 1 (the caller's scaling). Returns ``(beta, f, gap, n_iter,
     converged)``, with ``gap = max_l g_l - g . beta >= f* - f`` (concavity).
+
+    ``AT`` is ``A`` transposed, one row per centre: the working set's rows
+    are then contiguous, and gathering them is a copy of memory blocks
+    (gathering columns of ``A`` was a third of the solver's time).
     """
-    n, b = A.shape
+    b, n = AT.shape
     beta = np.full(b, 1.0 / b)
-    A_beta = A @ beta
+    A_beta = beta @ AT
     gap = np.inf
     for it in range(max_iter + 1):
         r = 1.0 / A_beta
-        g = (A.T @ r) / n
+        g = (AT @ r) / n
         gap = float(g.max() - g @ beta)
         if gap <= tol or it == max_iter:
             break
         W = np.flatnonzero((beta > 0) | (g > g @ beta))
-        A_W = A[:, W]
-        A_Wr = A_W * r[:, None]
-        H = (A_Wr.T @ A_Wr) / n
+        A_W = AT[W]
+        H = _weighted_gram(A_W, r) / n
         # maximise g'(x - beta) - 1/2 (x - beta)' H (x - beta) over the simplex
         x = _simplex_qp(H, g[W] + H @ beta[W], beta[W], tol=0.1 * gap)
         d = x - beta[W]
-        A_d = A_W @ d
+        A_d = d @ A_W
         slope = float(g[W] @ d)
         if not slope > 0:
             # inexact model step that does not ascend: Frank-Wolfe direction
             # to the best vertex instead, whose slope is the gap itself
             W = np.arange(b)
-            A_W = A
             d = -beta.copy()
             d[np.argmax(g)] += 1.0
-            A_d = A @ d
+            A_d = d @ AT
             slope = gap
         # No row's fitted value may fall below a tenth of its current value in
         # one step: the quadratic model of log is poor far from beta, and rows
@@ -199,23 +219,26 @@ def _kliep_solve(A, max_iter, tol):
     return beta, float(np.log(A_beta).mean()), gap, it, gap <= tol
 
 
-def _kliep_fit(D2_target, log_b, gamma, max_iter, tol):
-    """Solve KLIEP for given target distances to the centres and ``log b``.
+def _kliep_fit(D2T_target, log_b, gamma, max_iter, tol):
+    """Solve KLIEP given the centres' squared distances to the target rows.
+
+    ``D2T_target`` has one row per centre, one column per target row.
 
     Returns ``(log_coef, objective, gap, n_iter, converged)`` where
     ``log_coef = log alpha`` (``-inf`` for zero coefficients) and the
     objective is the training mean log-ratio.
     """
     keep = np.isfinite(log_b)  # centres with some source mass
-    D2 = D2_target if keep.all() else D2_target[:, keep]
-    # log A_jl = -gamma D2_jl - log b_l, each row shifted by its maximum so
-    # that exp never overflows nor underflows a whole row (in place: 1 array)
-    A = np.multiply(D2, -gamma)
-    A -= log_b[keep]
-    row_top = A.max(axis=1)
-    A -= row_top[:, None]
-    np.exp(A, out=A)
-    beta, f, gap, n_iter, ok = _kliep_solve(A, max_iter, tol)
+    D2T = D2T_target if keep.all() else D2T_target[keep]
+    # log A_jl = -gamma D2_jl - log b_l, each target row j shifted by its
+    # maximum so that exp never overflows nor underflows a whole row (in
+    # place: 1 array); A is held transposed, see _kliep_solve
+    AT = np.multiply(D2T, -gamma)
+    AT -= log_b[keep, None]
+    row_top = AT.max(axis=0)
+    AT -= row_top
+    np.exp(AT, out=AT)
+    beta, f, gap, n_iter, ok = _kliep_solve(AT, max_iter, tol)
     log_coef = np.full(log_b.shape[0], -np.inf)
     with np.errstate(divide="ignore"):
         log_coef[keep] = np.log(beta) - log_b[keep]
@@ -261,12 +284,13 @@ class _BaseKLIEP(BaseWeighter):
         "tol": [Interval(Real, 0, None, closed="neither")],
         "random_state": ["random_state"],
     }
+    _single_threaded_blas = True  # products with ~100 centres
 
-    def _fit_one(self, X_source, X_target, C, gamma, D2_target=None):
-        if D2_target is None:
-            D2_target = _kernels.sq_dists(X_target, C)
+    def _fit_one(self, X_source, X_target, C, gamma, D2T_target=None):
+        if D2T_target is None:
+            D2T_target = _kernels.sq_dists(C, X_target)
         log_b = _log_kernel_sums(X_source, C, gamma) - np.log(X_source.shape[0])
-        return _kliep_fit(D2_target, log_b, gamma, self.max_iter, self.tol)
+        return _kliep_fit(D2T_target, log_b, gamma, self.max_iter, self.tol)
 
     def _set_fitted(self, C, gamma, result):
         log_coef, objective, gap, n_iter, ok = result
@@ -446,7 +470,8 @@ class KLIEP(_BaseKLIEP):
         seed = int(rng.randint(np.iinfo(np.int32).max))
         X_source = np.asarray(X_source, dtype=np.float64)
         X_target = np.asarray(X_target, dtype=np.float64)
-        orders = (_canonical_order(X_source), _canonical_order(X_target))
+        # the source rows' order only serves the median heuristic (made there)
+        orders = (None, _canonical_order(X_target))
         gamma = _resolve_gamma_grid([self.gamma], X_source, X_target, seed, orders)[0]
         C = _select_centers(X_target, self.n_centers, self.centers, rng, orders[1])
         self._set_fitted(C, gamma, self._fit_one(X_source, X_target, C, gamma))
@@ -638,7 +663,7 @@ class KLIEPCV(_BaseKLIEP):
             C = _select_centers(
                 Xt_k, self.n_centers, self.centers, rng_k, _canonical_order(Xt_k)
             )
-            D2_train = _kernels.sq_dists(Xt_k, C)
+            D2T_train = _kernels.sq_dists(C, Xt_k)
             D2_test = _kernels.sq_dists(test_t, C)
             test_s = X_source[fold_s == k]
             D2_test_s = _kernels.sq_dists(test_s, C)
@@ -646,7 +671,7 @@ class KLIEPCV(_BaseKLIEP):
             for g, gamma in enumerate(gammas):
                 log_b = _log_kernel_sums(Xs_k, C, gamma) - np.log(Xs_k.shape[0])
                 log_coef, _, gap, _, ok = _kliep_fit(
-                    D2_train, log_b, gamma, self.max_iter, self.tol
+                    D2T_train, log_b, gamma, self.max_iter, self.tol
                 )
                 if not ok:
                     _warn_not_converged(

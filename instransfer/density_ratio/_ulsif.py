@@ -351,6 +351,7 @@ class _BaseLSIF(BaseWeighter):
     }
 
     _alpha_value = 0.0
+    _single_threaded_blas = True  # products with ~100 centres
 
     def _grid(self):
         """(gammas or None for the median heuristic, reg_lambdas, do_loo)."""
