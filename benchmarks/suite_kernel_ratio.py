@@ -7,7 +7,9 @@ Sections (each side by side in one run, threads pinned):
    100 000 rows, d = 10, in a fresh interpreter (time, peak RSS);
 3. vs adapt's ``ULSIF`` leave-one-out at 10 000 rows on a 3 x 3 grid, both in
    fresh interpreters (time, memory, chosen parameters);
-4. vs densratio's automatic uLSIF at 1 000 rows;
+4. vs densratio's automatic uLSIF at 1 000 rows, pinned to one thread and
+   with the libraries' default threads;
+4b. ours with and without the one-BLAS-thread limit, default threads;
 5. KLIEP at 20 000 rows vs adapt's ``KLIEP`` and skada's
    ``KLIEPReweightAdapter``: time, every optimum evaluated by one formula,
    ratio NMSE, also ours on each peer's own centres;
@@ -19,7 +21,12 @@ Data: source ``N(0, I)``, target ``N(0.5, 0.8² I)`` (``make_covariate_shift``),
 the setting of ``shared/PEERS.md``.
 """
 
+import contextlib
 import math
+import os
+import subprocess
+import sys
+import time
 
 import numpy as np
 
@@ -38,11 +45,23 @@ from benchmarks._harness import (
     peak_python_memory,
     pinned,
     quiet,
+    repeat_times,
     subprocess_peak_rss,
     write_results,
 )
 
 NAME = "kernel_ratio"
+CORES = os.cpu_count() or 1
+
+
+def clone_with(est, **attrs):
+    """A clone of ``est`` with instance attributes set (benchmark switches)."""
+    from sklearn.base import clone
+
+    out = clone(est)
+    for key, value in attrs.items():
+        setattr(out, key, value)
+    return out
 
 
 def _data(n_source, n_target, d, seed=0):
@@ -352,12 +371,8 @@ def section_vs_densratio(quick):
     data = _data(n, n, 10)
     Xs, Xt = _split(data)
     truth = data.true_ratio[data.domain == 0]
-    fns = {
-        "ours `ULSIFCV()`": lambda: (
-            it.ULSIFCV(random_state=0).fit(data.X, data.domain).weights_
-        )
-    }
-    rows = []
+    ours = "ours `ULSIFCV()`"
+    fns = {ours: lambda: it.ULSIFCV(random_state=0).fit(data.X, data.domain).weights_}
     if have_peer("densratio"):
         densratio = import_peer("densratio")
 
@@ -367,32 +382,145 @@ def section_vs_densratio(quick):
             return res.compute_density_ratio(Xs)
 
         fns["densratio `densratio(method='uLSIF')`"] = theirs
-    with pinned():
-        res = compare_times(fns, repeat=1, warmup=False)
-    t_ours = np.median(res["ours `ULSIFCV()`"][0])
-    for label, (times, w) in res.items():
-        rows.append(
-            [
-                label,
-                n,
-                fmt_times(times),
-                fmt_ratio(np.median(times) / t_ours),
-                f"{nmse(w, truth):.3f}",
-            ]
-        )
+    rows = []
+    repeat = 1 if is_smoke() else 3
+    # (a) every thread pool pinned to one thread; (b) the libraries' own
+    # default, as a user runs them: BLAS may use every core (ours limits
+    # itself to one BLAS thread inside fit, see section "BLAS threads")
+    for setting, limit in (("pinned, 1 thread", 1), ("default threads", CORES)):
+        with pinned(limit):
+            res = compare_times(fns, repeat=repeat, warmup=True)
+        t_ours = np.median(res[ours][0])
+        for label, (times, w) in res.items():
+            rows.append(
+                [
+                    label,
+                    setting,
+                    n,
+                    fmt_times(times),
+                    fmt_ratio(np.median(times) / t_ours),
+                    f"{nmse(w, truth):.3f}",
+                ]
+            )
     body = markdown_table(
-        ["method", "rows per domain", "time", "time / ours", "ratio NMSE"], rows
+        ["method", "threads", "rows per domain", "time", "time / ours", "ratio NMSE"],
+        rows,
     )
     if len(fns) == 1:
         body += "\n\ndensratio not installed (or peers disabled): not run."
+    body += _lsif_floor_note(n)
     body += (
-        "\n\nBoth search 9 × 9 grids by leave-one-out (densratio: the paper's "
-        "matrix form, O(b² n) per grid point; ours: the same criterion with "
-        "only the sign-uncertain coefficients formed). shared/PEERS.md saw "
-        "16.4 s for densratio at this size; side by side here it took the time "
-        "above, which sets the ratio."
+        "\n\nBoth search 9 × 9 grids by exact leave-one-out with the clipping "
+        "(densratio: the paper's matrix form, with n × n diagonal matrices, "
+        "O(b n²) per grid point; ours: O(b² n) per width, every lambda from one "
+        "eigendecomposition, only the sign-uncertain coefficients formed). "
+        "shared/PEERS.md saw 16.4 s for densratio at this size, with its "
+        "default threads on a loaded machine."
     )
     return "uLSIF automatic tuning vs densratio (d = 10)", body
+
+
+def _lsif_floor_note(n, b=100, n_widths=9):
+    """Time the parts of exact LOO that no implementation can skip."""
+    from scipy import linalg
+
+    rng = np.random.RandomState(0)
+    A = rng.rand(b, b)
+    A = A @ A.T
+    P = rng.rand(2 * n, b)  # the held-out source and target rows' kernel rows
+    K = rng.rand(n, b)  # the source rows' kernel rows, for H
+
+    def floor():
+        for _ in range(n_widths):
+            V = linalg.eigh(A, driver="evd", check_finite=False)[1]
+            P @ V
+            K.T @ K
+
+    with pinned(1):
+        t = np.median(repeat_times(floor, repeat=5, warmup=True)[0])
+    return (
+        f"\n\nFloor of the exact criterion, timed here pinned: for each of the "
+        f"{n_widths} widths one {b} × {b} eigendecomposition, the projection of "
+        f"the 2 × {n} held-out rows on its eigenvectors and ``H`` from {n} "
+        f"source rows take {fmt_time(t)} in all, before any clipping, "
+        "median heuristic or input validation."
+    )
+
+
+@contextlib.contextmanager
+def _one_core_busy():
+    """Another process spinning on one core, as on a shared machine."""
+    proc = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.2)
+        yield
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def section_blas_threads(quick):
+    """Ours with and without the one-BLAS-thread limit, default threads."""
+    import instransfer as it
+
+    n_small = 200 if is_smoke() else 1000
+    n_kliep = 1000 if is_smoke() else 5000 if quick else 20000
+    cases = [
+        ("`ULSIFCV()`", it.ULSIFCV(random_state=0), n_small),
+        ("`KLIEP()`", it.KLIEP(random_state=0), n_kliep),
+        ("`KMM()` (exact QP)", it.KMM(random_state=0), 500 if is_smoke() else 2000),
+    ]
+    rows = []
+    for load, ctx in (
+        ("as found", contextlib.nullcontext),
+        ("one core kept busy", _one_core_busy),
+    ):
+        for label, est, n in cases:
+            data = _data(n, n, 10)
+            free = clone_with(est, _single_threaded_blas=False)
+            with ctx(), pinned(CORES):
+                res = compare_times(
+                    {
+                        "limited": lambda e=est, d=data: e.fit(d.X, d.domain),
+                        "free": lambda e=free, d=data: e.fit(d.X, d.domain),
+                    },
+                    repeat=1 if is_smoke() else 3,
+                    warmup=True,
+                )
+            t_lim, t_free = (np.median(res[k][0]) for k in ("limited", "free"))
+            rows.append(
+                [
+                    label,
+                    n,
+                    load,
+                    fmt_times(res["limited"][0]),
+                    fmt_times(res["free"][0]),
+                    fmt_ratio(t_free / t_lim),
+                ]
+            )
+    body = markdown_table(
+        [
+            "estimator",
+            "rows per domain",
+            "machine",
+            "BLAS limited to 1 thread in fit (ours)",
+            f"BLAS default ({CORES} threads)",
+            "slow-down without the limit",
+        ],
+        rows,
+    )
+    body += (
+        f"\n\nBLAS allowed {CORES} threads (the default on this machine), as a "
+        "user runs it; the right column is the same estimator with the limit "
+        'switched off. "As found": the machine\'s own load (see the top of '
+        'this file); "one core kept busy": another process spins on one core '
+        "meanwhile, as on a shared server or a laptop running other work. The "
+        "kernel methods' products involve ~100 centres: too small for threads "
+        "to pay, and OpenBLAS threads that wait for a busy core cost far more. "
+        "So `fit`, `predict_*` and `score` of the kernel weighters run with BLAS "
+        "limited to one thread (threadpoolctl), and restore the caller's setting."
+    )
+    return "BLAS threads", body
 
 
 # --------------------------------------------------------------------------
@@ -481,7 +609,7 @@ def section_kliep(quick):
 
         fns["skada"] = skada_fit
     with pinned():
-        res = compare_times(fns, repeat=1 if (is_smoke() or peer) else 3, warmup=False)
+        res = compare_times(fns, repeat=1 if is_smoke() else 3, warmup=False)
         if peer is not None:  # more rounds of the short ones alone
             short = {key: fns[key] for key in ("ours", "skada") if key in fns}
             more = compare_times(short, repeat=2, warmup=False)
@@ -762,6 +890,7 @@ def run(quick=False):
         section_ulsif_scale(quick),
         section_vs_adapt_ulsif(quick),
         section_vs_densratio(quick),
+        section_blas_threads(quick),
         section_kliep(quick),
         section_quality(quick),
         section_diabetes(quick),

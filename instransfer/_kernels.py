@@ -61,11 +61,10 @@ def single_threaded_blas():
 
     The kernel methods spend their time in many products of a block of rows
     with ``b`` ~ 100 centres and in ``b x b`` factorisations: too small for
-    BLAS threads to pay, and on a loaded machine their spin-waiting makes a
-    fit many times slower (measured: ``ULSIFCV`` at 1 000 + 1 000 rows 3.4 s
-    with OpenBLAS's default threads on 2 busy cores vs 0.16 s with one;
-    ``benchmarks/results/kernel_ratio.md``). Scikit-learn's KMeans limits BLAS
-    likewise around its own small products.
+    BLAS threads to pay, and on a busy machine threads waiting for a core make
+    a fit many times slower (``benchmarks/results/kernel_ratio.md``, "BLAS
+    threads": 5-17x with another process busy on one of 2 cores).
+    Scikit-learn's KMeans limits BLAS likewise around its own small products.
     """
     return _threadpool_controller().limit(limits=1, user_api="blas")
 
