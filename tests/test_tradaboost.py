@@ -469,6 +469,152 @@ def test_stabilised_update_escapes_the_stall_and_transfers():
     assert stabilised < dai - 0.01 and stabilised < source_only - 0.03
 
 
+def _flipped_data(seed=0, n_source=300, n_target=30):
+    """Target boundary far from the source's: the first soft errors exceed 1/2."""
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n_source + n_target, 3))
+    domain = np.r_[np.zeros(n_source, int), np.ones(n_target, int)]
+    y = np.where(domain == 0, X[:, 0] > 0, X[:, 0] + 1.5 * X[:, 1] < 0.3)
+    return X, y.astype(int), domain
+
+
+def _soft_reference(X, y, domain, N, update):
+    """Algorithm 1 with real-valued hypotheses, plain products, LR learners.
+
+    h_t(x) is the probability vector; the row loss is 1 - P(true class)
+    (|h_t(x) - c(x)| for two classes), the vote the ln(1 / beta_t)-weighted
+    mean of the probabilities; SAMME's ln(K - 1) for K > 2 classes.
+    """
+    tgt = domain == 1
+    n_s, n_t = int((~tgt).sum()), int(tgt.sum())
+    k = len(np.unique(y))
+    beta = 1.0 / (1.0 + np.sqrt(2.0 * np.log(n_s) / N))
+    w = np.ones(len(y))
+    learners, errors, alphas = [], [], []
+    for _ in range(N):
+        p = w / w.sum()
+        h = LogisticRegression().fit(X, y, sample_weight=p * len(y))
+        loss = 1.0 - h.predict_proba(X)[np.arange(len(y)), y]
+        eps = np.sum(w[tgt] * loss[tgt]) / np.sum(w[tgt])
+        learners.append(h)
+        errors.append(eps)
+        w[~tgt] *= beta ** loss[~tgt]
+        if eps >= 1.0 - 1.0 / k - 1e-9:
+            alphas.append(0.0)
+            if update == "stabilised":
+                total = min(w[tgt].sum() / beta, w[~tgt].sum())
+                w[tgt] = total / n_t
+        else:
+            beta_t = eps / (1.0 - eps) / (k - 1.0)
+            alphas.append(np.log(1.0 / beta_t))
+            w[tgt] *= beta_t ** (-loss[tgt])
+    return learners, np.array(errors), np.array(alphas), p
+
+
+@pytest.mark.parametrize("update", ["stabilised", "dai"])
+@pytest.mark.parametrize("data", ["binary", "flipped", "three classes"])
+def test_soft_hypotheses_match_reference(update, data):
+    if data == "binary":
+        X, y, domain = _concept_shift(200, 100, seed=7)
+    elif data == "flipped":
+        X, y, domain = _flipped_data()
+    else:
+        X, y, domain = _concept_shift(n_classes=3, seed=2)
+    N = 12
+    learners, errors, alphas, p = _soft_reference(X, y, domain, N, update)
+    weak = alphas == 0
+    if data == "flipped":  # the case where the two updates part
+        assert weak[:2].all() and not weak.all()
+    else:
+        assert not weak.any()
+    # real-valued: the soft error is not a multiple of 1 / n_t
+    assert np.all(np.abs(errors * 100 - np.round(errors * 100)) > 1e-6)
+    clf = TrAdaBoostClassifier(
+        LogisticRegression(), n_estimators=N, update=update, hypothesis="soft"
+    ).fit(X, y, domain=domain)
+    assert_allclose(clf.estimator_errors_, errors, rtol=1e-8)
+    assert_allclose(clf.estimator_weights_, alphas, rtol=1e-8)
+    assert_allclose(clf.weights_, p, rtol=1e-6)
+    X_new = np.random.RandomState(5).normal(size=(300, 3))
+    voters = slice(int(np.ceil(N / 2)) - 1, N)
+    a = alphas[voters]
+    probs = [h.predict_proba(X_new) for h in learners[voters]]
+    shares = sum(ai * pi for ai, pi in zip(a, probs, strict=True)) / a.sum()
+    assert_allclose(clf.predict_proba(X_new), shares, rtol=1e-8)
+    if data != "three classes":
+        # Dai et al.'s output rule with h_t(x) = P(class 1):
+        # prod beta_t^-h_t(x) >= prod beta_t^-1/2
+        lhs = sum(ai * pi[:, 1] for ai, pi in zip(a, probs, strict=True))
+        assert_array_equal(clf.predict(X_new), (lhs >= 0.5 * a.sum()).astype(int))
+    else:
+        assert_array_equal(clf.predict(X_new), shares.argmax(axis=1))
+    staged = list(clf.staged_predict_proba(X_new))
+    assert len(staged) == N
+    assert_allclose(staged[-1], clf.predict_proba(X_new))
+
+
+def test_soft_and_hard_updates_compose_differently_after_a_guessing_round():
+    X, y, domain = _flipped_data()
+    new = {
+        u: TrAdaBoostClassifier(
+            LogisticRegression(), n_estimators=12, update=u, hypothesis="soft"
+        ).fit(X, y, domain=domain)
+        for u in ("stabilised", "dai")
+    }
+    # the restart raises the target share, so later soft errors fall faster
+    assert new["stabilised"].estimator_errors_[-1] < 0.3
+    assert new["dai"].estimator_errors_[-1] > 0.4
+
+
+def test_soft_zero_error_only_with_hard_probabilities():
+    # A fully grown tree's leaves are pure: P(true class) = 1 on every
+    # training row, so the soft error is 0 too and the fit is the hard one.
+    X, y, domain = _concept_shift(seed=7)
+    fits = [
+        TrAdaBoostClassifier(
+            DecisionTreeClassifier(), n_estimators=20, hypothesis=h, random_state=0
+        ).fit(X, y, domain=domain)
+        for h in ("hard", "soft")
+    ]
+    for clf in fits:
+        assert_array_equal(clf.estimator_errors_, [0.0])
+        assert clf.estimator_weights_[0] == pytest.approx(np.log(81.0))
+    X_new = np.random.RandomState(1).normal(size=(100, 3))
+    assert_array_equal(fits[0].predict_proba(X_new), fits[1].predict_proba(X_new))
+
+
+def test_soft_needs_predict_proba():
+    from sklearn.svm import LinearSVC
+
+    X, y, domain = _concept_shift(seed=3)
+    clf = TrAdaBoostClassifier(LinearSVC(), n_estimators=3, hypothesis="soft")
+    with pytest.raises(ValueError, match="predict_proba.*hypothesis='hard'"):
+        clf.fit(X, y, domain=domain)
+    assert not hasattr(clf, "classes_")
+    clf.set_params(hypothesis="hard").fit(X, y, domain=domain)
+    with pytest.raises(ValueError, match="hypothesis"):
+        TrAdaBoostClassifier(hypothesis="proba").fit(X, y, domain=domain)
+
+
+def test_soft_early_stopping_scores_the_probability_vote():
+    X, y, domain = _concept_shift(seed=4)
+    clf = TrAdaBoostClassifier(
+        LogisticRegression(),
+        n_estimators=15,
+        hypothesis="soft",
+        early_stopping=True,
+        n_iter_no_change=3,
+        random_state=0,
+    ).fit(X, y, domain=domain)
+    assert 1 <= len(clf.estimators_) <= len(clf.validation_scores_)
+    best = int(np.argmax(clf.validation_scores_))
+    assert len(clf.estimators_) == best + 1
+    proba = clf.predict_proba(X)
+    assert_allclose(proba.sum(axis=1), 1.0)
+    # soft votes are not multiples of the vote weights: not all 0 or 1
+    assert ((proba > 1e-6) & (proba < 1 - 1e-6)).mean() > 0.9
+
+
 def test_first_round_is_the_base_learner_on_all_labeled_rows():
     X, y, domain = _concept_shift(seed=8)
     sw = np.random.RandomState(0).uniform(0.5, 2, size=len(y))
