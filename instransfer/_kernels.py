@@ -28,7 +28,9 @@ as scikit-learn's :func:`~sklearn.metrics.pairwise_distances_chunked`), plus
 the inputs and outputs.
 """
 
+import contextlib
 import functools
+import threading
 
 import numpy as np
 from sklearn.utils import check_random_state, gen_batches
@@ -65,9 +67,16 @@ def single_threaded_blas():
     with ``b`` ~ 100 centres and in ``b x b`` factorisations: too small for
     BLAS threads to pay, and on a busy machine threads waiting for a core make
     a fit many times slower (``benchmarks/results/kernel_ratio.md``, "BLAS
-    threads": 5-17x with another process busy on one of 2 cores).
-    Scikit-learn's KMeans limits BLAS likewise around its own small products.
+    threads"). Scikit-learn's KMeans limits BLAS likewise around its own small
+    products.
+
+    Only in the main thread: the limit is process-wide, so a fit in one of
+    several threads (joblib's threading backend) would restore another fit's
+    limit as the caller's setting when it ends, and the process would be left
+    at one BLAS thread.
     """
+    if threading.current_thread() is not threading.main_thread():
+        return contextlib.nullcontext()
     return _threadpool_controller().limit(limits=1, user_api="blas")
 
 

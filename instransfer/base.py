@@ -124,11 +124,19 @@ class BaseWeighter(BaseEstimator):
     _validate_numeric = True
     # Weighters whose work is many small BLAS products (the kernel methods)
     # set this to True: fit, predict and score then run with BLAS limited to
-    # one thread (see ``_kernels.single_threaded_blas``).
+    # one thread (see ``_kernels.single_threaded_blas``), up to
+    # ``_single_threaded_blas_max_features`` features: with many more the
+    # distance products are large enough for threads to pay (measured in
+    # benchmarks/results/kernel_ratio.md, "BLAS threads").
     _single_threaded_blas = False
+    _single_threaded_blas_max_features = 100
 
     def _blas_context(self):
-        if self._single_threaded_blas:
+        n_features = getattr(self, "n_features_in_", 0)
+        if (
+            self._single_threaded_blas
+            and n_features <= self._single_threaded_blas_max_features
+        ):
             from ._kernels import single_threaded_blas
 
             return single_threaded_blas()

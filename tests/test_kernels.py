@@ -139,35 +139,96 @@ def test_gamma_validation(xy):
     )
 
 
+def _blas_threads():
+    from threadpoolctl import threadpool_info
+
+    return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+
+@pytest.fixture
+def two_blas_threads():
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = _blas_threads()
+        if not before or max(before) < 2:
+            pytest.skip("this BLAS cannot run two threads")
+        yield before
+
+
 @pytest.mark.parametrize("name", ["ULSIFCV", "KLIEP", "KMM"])
-def test_kernel_weighters_run_blas_on_one_thread_and_restore_it(name, monkeypatch):
+def test_kernel_weighters_run_blas_on_one_thread_and_restore_it(
+    name, monkeypatch, two_blas_threads
+):
     # Small BLAS products are many times slower with threads on a busy machine
     # (benchmarks/results/kernel_ratio.md); the user's setting must come back.
-    from threadpoolctl import threadpool_info, threadpool_limits
-
     import instransfer as it
     from instransfer.datasets import make_covariate_shift
 
-    def blas_threads():
-        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
-
     cls = getattr(it, name)
     seen = []
-    original = cls._fit_log_ratio
+    for method in ("_fit_log_ratio", "_log_ratio"):
+        original = getattr(cls, method)
 
-    def spy(self, X_source, X_target):
-        seen.append(blas_threads())
-        return original(self, X_source, X_target)
+        def spy(self, *args, _original=original, _method=method):
+            seen.append((_method, _blas_threads()))
+            return _original(self, *args)
 
-    monkeypatch.setattr(cls, "_fit_log_ratio", spy)
+        monkeypatch.setattr(cls, method, spy)
     data = make_covariate_shift(n_source=60, n_target=40, random_state=0)
-    with threadpool_limits(limits=2, user_api="blas"):
-        before = blas_threads()
-        if not before or max(before) < 2:
-            pytest.skip("this BLAS cannot run two threads")
-        cls(random_state=0).fit(data.X, data.domain)
-        assert blas_threads() == before
-    assert seen == [[1] * len(before)]
+    est = cls(random_state=0).fit(data.X, data.domain)
+    est.predict_weights(data.X[:5])
+    est.score(data.X, data.domain)
+    assert _blas_threads() == two_blas_threads
+    one = [1] * len(two_blas_threads)
+    assert seen and all(threads == one for _, threads in seen)
+    assert {m for m, _ in seen} >= {"_fit_log_ratio", "_log_ratio"}
+
+    # many features: the products are large enough for threads, no limit
+    seen.clear()
+    wide = np.hstack([data.X, np.zeros((data.X.shape[0], 150))])
+    cls(random_state=0).fit(wide, data.domain)
+    assert seen and all(threads == two_blas_threads for _, threads in seen)
+
+
+def test_fits_in_threads_leave_the_callers_blas_setting():
+    # the limit is process-wide: a fit ending in one thread must not restore
+    # another thread's limit as the caller's setting. In a fresh process whose
+    # BLAS starts at two threads (threadpoolctl contexts of the main thread
+    # would hide the problem).
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = """
+import json
+from joblib import Parallel, delayed
+from threadpoolctl import threadpool_info
+import instransfer as it
+from instransfer.datasets import make_covariate_shift
+
+def blas():
+    return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+data = make_covariate_shift(n_source=60, n_target=40, random_state=0)
+before = blas()
+for _ in range(3):
+    Parallel(n_jobs=2, prefer="threads")(
+        delayed(it.ULSIFCV(random_state=s).fit)(data.X, data.domain)
+        for s in range(8)
+    )
+print(json.dumps([before, blas()]))
+"""
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="2", OMP_NUM_THREADS="2")
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    before, after = json.loads(out.stdout)
+    if not before or max(before) < 2:
+        pytest.skip("this BLAS cannot run two threads")
+    assert after == before
 
 
 def test_distances_keep_their_precision_under_a_large_offset(xy):

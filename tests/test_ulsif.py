@@ -288,3 +288,14 @@ def test_better_than_adapt_ulsif_on_the_same_draws():
         theirs = np.asarray(peer.fit_weights(Xs, Xt)).ravel()
         wins += _nmse(ours, truth) < _nmse(theirs, truth)
     assert wins >= 2
+
+
+@pytest.mark.parametrize("name", ["ULSIF", "KLIEP"])
+def test_given_centers_are_copied(name):
+    # the fitted model must not change when the caller edits its array later
+    data = make_covariate_shift(n_source=60, n_target=40, random_state=0)
+    C = data.X[data.domain == 1][:10].copy()
+    est = getattr(it, name)(centers=C).fit(data.X, data.domain)
+    before = est.predict_ratio(data.X[:5])
+    C += 100.0
+    np.testing.assert_array_equal(est.predict_ratio(data.X[:5]), before)

@@ -322,8 +322,8 @@ class KMM(BaseWeighter):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
     }
-    # the QP's many small solves and products: one BLAS thread (measured in
-    # benchmarks/results/kernel_ratio.md, "BLAS threads")
+    # one BLAS thread: measured faster, exact QP at 2 000 rows on a busy
+    # machine (benchmarks/results/kernel_ratio.md, "BLAS threads")
     _single_threaded_blas = True
 
     def __init__(

@@ -67,7 +67,7 @@ def _canonical_order(X):
 
 def _select_centers(X_target, n_centers, centers, rng, order=None):
     if centers is not None:
-        C = np.asarray(centers, dtype=np.float64)
+        C = np.array(centers, dtype=np.float64)  # a copy: centers_ is ours
         if C.ndim != 2 or C.shape[1] != X_target.shape[1] or C.shape[0] < 1:
             raise ValueError(
                 f"centers must have shape (n_centers, {X_target.shape[1]}); got "
