@@ -532,8 +532,9 @@ def section_blas_threads(quick):
         "So `fit`, `predict_*` and `score` of the kernel weighters run with BLAS "
         "limited to one thread (threadpoolctl), and restore the caller's "
         "setting, up to 100 features; with many more features the distance "
-        "products are large enough for threads to pay, and BLAS keeps the "
-        "caller's setting (the last row of each machine state). The limit is "
+        "products are large enough for threads to pay on an idle machine (the "
+        "last row of each machine state: faster with threads as found, slower "
+        "with a core kept busy), and BLAS keeps the caller's setting. The limit is "
         "applied from the main thread only: it is process-wide, and fits in "
         "several threads would otherwise restore each other's limit."
     )
