@@ -34,6 +34,14 @@ def _split(X_all, y_all, in_target, ratio, seed):
     return X, y, domain, X_all[test], y_all[test]
 
 
+def _stack(Xs, ys, Xt, yt, n_lab):
+    """Source rows and the first ``n_lab`` target rows, stacked; the rest test."""
+    X = np.vstack([Xs, Xt[:n_lab]])
+    y = np.r_[ys, yt[:n_lab]]
+    domain = np.r_[np.zeros(Xs.shape[0], int), np.ones(n_lab, int)]
+    return X, y, domain, Xt[n_lab:], yt[n_lab:]
+
+
 def breast_cancer_split(feature="worst texture", ratio=0.05, random_state=0):
     """Source: ``feature`` at or below its median; target: above; feature hidden."""
     from sklearn.datasets import load_breast_cancer
@@ -88,10 +96,7 @@ def hidden_shift_classification(
 
     Xs, ys = draw(n_source, -1.0)
     Xt, yt = draw(n_target_labeled + n_test, 1.0)
-    X = np.vstack([Xs, Xt[:n_target_labeled]])
-    y = np.r_[ys, yt[:n_target_labeled]]
-    domain = np.r_[np.zeros(n_source, int), np.ones(n_target_labeled, int)]
-    return X, y, domain, Xt[n_target_labeled:], yt[n_target_labeled:]
+    return _stack(Xs, ys, Xt, yt, n_target_labeled)
 
 
 def partial_disagreement_classification(
@@ -136,10 +141,7 @@ def partial_disagreement_classification(
     ys = labels(np.where(other, logit(Xs, -1.0), logit(Xs, 1.0)))
     Xt = rng.normal(size=(n_target_labeled + n_test, n_features))
     yt = labels(logit(Xt, 1.0))
-    X = np.vstack([Xs, Xt[:n_target_labeled]])
-    y = np.r_[ys, yt[:n_target_labeled]]
-    domain = np.r_[np.zeros(n_source, int), np.ones(n_target_labeled, int)]
-    return X, y, domain, Xt[n_target_labeled:], yt[n_target_labeled:]
+    return _stack(Xs, ys, Xt, yt, n_target_labeled)
 
 
 def _friedman(X, a):
@@ -167,7 +169,4 @@ def friedman_drift_regression(
     Xt = rng.uniform(size=(n_t, 10))
     ys = _friedman(Xs, a_s) + noise * rng.normal(size=n_source)
     yt = _friedman(Xt, np.ones(4)) + noise * rng.normal(size=n_t)
-    X = np.vstack([Xs, Xt[:n_target_labeled]])
-    y = np.r_[ys, yt[:n_target_labeled]]
-    domain = np.r_[np.zeros(n_source, int), np.ones(n_target_labeled, int)]
-    return X, y, domain, Xt[n_target_labeled:], yt[n_target_labeled:]
+    return _stack(Xs, ys, Xt, yt, n_target_labeled)
