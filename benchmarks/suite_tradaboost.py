@@ -35,6 +35,20 @@ def _paired(a, b):
     return diff.mean(), se
 
 
+def _seeded(base, seed):
+    """A clone of ``base`` with ``random_state=seed`` where it has one.
+
+    Trees break ties between equal splits at random: without a seed the
+    baselines would differ from run to run.
+    """
+    from sklearn.base import clone
+
+    est = clone(base)
+    if "random_state" in est.get_params():
+        est.set_params(random_state=seed)
+    return est
+
+
 def _err(model, X, y):
     return float(np.mean(model.predict(X) != y))
 
@@ -116,9 +130,11 @@ def _classification(quick):
             for seed in seeds:
                 X, y, d, Xte, yte = make(seed)
                 s, t = d == 0, d == 1
-                res["src"].append(_err(clone(base).fit(X[s], y[s]), Xte, yte))
+                one = _seeded(base, seed)
+                res["src"].append(_err(one.fit(X[s], y[s]), Xte, yte))
                 if len(np.unique(y[t])) > 1:
-                    res["tgt"].append(_err(clone(base).fit(X[t], y[t]), Xte, yte))
+                    one = _seeded(base, seed)
+                    res["tgt"].append(_err(one.fit(X[t], y[t]), Xte, yte))
                 else:  # one class among the few target labels: predict it
                     res["tgt"].append(float(np.mean(yte != y[t][0])))
                 for key, update, hypothesis in (
@@ -276,8 +292,8 @@ def _regression(quick):
         for seed in seeds:
             X, y, d, Xte, yte = make(seed)
             s, t = d == 0, d == 1
-            res["src"].append(_mse(clone(base).fit(X[s], y[s]), Xte, yte))
-            res["tgt"].append(_mse(clone(base).fit(X[t], y[t]), Xte, yte))
+            res["src"].append(_mse(_seeded(base, seed).fit(X[s], y[s]), Xte, yte))
+            res["tgt"].append(_mse(_seeded(base, seed).fit(X[t], y[t]), Xte, yte))
             r2 = TrAdaBoostRegressor(base, n_estimators=N_ROUNDS, random_state=seed)
             res["r2"].append(_mse(r2.fit(X, y, domain=d), Xte, yte))
             two = TwoStageTrAdaBoostRegressor(
