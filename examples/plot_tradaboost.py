@@ -103,8 +103,8 @@ print(pd.DataFrame(rows).set_index("learner").to_string())
 # ----------------------------
 # ``estimator_errors_`` holds each round's error on the labeled target rows. A
 # learner that fits every labeled row (error 0) ends the boosting, as in
-# scikit-learn's AdaBoost; with 14 labeled rows a depth-3 tree often does so
-# in the first rounds, and TrAdaBoost is then close to the learner fit on the
+# scikit-learn's AdaBoost; with 14 labeled rows a depth-3 tree nearly always
+# does so in the first round, and TrAdaBoost is then the learner fit on the
 # pooled rows. With more labeled target rows it runs a few rounds longer,
 # lowering the weight of the source rows the target disagrees with.
 

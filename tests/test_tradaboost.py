@@ -400,10 +400,12 @@ def _stall_reference(X, y, domain, N, update):
         if eps >= 0.5 - 1e-9:
             alphas.append(0.0)
             if update == "stabilised":
-                # target rows back to w^1 (uniform), total min(T / beta, S)
-                total = min(w[tgt].sum() / beta, w[~tgt].sum())
-                w[tgt] = total / n_t
+                # target rows back to w^1 (uniform), total max(T, min(T/beta, S))
+                T = w[tgt].sum()
+                w[tgt] = max(T, min(T / beta, w[~tgt].sum())) / n_t
         else:
+            if update == "stabilised":  # errors below half a row are floored
+                eps = max(eps, 0.5 / (n_t + 1))
             beta_t = eps / (1.0 - eps)
             alphas.append(np.log(1.0 / beta_t))
             w[tgt] *= beta_t ** (-err[tgt])
@@ -438,6 +440,47 @@ def test_update_after_a_guessing_round_matches_reference(update):
         assert odds[first] < 1.0 and odds[first + 1] <= 1.0 + 1e-12
         assert odds[first + 1] >= min(odds[first] / beta, 1.0) * (1 - 1e-9)
         assert not weak[first + 1 :].all()
+
+
+def test_restart_never_lowers_a_target_share_the_user_set():
+    # target_weight=0.9 puts 90 % of the weight on the target rows; a guessing
+    # round must not cut their total down to the source total
+    X, y, domain = _stalling_data()
+    clf = TrAdaBoostClassifier(
+        LogisticRegression(), n_estimators=12, target_weight=0.9, random_state=0
+    )
+    shares = []
+
+    class Spy(LogisticRegression):
+        def fit(self, X, y, sample_weight=None):
+            shares.append(sample_weight[domain == 1].sum() / sample_weight.sum())
+            return super().fit(X, y, sample_weight=sample_weight)
+
+    clf.set_params(estimator=Spy()).fit(X, y, domain=domain)
+    weak = clf.estimator_errors_ >= 0.5 - 1e-9
+    assert weak[:-1].any()  # the case under test: a round after a weak one
+    after_weak = np.flatnonzero(weak[:-1]) + 1
+    assert all(shares[k] >= shares[k - 1] - 1e-9 for k in after_weak)
+    assert min(shares) >= 0.9 - 1e-9
+
+
+def test_vote_weight_never_falls_as_the_target_error_falls():
+    # an error of 0 is smoothed to half a target row, ln(1 + 2 n_t); smaller
+    # positive errors are floored there, so a perfect learner never weighs
+    # less than an imperfect one
+    clf = TrAdaBoostClassifier()
+    clf._alpha_offset = 0.0
+    n_t = 40.0
+    e0 = 0.5 / (n_t + 1)
+    errors = [0.0, 1e-12, e0 / 2, e0, 2 * e0, 0.1, 0.4]
+    weights = [clf._vote_weight(e, n_t) for e in errors]
+    assert weights[0] == pytest.approx(np.log(81.0))
+    assert all(a >= b - 1e-12 for a, b in zip(weights[:-1], weights[1:], strict=True))
+    assert weights[3] == pytest.approx(weights[0])  # continuous at e0
+    assert weights[5] == pytest.approx(np.log(0.9 / 0.1))  # Algorithm 1 above e0
+    clf.set_params(update="dai")
+    assert np.isinf(clf._vote_weight(0.0, n_t))
+    assert clf._vote_weight(1e-12, n_t) == pytest.approx(np.log((1 - 1e-12) / 1e-12))
 
 
 def test_stabilised_update_escapes_the_stall_and_transfers():
@@ -669,7 +712,10 @@ def test_zero_weight_is_an_absent_row_and_weights_are_not_mutated():
     b.fit(X[30:], y[30:], domain=domain[30:])
     assert_allclose(a.estimator_errors_, b.estimator_errors_)
     assert_array_equal(a.predict(X), b.predict(X))
-    # scaling all weights changes nothing for a scale-free learner
+    # scaling all weights changes nothing for a scale-free learner, as long
+    # as no learner has (almost) no target error: that vote counts the target
+    # rows' total weight as their number (frequency weights)
+    assert (a.estimator_errors_ > 0.5 / (domain[30:].sum() + 1)).all()
     c = TrAdaBoostClassifier(tree, n_estimators=5, random_state=0)
     c.fit(X, y, domain=domain, sample_weight=7 * sw)
     assert_allclose(a.weights_, c.weights_)
@@ -1086,3 +1132,15 @@ def test_sparse_input_with_a_tree():
         sp.csr_matrix(X), y, domain=domain
     )
     assert_array_equal(a.predict(X), b.predict(sp.csr_matrix(X)))
+
+
+def test_soft_hypothesis_rejects_non_finite_probabilities():
+    class BadProba(LogisticRegression):
+        def predict_proba(self, X):
+            proba = super().predict_proba(X)
+            proba[0, 0] = np.inf
+            return proba
+
+    X, y, domain = _concept_shift(seed=0)
+    with pytest.raises(ValueError, match="non-finite"):
+        TrAdaBoostClassifier(BadProba(), hypothesis="soft").fit(X, y, domain=domain)

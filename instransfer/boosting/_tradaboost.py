@@ -107,7 +107,10 @@ class _BaseTrAdaBoost(MetaEstimatorMixin, BaseEstimator):
         sample_weight : array-like of shape (n_samples,), default=None
             Initial weights (the paper's ``w^1``); ``None`` means uniform.
             With ``target_weight`` set, they multiply the rescaled uniform
-            weights. Rows with weight 0 are left out. Never modified.
+            weights. Rows with weight 0 are left out. Never modified. They are
+            frequency weights: the classifier's smoothed vote for a learner
+            with (almost) no target error counts the target rows' total weight
+            as their number, so there their scale matters.
 
         Returns
         -------
@@ -214,16 +217,11 @@ class _BaseTrAdaBoost(MetaEstimatorMixin, BaseEstimator):
                 break
             self.estimators_.append(learner)
             errors.append(eps)
-            if eps == 0:
-                # beta_t = 0: the learner fits every target row. Boosting ends
-                # here as sklearn's AdaBoost ends on a perfect learner; the vote
-                # weight ln(1/beta_t) = inf (it decides alone) for TrAdaBoost.R2
-                # and update="dai", smoothed to ln(1 + 2 n_t) otherwise.
-                alphas.append(self._zero_error_alpha(n_t_weight))
-            else:
-                # ln(1 / beta_t), beta_t = eps / (1 - eps) (Algorithm 1, step 4),
-                # plus the SAMME term ln(K - 1) for K > 2 classes.
-                alphas.append(np.log((1.0 - eps) / eps) + self._alpha_offset)
+            # ln(1 / beta_t), beta_t = eps / (1 - eps) (Algorithm 1, step 4),
+            # plus the SAMME term ln(K - 1) for K > 2 classes. At eps = 0 the
+            # learner fits every target row and boosting ends below, as
+            # sklearn's AdaBoost ends on a perfect learner.
+            alphas.append(self._vote_weight(eps, n_t_weight))
             if val is not None:
                 val_preds.append(self._predict_learner(learner, val[0]))
                 val_scores.append(self._validation_score(val_preds, alphas, val))
@@ -256,20 +254,25 @@ class _BaseTrAdaBoost(MetaEstimatorMixin, BaseEstimator):
     def _grow_target_when_weak(self):
         return False
 
-    def _zero_error_alpha(self, n_t_weight):
-        return np.inf
+    def _vote_weight(self, eps, n_t_weight):
+        """``ln(1 / beta_t)`` (+ SAMME's term); ``inf`` at ``eps = 0``."""
+        if eps == 0:
+            return np.inf  # the learner decides alone
+        return np.log((1.0 - eps) / eps) + self._alpha_offset
 
     @staticmethod
     def _restart_target(log_w, is_t, log_w0_t, log_beta):
         """After a stalled round: target rows back to w^1's shape, share up.
 
-        The target total ``T`` becomes ``min(T / beta, S)`` (``S`` the source
-        total): it grows by the factor a misfit source row loses in a round,
-        but never past half of the weight. In place, on log weights.
+        The target total ``T`` becomes ``max(T, min(T / beta, S))`` (``S``
+        the source total): it grows by the factor a misfit source row loses in
+        a round, up to half of the weight, and is never lowered (a share the
+        user set above one half with ``target_weight`` stays). In place, on
+        log weights.
         """
         total_t = logsumexp(log_w[is_t])
         total_s = logsumexp(log_w[~is_t])
-        log_w[is_t] = log_w0_t + min(total_t - log_beta, total_s)
+        log_w[is_t] = log_w0_t + max(total_t, min(total_t - log_beta, total_s))
 
     def _initial_weights(self, w0, is_t):
         """The paper's ``w^1`` with the target rows' share set, times ``w0``.
@@ -364,9 +367,12 @@ class TrAdaBoostClassifier(ClassifierMixin, _BaseTrAdaBoost):
     Schapire & Singer (1999, Sec. 4.2) smooth ``ln(W+ / W-)``: the missing
     error mass ``W- = 0`` becomes half a target row, giving
     ``ln(1 + 2 n_t)`` (plus ``ln(K - 1)``), with ``n_t`` the target rows'
-    total ``sample_weight`` (their count by default). The learner still
-    carries the vote among the window's learners unless they outweigh it.
-    [``"dai"``: weight ``inf``, it decides alone.]
+    total ``sample_weight`` (their count by default). That is the weight of
+    an error ``1 / (2 (n_t + 1))``; smaller positive errors are floored there,
+    so a perfect learner never weighs less than an imperfect one (above it,
+    Algorithm 1 is unchanged). The learner still carries the vote among the
+    window's learners unless they outweigh it. [``"dai"``: weight ``inf``, it
+    decides alone; no floor.]
 
     **Error >= 1 - 1/K** (``>= 1/2`` for two classes, up to rounding): the
     learner gets vote weight 0, as AdaBoost would discard it, and the source
@@ -376,18 +382,19 @@ class TrAdaBoostClassifier(ClassifierMixin, _BaseTrAdaBoost):
     error is exactly 1/2. That is a fixed point: the source rows the stuck
     learner misfits fade, which only confirms it, and the target rows can no
     longer pull it away (with 5 % of the rows as target, a depth-3 tree stayed
-    at 1/2 for 45 of 50 rounds on the partial-disagreement problem of
+    at 1/2 for most of the 50 rounds on the partial-disagreement problem of
     ``benchmarks/suite_tradaboost.py``). So after such a round the target rows
     restart from their initial weights ``w^1`` (the AdaBoost distribution
     that made this learner a coin flip carries no more information), with
-    their total ``T`` raised to ``min(T / beta, S)``, ``S`` the source total:
-    the target rows gain, relative to the source, the factor ``1 / beta`` a
-    misfit source row loses in a round, and never more than half the weight.
+    their total ``T`` raised to ``max(T, min(T / beta, S))``, ``S`` the
+    source total: the target rows gain, relative to the source, the factor
+    ``1 / beta`` a misfit source row loses in a round, up to half the weight,
+    and never lose share.
     Both parts matter (measured on the benchmark's synthetic problems while
     designing the rule): the growth moves the tree off the fixed point, the
     restart keeps a logistic regression from being fit to the few hardest
-    target rows (growing without restarting drove its mean target error
-    above 0.4 on two problems where the source-only error is about 0.2). [``"dai"``: the
+    target rows (growing without restarting made it far worse than the source
+    alone on the synthetic problems). [``"dai"``: the
     target weights are left as they are, since ``beta_t >= 1`` would *lower*
     the weight of the target rows the learner misfits.] If every voter has
     weight 0, they vote equally.
@@ -442,20 +449,19 @@ class TrAdaBoostClassifier(ClassifierMixin, _BaseTrAdaBoost):
         What happens at the ends of the error range, where Dai et al.'s
         Algorithm 1 is undefined (see above): ``"stabilised"`` restarts the
         target weights with a larger share after a round no better than
-        guessing and gives a zero-error learner the smoothed vote weight
-        ``ln(1 + 2 n_t)``; ``"dai"`` leaves the target weights after such a
-        round and gives a zero-error learner an infinite vote weight (the
-        behaviour of earlier versions). Between the ends both are Algorithm 1.
-        On the partial-disagreement problem of
-        ``benchmarks/suite_tradaboost.py`` with 5 % target labels, the default
-        took both a logistic regression and a depth-3 tree below the
-        source-only and the target-only learner where ``"dai"`` stayed near
-        the source (mean target error over 10 seeds 0.126 vs 0.157 and 0.192
-        vs 0.247; target-only 0.134 and 0.224); at 1 % it helped the tree
-        (0.249 vs 0.265) and cost the logistic regression (0.168 vs 0.154).
-        ``"dai"`` was better on the hidden-shift rows at 1 %, where the source
-        alone is the best model and staying stuck on it is harmless (LR 0.218
-        vs 0.244); it made no difference on the breast cancer splits.
+        guessing and gives a learner with (almost) no target error the
+        smoothed vote weight ``ln(1 + 2 n_t)``; ``"dai"`` leaves the target
+        weights after such a round and gives a zero-error learner an infinite
+        vote weight (the behaviour of earlier versions). Between the ends
+        both are Algorithm 1. Measured (``benchmarks/results/tradaboost.md``,
+        column ``update='dai'``): on the partial-disagreement problem with 5 %
+        target labels the default took both a logistic regression and a
+        depth-3 tree below the source-only and the target-only learner, where
+        ``"dai"`` stayed near the source; at 1 % it helped the tree and cost
+        the logistic regression; ``"dai"`` was better for the logistic
+        regression on the hidden-shift rows at 1 %, where the source alone is
+        the best model and staying stuck on
+        it is harmless; on the breast cancer splits the two are alike.
     hypothesis : {"hard", "soft"}, default="hard"
         What ``h_t(x)`` is in the error, the updates and the vote (see
         above): ``"hard"`` the predicted class (0/1 loss), ``"soft"`` the
@@ -464,15 +470,13 @@ class TrAdaBoostClassifier(ClassifierMixin, _BaseTrAdaBoost):
         with either ``update`` (which only acts at a zero error and at an error
         no better than guessing). Measured on
         ``benchmarks/suite_tradaboost.py`` (10 seeds, paired differences
-        soft - hard): with depth-3 trees a tie on the breast cancer splits and
-        the 5 % partial-disagreement problem (-0.006 to -0.001, none beyond 1.2
-        paired standard errors), where a hard error of 0 after a round or two
-        ends the boosting and soft runs all rounds; worse at 1 % target labels
-        (+0.021 to +0.030); with ``LogisticRegression(C=0.1)`` worse on every
-        problem (+0.034 to +0.146): its soft loss is never 0, so boosting runs
-        every round and the target rows end with 97-99.9 % of the weight
-        (breast cancer split by mean compactness, 3 seeds), the last voters
-        being nearly target-only fits, where the hard run stops at round 1
+        soft - hard, in ``benchmarks/results/tradaboost.md``): with depth-3
+        trees a tie with 5 % target labels (on the breast cancer splits a hard
+        error of 0 ends the boosting after a round or two, while soft runs
+        every round), worse at 1 %; with ``LogisticRegression(C=0.1)`` worse
+        on every problem: its soft loss is never 0, so boosting runs every
+        round and the target rows end up with nearly all the weight, the last
+        voters being nearly target-only fits, where the hard run stops early
         on the fit to all rows. Hence the default. With ``"soft"`` the test
         errors are close to adapt's TrAdaBoost, which also measures a soft
         error.
@@ -540,9 +544,11 @@ class TrAdaBoostClassifier(ClassifierMixin, _BaseTrAdaBoost):
     outright (use a less flexible one).
 
     ``weights_`` and the errors use the paper's initial weights ``w^1`` given
-    by ``sample_weight``, so an integer weight on a target row is the same as
-    repeating the row. The source factor ``beta`` counts rows (``n_s``), as the
-    paper does, so repeating a source row is not the same as weighting it.
+    by ``sample_weight``, so with ``target_weight=None`` an integer weight on
+    a target row is the same as repeating the row (a ``target_weight`` share
+    is spread over the rows, not over their weight). The source factor
+    ``beta`` counts rows (``n_s``), as the paper does, so repeating a source
+    row is not the same as weighting it.
     Base learners are fit with ``sample_weight`` summing to the total initial
     weight (the number of rows by default), so the first learner is exactly
     ``estimator.fit(X_labeled, y_labeled, sample_weight)``.
@@ -632,13 +638,20 @@ class TrAdaBoostClassifier(ClassifierMixin, _BaseTrAdaBoost):
     def _grow_target_when_weak(self):
         return self.update == "stabilised"
 
-    def _zero_error_alpha(self, n_t_weight):
+    def _vote_weight(self, eps, n_t_weight):
         if self.update == "dai":
-            return np.inf
+            return super()._vote_weight(eps, n_t_weight)
         # Smoothed as Schapire & Singer (1999, Sec. 4.2) smooth ln(W+ / W-):
-        # W- = 0 becomes half a target row, delta = 1 / (2 n_t) of the target
-        # weight, so ln((1 + delta) / delta) = ln(1 + 2 n_t). n_t is the total
-        # sample_weight of the target rows, so integer weights stay repeats.
+        # an error of 0 becomes half a target row, delta = 1 / (2 n_t) of the
+        # target weight, so ln((1 + delta) / delta) = ln(1 + 2 n_t); that is
+        # the weight of an error e0 = 1 / (2 (n_t + 1)), and every smaller
+        # error is floored there, so the vote weight never decreases as the
+        # error falls (Algorithm 1 unchanged for errors >= e0). n_t is the
+        # total sample_weight of the target rows, so integer weights stay
+        # repeats.
+        e0 = 0.5 / (n_t_weight + 1.0)
+        if eps >= e0:
+            return super()._vote_weight(eps, n_t_weight)
         return np.log1p(2.0 * n_t_weight) + self._alpha_offset
 
     def _default(self):
@@ -664,6 +677,12 @@ class TrAdaBoostClassifier(ClassifierMixin, _BaseTrAdaBoost):
         """The learner's hypothesis: class codes, or probabilities if "soft"."""
         if self.hypothesis == "soft":
             proba = np.asarray(learner.predict_proba(X), dtype=np.float64)
+            if not np.isfinite(proba).all():
+                raise ValueError(
+                    f"hypothesis='soft': {type(learner).__name__}.predict_proba "
+                    "returned non-finite values. Use hypothesis='hard', or a "
+                    "learner whose probabilities are finite."
+                )
             # columns follow the learner's classes_ (codes); a class it never
             # saw gets probability 0
             codes = np.asarray(learner.classes_).astype(np.intp, copy=False)
@@ -925,9 +944,8 @@ class TrAdaBoostRegressor(RegressorMixin, _BaseTrAdaBoost):
         The default is ``"balanced"`` (not the classifier's ``None``): with a
         uniform ``w^1`` the few target rows barely move the first learners,
         the adjusted target error stays high and, on the drifted Friedman #1
-        problem of ``benchmarks/suite_tradaboost.py``, some fits collapse
-        (mean target MSE 20.6 +- 10.4 over 10 seeds against 9.8 +- 0.3
-        balanced); on the real diabetes split the two are alike.
+        problem, some fits collapse (``benchmarks/results/tradaboost.md``,
+        column ``target_weight=None``).
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the labeled target rows, score the
         current weighted median on them after each round (minus the weighted
