@@ -656,6 +656,14 @@ def test_soft_early_stopping_scores_the_probability_vote():
     assert_allclose(proba.sum(axis=1), 1.0)
     # soft votes are not multiples of the vote weights: not all 0 or 1
     assert ((proba > 1e-6) & (proba < 1 - 1e-6)).mean() > 0.9
+    # each round's score is minus the Brier score of the probability vote on
+    # the held-out target rows (those left out of weights_)
+    val = (domain == 1) & (clf.weights_ == 0)
+    assert val.sum() >= 2
+    onehot = (y[val][:, None] == clf.classes_[None, :]).astype(float)
+    for k, p in enumerate(clf.staged_predict_proba(X[val])):
+        brier = ((p - onehot) ** 2).sum(axis=1).mean()
+        assert clf.validation_scores_[k] == pytest.approx(-brier, rel=1e-10)
 
 
 def test_first_round_is_the_base_learner_on_all_labeled_rows():
