@@ -107,10 +107,8 @@ class _BaseTrAdaBoost(MetaEstimatorMixin, BaseEstimator):
         sample_weight : array-like of shape (n_samples,), default=None
             Initial weights (the paper's ``w^1``); ``None`` means uniform.
             With ``target_weight`` set, they multiply the rescaled uniform
-            weights. Rows with weight 0 are left out. Never modified. They are
-            frequency weights: the classifier's smoothed vote for a learner
-            with (almost) no target error counts the target rows' total weight
-            as their number, so there their scale matters.
+            weights. Rows with weight 0 are left out. Never modified. Their
+            scale does not matter.
 
         Returns
         -------
@@ -140,8 +138,10 @@ class _BaseTrAdaBoost(MetaEstimatorMixin, BaseEstimator):
 
         self.n_source_ = int((~is_t).sum())
         self.n_target_ = int(is_t.sum())
-        # the target rows' total user weight: their count without sample_weight
-        n_t_weight = float(w0[is_t].sum())
+        # the number of target rows (weight > 0), the m of Schapire & Singer's
+        # smoothing 1 / (2 m): counted, not weighed, so that the scale of
+        # sample_weight (e.g. normalised to sum 1) changes nothing
+        n_t_weight = float(np.count_nonzero(w0[is_t]))
         w0 = self._initial_weights(w0, is_t)
         # Dai et al. (2007), Algorithm 1, step 4: beta = 1 / (1 + sqrt(2 ln n / N)).
         # With no source row (fit without domain, or domain all ones) beta
@@ -366,8 +366,9 @@ class TrAdaBoostClassifier(ClassifierMixin, _BaseTrAdaBoost):
     weighted rows outright. The vote weight is therefore smoothed as
     Schapire & Singer (1999, Sec. 4.2) smooth ``ln(W+ / W-)``: the missing
     error mass ``W- = 0`` becomes half a target row, giving
-    ``ln(1 + 2 n_t)`` (plus ``ln(K - 1)``), with ``n_t`` the target rows'
-    total ``sample_weight`` (their count by default). That is the weight of
+    ``ln(1 + 2 n_t)`` (plus ``ln(K - 1)``), with ``n_t`` the number of
+    labeled target rows (Schapire & Singer's ``1 / (2 m)`` counts examples,
+    whatever their weights). That is the weight of
     an error ``1 / (2 (n_t + 1))``; smaller positive errors are floored there,
     so a perfect learner never weighs less than an imperfect one (above it,
     Algorithm 1 is unchanged). The learner still carries the vote among the
@@ -546,7 +547,8 @@ class TrAdaBoostClassifier(ClassifierMixin, _BaseTrAdaBoost):
     ``weights_`` and the errors use the paper's initial weights ``w^1`` given
     by ``sample_weight``, so with ``target_weight=None`` an integer weight on
     a target row is the same as repeating the row (a ``target_weight`` share
-    is spread over the rows, not over their weight). The source factor
+    is spread over the rows, not over their weight; and the smoothed vote of
+    a learner with almost no target error counts the rows). The source factor
     ``beta`` counts rows (``n_s``), as the paper does, so repeating a source
     row is not the same as weighting it.
     Base learners are fit with ``sample_weight`` summing to the total initial
@@ -646,9 +648,8 @@ class TrAdaBoostClassifier(ClassifierMixin, _BaseTrAdaBoost):
         # target weight, so ln((1 + delta) / delta) = ln(1 + 2 n_t); that is
         # the weight of an error e0 = 1 / (2 (n_t + 1)), and every smaller
         # error is floored there, so the vote weight never decreases as the
-        # error falls (Algorithm 1 unchanged for errors >= e0). n_t is the
-        # total sample_weight of the target rows, so integer weights stay
-        # repeats.
+        # error falls (Algorithm 1 unchanged for errors >= e0). n_t counts the
+        # target rows, so the scale of sample_weight does not matter.
         e0 = 0.5 / (n_t_weight + 1.0)
         if eps >= e0:
             return super()._vote_weight(eps, n_t_weight)
