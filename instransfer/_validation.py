@@ -137,9 +137,10 @@ def _is_missing(a):
     if a.dtype.kind == "f":
         return np.isnan(a)
     if a.dtype.kind == "O":
-        return np.array(
-            [v is None or (isinstance(v, float) and v != v) for v in a], dtype=bool
-        )
+        # pandas' isna: None, NaN, and pandas' NA (nullable "string"/Int64)
+        import pandas as pd
+
+        return np.asarray(pd.isna(a), dtype=bool)
     return np.zeros(a.shape, dtype=bool)
 
 
@@ -193,6 +194,17 @@ def resolve_rows(y, domain, task, n_samples):
     if domain is not None:
         is_target = check_domain(domain, n_samples)
         fit_rows = ~is_target & ~unlabeled
+        marked = ~is_target & unlabeled & ~_is_missing(y)
+        if marked.any():
+            # -1 on source rows: scikit-learn's "unlabeled", or a class?
+            warnings.warn(
+                f"{int(marked.sum())} source rows (domain=0) have y = -1, which "
+                "marks an unlabeled row (scikit-learn's convention), so they are "
+                "left out of the fit. If -1 is a class (labels {-1, 1}), recode "
+                "it, e.g. y = (y + 1) // 2.",
+                UserWarning,
+                stacklevel=4,
+            )
         if not fit_rows.any():
             raise ValueError(
                 "No labeled source rows: every row with domain=0 has an unlabeled "

@@ -53,7 +53,8 @@ def cap_for_max_weight(w, max_weight):
         t = np.where(denom > 0, max_weight * prefix[k] / denom, np.inf)
     lower, upper = w[k - 1], w[k]
     rtol = 1e-12 * max(1.0, w[-1])
-    ok = (t >= lower - rtol) & (t <= upper + rtol)
+    # t = 0 (segments of zero weights) is never a cap: it would zero them all
+    ok = (t >= lower - rtol) & (t <= upper + rtol) & (t > 0)
     if ok.any():
         return float(t[np.argmax(ok)])
     # max_weight is below what any threshold can reach (many zero weights):
@@ -90,6 +91,8 @@ class WeightTransform:
         cap = np.inf
         if self.clip_quantile is not None:
             cap = float(np.quantile(f, self.clip_quantile))
+            if cap <= 0:  # the quantile falls on zero weights: keep the positive
+                cap = float(f[f > 0].min())
         if self.clip is not None:
             cap = min(cap, cap_for_max_weight(np.minimum(f, cap), self.clip))
         self.cap_ = cap

@@ -354,15 +354,19 @@ def _fit_weighted(estimator, X, y, sample_weight, path, final):
         return estimator.fit(X, y, sample_weight=sample_weight)
     if get_config().get("enable_metadata_routing", False):
         # Routing on: the pipeline routes sample_weight by request. On our own
-        # clone, every other step that could take it declines, the final one
-        # asks; the user's estimator is untouched.
-        for sub in estimator.get_params(deep=True).values():
-            if (
-                sub is not final
-                and _accepts_sample_weight(sub)
-                and hasattr(sub, "set_fit_request")
-            ):
-                sub.set_fit_request(sample_weight=False)
+        # clone, the steps before the final one (and what they contain)
+        # decline, the final one asks; estimators inside the final step keep
+        # their own requests (e.g. a calibrated classifier's inner model); the
+        # user's estimator is untouched.
+        node = estimator
+        for _ in path:  # one Pipeline per level, down to the final step
+            for _, step in node.steps[:-1]:
+                if not hasattr(step, "get_params"):
+                    continue  # "passthrough" or None
+                for sub in [step, *step.get_params(deep=True).values()]:
+                    if _accepts_sample_weight(sub) and hasattr(sub, "set_fit_request"):
+                        sub.set_fit_request(sample_weight=False)
+            node = node.steps[-1][1]
         if hasattr(final, "set_fit_request"):
             final.set_fit_request(sample_weight=True)
         return estimator.fit(X, y, sample_weight=sample_weight)

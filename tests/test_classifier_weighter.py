@@ -44,7 +44,7 @@ def test_known_quadratic_log_ratio_with_pipeline():
 def test_log_ratio_matches_bayes_rule_by_hand(shift_data):
     X, d = shift_data.X, shift_data.domain
     wtr = it.ClassifierWeighter(cv=None).fit(X, d)
-    default = make_pipeline(StandardScaler(with_mean=False), LogisticRegression())
+    default = make_pipeline(StandardScaler(), LogisticRegression())
     p = default.fit(X, d).predict_proba(X)[:, 1]
     by_hand = (d == 0).sum() / (d == 1).sum() * p / (1 - p)
     np.testing.assert_allclose(
@@ -192,3 +192,29 @@ def test_confident_classifier_does_not_overflow():
     w = it.ClassifierWeighter(LogisticRegression(C=1e6), cv=None).fit(X, d)
     assert np.all(np.isfinite(w.weights_)) and w.weights_.mean() == pytest.approx(1)
     assert np.all(np.isfinite(w.predict_weights(X)))
+
+
+def test_default_classifier_uses_columns_far_from_zero():
+    # a column like a calendar year (mean ~2000, spread ~1) left uncentred
+    # stalled lbfgs with its coefficient at 0: uniform weights, silently
+    rng = np.random.RandomState(0)
+    xs, xt = rng.normal(0.0, 1.0, 600), rng.normal(0.5, 1.0, 600)
+    X = np.r_[xs, xt][:, None]
+    domain = np.r_[np.zeros(600), np.ones(600)]
+    truth = np.exp(0.5 * xs - 0.125)
+    errors = [
+        nmse(it.ClassifierWeighter(random_state=0).fit(X + o, domain).weights_, truth)
+        for o in (0.0, 2000.0)
+    ]
+    assert errors[0] < 0.05  # uniform weights: ~0.2
+    assert errors[1] == pytest.approx(errors[0], abs=1e-3)
+
+
+def test_a_random_state_the_user_set_is_kept():
+    from sklearn.ensemble import RandomForestClassifier
+
+    data = make_covariate_shift(n_source=150, n_target=100, random_state=0)
+    rf = RandomForestClassifier(n_estimators=10, random_state=3)
+    w1 = it.ClassifierWeighter(rf, cv=None).fit(data.X, data.domain).weights_
+    w2 = it.ClassifierWeighter(rf, cv=None).fit(data.X, data.domain).weights_
+    np.testing.assert_array_equal(w1, w2)

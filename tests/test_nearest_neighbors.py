@@ -58,3 +58,19 @@ def test_identical_source_rows_share_their_cell():
     assert wtr.weights_[0] == pytest.approx(wtr.weights_[1])
     np.testing.assert_allclose(wtr.predict_weights(Xs), wtr.weights_)
     np.testing.assert_allclose(wtr.counts_, [1.0, 1.0, 1.0, 0.0])
+
+
+@pytest.mark.parametrize("k", [1, 5, 20])
+def test_k_nearest_rows_count_copies_of_repeated_values(k):
+    # discrete data: every target row's k nearest source rows are copies of
+    # its own value, so each value's weight is the exact ratio of frequencies
+    rng = np.random.RandomState(0)
+    values = np.array([0.0, 1.0, 2.0])
+    xs = rng.choice(values, 600, p=[0.5, 0.3, 0.2])
+    xt = rng.choice(values, 400, p=[0.2, 0.3, 0.5])
+    X = np.r_[xs, xt][:, None]
+    domain = np.r_[np.zeros(600), np.ones(400)]
+    w = it.NearestNeighborWeighter(k, smoothing=0).fit(X, domain).weights_
+    for v in values:
+        exact = np.mean(xt == v) / np.mean(xs == v)
+        np.testing.assert_allclose(w[xs == v], exact, rtol=1e-12)

@@ -53,8 +53,36 @@ def test_resolve_rows_errors():
         resolve_rows(np.array([-1, -1, -1]), None, "classification", 3)
     with pytest.raises(ValueError, match="string labels and no unlabeled rows"):
         resolve_rows(np.array(["a", "b", "a"]), None, "classification", 3)
-    with pytest.raises(ValueError, match="No labeled source rows"):
+    with (
+        pytest.raises(ValueError, match="No labeled source rows"),
+        pytest.warns(UserWarning, match="have y = -1"),
+    ):
         resolve_rows(np.array([-1, -1, 1, 1]), [0, 0, 1, 1], "classification", 4)
+
+
+def test_minus_one_on_source_rows_warns_it_is_read_as_unlabeled():
+    # labels {-1, 1} with domain=: the -1 source rows would vanish silently
+    y = np.array([-1, 1, -1, 1, 1, 1])
+    with pytest.warns(UserWarning, match="2 source rows .* y = -1"):
+        _, fit_rows = resolve_rows(y, [0, 0, 0, 0, 1, 1], "classification", 6)
+    np.testing.assert_array_equal(fit_rows, [0, 1, 0, 1, 0, 0])
+    # target rows marked -1 are the convention: no warning
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        resolve_rows(np.array([0, 1, -1, -1]), [0, 0, 1, 1], "classification", 4)
+
+
+def test_pandas_na_marks_unlabeled_rows():
+    import pandas as pd
+
+    y = pd.Series(["a", "b", None, None], dtype="string")  # <NA>
+    is_target, fit_rows = resolve_rows(y, None, "classification", 4)
+    np.testing.assert_array_equal(is_target, [0, 0, 1, 1])
+    y = pd.Series([0, 1, None, None], dtype="Int64")
+    is_target, _ = resolve_rows(y, None, "classification", 4)
+    np.testing.assert_array_equal(is_target, [0, 0, 1, 1])
 
 
 def test_domain_overrides_unlabeled_inference():

@@ -295,6 +295,26 @@ def test_metadata_routing_for_domain_and_sample_weight(clf_data):
     assert not sklearn.get_config()["enable_metadata_routing"]
 
 
+def test_routing_reaches_estimators_inside_the_final_step(clf_data):
+    # a calibrated classifier as the final step routes sample_weight on to its
+    # inner model; declining every sub-estimator but the final one dropped it
+    from sklearn.calibration import CalibratedClassifierCV
+
+    data, _ = clf_data
+    y_masked = np.where(data.domain == 1, -1, data.y)
+    coefs = []
+    with sklearn.config_context(enable_metadata_routing=True):
+        for flatten in (0.0, 1.0):
+            inner = LogisticRegression().set_fit_request(sample_weight=True)
+            clf = it.ImportanceWeightedClassifier(
+                make_pipeline(StandardScaler(), CalibratedClassifierCV(inner, cv=2)),
+                flatten=flatten,
+            ).fit(data.X, y_masked)
+            calibrated = clf.estimator_[-1].calibrated_classifiers_[0]
+            coefs.append(calibrated.estimator.coef_.copy())
+    assert not np.allclose(coefs[0], coefs[1])
+
+
 def test_domain_as_fit_param_without_routing(clf_data):
     data, _ = clf_data
     search = GridSearchCV(

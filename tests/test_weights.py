@@ -80,3 +80,16 @@ def test_all_zero_weights_raise_clearly():
 def test_log_mean_exp_no_overflow():
     assert log_mean_exp([1000.0, 1000.0]) == pytest.approx(1000.0)
     assert log_mean_exp([-np.inf, 0.0]) == pytest.approx(np.log(0.5))
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"clip": 1.5}, {"clip_quantile": 0.5}, {"clip": 1.2, "clip_quantile": 0.4}]
+)
+def test_caps_with_many_zero_weights_stay_finite(kwargs):
+    # more zeros than the cap can absorb: the closest reachable point (every
+    # positive weight equal) instead of a cap of 0 and weights 0 / 0
+    w = np.array([0.0, 0.0, 0.0, 1.0, 2.0, 3.0])
+    out = postprocess_weights(w, **kwargs)
+    assert np.isfinite(out).all()
+    assert out.mean() == pytest.approx(1.0)
+    assert (out[:3] == 0).all() and (out[3:] > 0).all()

@@ -10,6 +10,7 @@ log-odds so that confident predictions neither overflow nor round to 0/1.
 from numbers import Integral
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.base import clone
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -22,19 +23,20 @@ from ..base import BaseWeighter
 _EPS = 1e-12
 
 
-def _default_domain_classifier():
-    """Scaled logistic regression, the default domain classifier.
+def _default_domain_classifier(sparse=False):
+    """Standardised logistic regression, the default domain classifier.
 
     Scaling makes it converge on raw clinical units (ages in years beside lab
-    values in thousands) and regularise every feature alike;
-    ``with_mean=False`` keeps sparse input working (the intercept absorbs the
-    centring).
+    values in thousands) and regularise every feature alike. Centring matters
+    too: a column far from 0 relative to its spread (calendar years) left
+    uncentred stalls lbfgs with that coefficient at 0, silently. Sparse input
+    is scaled only (centring would densify it).
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    return make_pipeline(StandardScaler(with_mean=False), LogisticRegression())
+    return make_pipeline(StandardScaler(with_mean=not sparse), LogisticRegression())
 
 
 def _domain_log_odds(estimator, X):
@@ -68,7 +70,10 @@ class ClassifierWeighter(BaseWeighter):
         Any classifier with ``predict_proba`` (or a
         :class:`~sklearn.pipeline.Pipeline` ending in one, which may do its own
         encoding and imputation of a raw DataFrame). ``None`` means
-        ``make_pipeline(StandardScaler(with_mean=False), LogisticRegression())``.
+        ``make_pipeline(StandardScaler(), LogisticRegression())``
+        (``StandardScaler(with_mean=False)`` for sparse input). A
+        ``random_state`` left at ``None`` in it is seeded from this
+        weighter's; one you set is kept.
     cv : int or None, default=5
         Folds for cross-fitting the source weights; ``None`` fits once on all
         rows and reuses that model (in-sample weights, faster).
@@ -154,13 +159,18 @@ class ClassifierWeighter(BaseWeighter):
         self.clip = clip
         self.clip_quantile = clip_quantile
 
-    def _make_estimator(self, seed):
+    def _make_estimator(self, seed, sparse=False):
         if self.estimator is None:
-            est = _default_domain_classifier()
+            est = _default_domain_classifier(sparse)
         else:
             est = clone(self.estimator)
         params = est.get_params()
-        seeded = {k: seed for k in params if k.endswith("random_state")}
+        # seed only what the user left unseeded: a random_state they set stays
+        seeded = {
+            k: seed
+            for k, v in params.items()
+            if k.endswith("random_state") and v is None
+        }
         if seeded:
             est.set_params(**seeded)
         if self.calibration is not None:
@@ -170,7 +180,7 @@ class ClassifierWeighter(BaseWeighter):
         return est
 
     def _fit_one(self, X, domain, seed):
-        est = self._make_estimator(seed)
+        est = self._make_estimator(seed, issparse(X))
         est.fit(X, domain)
         return est
 
@@ -249,10 +259,10 @@ class ClassifierWeighter(BaseWeighter):
         tags = super().__sklearn_tags__()
         from sklearn.utils import get_tags
 
-        inner = get_tags(
+        inner = get_tags(  # the default's sparse variant: it takes sparse X
             self.estimator
             if self.estimator is not None
-            else _default_domain_classifier()
+            else _default_domain_classifier(sparse=True)
         )
         for name in ("allow_nan", "string", "categorical", "sparse"):
             setattr(tags.input_tags, name, getattr(inner.input_tags, name))

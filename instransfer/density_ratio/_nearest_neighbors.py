@@ -106,17 +106,22 @@ class NearestNeighborWeighter(BaseWeighter):
         n_s, n_t = X_source.shape[0], X_target.shape[0]
         # Identical source rows share one Voronoi cell: a neighbour search
         # would hand every vote to the first copy, so search the distinct rows
-        # and split each cell's votes evenly over its copies.
+        # and split each cell's votes evenly over its copies. A target row's
+        # k nearest source *rows* are its nearest distinct rows taken with all
+        # their copies until k are reached (the last one partly).
         uniq, inverse, copies = np.unique(
             X_source, axis=0, return_inverse=True, return_counts=True
         )
         inverse = inverse.ravel()
-        k = min(self.n_neighbors, uniq.shape[0])
+        k = min(self.n_neighbors, n_s)
         self.nn_ = NearestNeighbors(
-            n_neighbors=k, metric=self.metric, n_jobs=self.n_jobs
+            n_neighbors=min(k, uniq.shape[0]), metric=self.metric, n_jobs=self.n_jobs
         ).fit(uniq)
         idx = self.nn_.kneighbors(X_target, return_distance=False)
-        votes_per_copy = np.bincount(idx.ravel(), minlength=uniq.shape[0]) / k / copies
+        c = copies[idx]
+        take = np.clip(k - (np.cumsum(c, axis=1) - c), 0, c)
+        votes = np.bincount(idx.ravel(), weights=take.ravel(), minlength=len(uniq))
+        votes_per_copy = votes / k / copies
         self.counts_ = votes_per_copy[inverse]
         with np.errstate(divide="ignore"):
             self._log_cell = np.log(
