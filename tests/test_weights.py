@@ -83,7 +83,8 @@ def test_log_mean_exp_no_overflow():
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"clip": 1.5}, {"clip_quantile": 0.5}, {"clip": 1.2, "clip_quantile": 0.4}]
+    "kwargs",
+    [{"clip": 1.5}, {"clip_quantile": 0.5}, {"clip": 1.2, "clip_quantile": 0.4}],
 )
 def test_caps_with_many_zero_weights_stay_finite(kwargs):
     # more zeros than the cap can absorb: the closest reachable point (every
