@@ -232,6 +232,13 @@ def test_weigh_with_missing_numeric_values(csv_pair, tmp_path, capsys):
     assert rc == 2 and "missing values: ['bmi']" in capsys.readouterr().err
     # the classifier imputes them
     assert main(argv + ["--out", str(tmp_path / "b.csv")]) == 0
+    # a column with no value at all: a clear error before any fit
+    holes["bmi"] = np.nan
+    holes.to_csv(path, index=False)
+    capsys.readouterr()
+    rc = main(argv + ["--out", str(tmp_path / "c.csv"), "--report", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert rc == 2 and "['bmi'] have no value at all" in err and "--columns" in err
 
 
 def test_weigh_unavailable_method_is_a_clean_error(
@@ -358,3 +365,22 @@ def test_demo_lists_cohorts(capsys):
     out = capsys.readouterr().out
     names = list(it.datasets.list_cohorts())
     assert [line.split()[0] for line in out.splitlines()] == names
+
+
+def test_a_rare_missing_value_gets_no_extreme_weight():
+    # the same rows as source and target: every weight should be near 1; a
+    # standardised missingness indicator (~sqrt(n) for one row) gave 30-50
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    import instransfer as it
+    from instransfer._cli._common import encoded_model
+
+    rng = np.random.RandomState(0)
+    df = pd.DataFrame({"age": rng.normal(50, 10, 120), "bmi": rng.normal(27, 4, 120)})
+    df.loc[5, "bmi"] = np.nan
+    X = pd.concat([df, df], ignore_index=True)
+    domain = np.r_[np.zeros(120), np.ones(120)]
+    model = encoded_model(df, LogisticRegression())
+    w = it.ClassifierWeighter(model, random_state=0).fit(X, domain).weights_
+    assert w.max() < 2.0

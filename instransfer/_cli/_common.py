@@ -185,12 +185,13 @@ def split_columns(frame):
 def encoded_model(frame, estimator):
     """``estimator`` behind median imputation + scaling and one-hot encoding.
 
-    Numeric columns: median imputation with missingness indicators, then
-    standardisation; other columns (strings, categories): one-hot encoding in
-    which a missing value is a level of its own and unseen levels are ignored.
+    Numeric columns: median imputation then standardisation, plus 0/1
+    missingness indicators (not standardised); other columns (strings,
+    categories): one-hot encoding in which a missing value is a level of its
+    own and unseen levels are ignored.
     """
     from sklearn.compose import ColumnTransformer
-    from sklearn.impute import SimpleImputer
+    from sklearn.impute import MissingIndicator, SimpleImputer
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import (
         FunctionTransformer,
@@ -204,13 +205,14 @@ def encoded_model(frame, estimator):
         steps.append(
             (
                 "numeric",
-                make_pipeline(
-                    SimpleImputer(strategy="median", add_indicator=True),
-                    StandardScaler(),
-                ),
+                make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
                 numeric,
             )
         )
+        # Missingness as 0/1 columns, not standardised: a rare indicator
+        # scaled to ~sqrt(n) let the cross-fitted domain classifier over-fit
+        # it (one row with a missing value got weight 53 where all are ~1).
+        steps.append(("missing", MissingIndicator(features="all"), numeric))
     if other:
         steps.append(
             (

@@ -281,6 +281,14 @@ def run(args, out=None):
     if args.index_col is not None and args.index_col in target.columns:
         target = target.drop(columns=args.index_col)
     source, target = select_columns(source, target, args.columns)
+    for name, frame in (("source", source), ("target", target)):
+        empty = [str(c) for c in frame.columns if frame[c].isna().all()]
+        if empty:
+            raise CLIError(
+                f"{name} column(s) {empty} have no value at all, so they cannot be "
+                "balanced or weighted on; leave them out with --columns, or fill "
+                "them in."
+            )
     if len(source) < 2 or len(target) < 2:
         raise CLIError(
             f"need at least 2 rows in each file; got {len(source)} source and "
@@ -321,7 +329,10 @@ def run(args, out=None):
     if not args.report:
         return 0
 
-    table = balance_table(source, target, result)
+    try:
+        table = balance_table(source, target, result)
+    except ValueError as exc:
+        raise CLIError(f"cannot build the balance report: {exc}", code=1) from None
     table.to_csv(report_dir / "balance.csv")
     summary.to_frame("value").to_csv(report_dir / "weight_summary.csv")
     n_bad = int(table["imbalanced_before"].sum()), int(table["imbalanced_after"].sum())
