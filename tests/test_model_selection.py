@@ -44,6 +44,16 @@ def test_iw_scorer_ignores_unlabeled_rows(fitted):
     assert scorer(pipe, data.X, y) == pytest.approx(scorer(pipe, data.X[rows], y[rows]))
 
 
+def test_iw_scorer_leaves_out_labeled_target_rows_given_domain(fitted):
+    data, y, pipe = fitted
+    scorer = make_iw_scorer("accuracy")
+    rows = y != -1
+    # the target labels kept, their rows named by domain (routed to the scorer)
+    assert scorer(pipe, data.X, data.y, domain=data.domain) == pytest.approx(
+        scorer(pipe, data.X[rows], y[rows])
+    )
+
+
 def test_iw_scorer_needs_a_weighted_estimator(fitted):
     data, y, _ = fitted
     plain = LogisticRegression().fit(data.X[y != -1], y[y != -1])

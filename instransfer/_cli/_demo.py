@@ -215,7 +215,7 @@ def run(args, out=None):
         oracle = _fit(clone(model), Xs, ys, w_oracle)
     with progress.step(
         f"3/4 choosing flatten by importance-weighted CV ({len(FLATTENS)} values x "
-        "5 folds)"
+        "2 x 10 folds)"
     ):
         iwcv = cv_cls(
             clone(model), weighter, flattens=FLATTENS, random_state=args.seed

@@ -89,6 +89,13 @@ def make_covariate_shift(
         raise ValueError(
             f"task must be 'classification' or 'regression', got {task!r}."
         )
+    if not (np.isscalar(target_scale) and np.isfinite(target_scale)) or not (
+        target_scale > 0
+    ):
+        raise ValueError(
+            f"target_scale must be a positive number (the target's standard "
+            f"deviation in every feature), got {target_scale!r}."
+        )
     rng = check_random_state(random_state)
     Xs = rng.standard_normal((n_source, n_features))
     mu = np.broadcast_to(np.asarray(shift, dtype=float), (n_features,))

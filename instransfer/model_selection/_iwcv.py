@@ -522,7 +522,10 @@ _DOC_ATTRS = """
     cv_results_ : dict of ndarray
         ``flatten`` (sorted candidates), ``mean_test_score`` (the pooled
         estimate: fold scores averaged with ``fold_weights_``),
-        ``se_test_score`` (its standard error, folds as clusters) and
+        ``se_test_score`` (its standard error, folds as clusters; with
+        repeated splits every row is in several folds, which this treats as
+        independent, so it is up to ``sqrt(n_repeats)`` too small, and the
+        ``"paired_se"`` rule was calibrated with it as it is) and
         ``split{{k}}_test_score`` for every fold.
     best_estimator_ : {weighted}
         The final model, refit on all rows with ``flatten=flatten_``.

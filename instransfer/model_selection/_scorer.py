@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import column_or_1d
 
-from .._validation import unlabeled_mask
+from .._validation import check_domain, unlabeled_mask
 
 
 def _locate_weighted(estimator, X):
@@ -54,6 +54,9 @@ class _IWScorer:
             )
         y = column_or_1d(y_true)
         rows = ~unlabeled_mask(y, weighted._task)
+        domain = kwargs.pop("domain", None)
+        if domain is not None:  # routed to the scorer: labeled target rows out
+            rows &= ~check_domain(domain, y.shape[0])
         if not rows.any():
             raise ValueError(
                 "No labeled rows in this held-out fold: an importance-weighted "
@@ -81,6 +84,12 @@ def make_iw_scorer(scoring, **kwargs):
     fitted inside the candidate model, so that candidates with different
     ``flatten`` are compared on an estimate of the same target risk (IWCV,
     Sugiyama, Krauledat & Müller, JMLR 8, 2007, eq. 9).
+
+    Which rows are source rows: those with a label, unless ``domain`` reaches
+    the scorer (metadata routing with ``set_score_request(domain=True)``).
+    Without routing, ``GridSearchCV(...).fit(X, y, domain=d)`` hands
+    ``domain`` to the model's ``fit`` only, so labeled target rows in ``y``
+    would be scored as source rows: mask their labels (``-1``/``NaN``).
 
     Parameters
     ----------
