@@ -75,6 +75,10 @@ CASES = {
     "n_s != n_t": (70, 25, 4, 0.3, 1000.0, None),
     "singular K (1-D)": (50, 50, 1, 1.0, 1000.0, None),
     "singular K, eps >= 1 (no lower sum bound)": (50, 50, 1, 1.0, 1000.0, 1.5),
+    # the sum an equality and K numerically singular: the interior point
+    # takes over, and its slab slacks would start (and stay) at 0
+    "eps zero, singular K": (40, 60, 3, 0.2, 1.5, 0.0),
+    "eps zero, singular K (2-D)": (100, 100, 2, 0.5, 1000.0, 0.0),
 }
 
 

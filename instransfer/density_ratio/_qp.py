@@ -528,6 +528,12 @@ class _InteriorPoint:
         self.op, self.kappa, self.upper, self.lo, self.hi = op, kappa, upper, lo, hi
         self.has_up = bool(np.isfinite(upper))
         self.has_lo, self.has_hi = lo > 0, bool(np.isfinite(hi))
+        # A slab of width ~0 (eps = 0) is an equality: slacks sum - lo and
+        # hi - sum would start, and stay, at 0. It gets a free multiplier nu
+        # instead (the rho -> inf limit of the rank-one term below).
+        self.eq = self.has_hi and hi - lo <= 1e-12 * max(hi, 1.0)
+        if self.eq:
+            self.has_lo = self.has_hi = False
         a = max(lo / n, 0.0)
         b = min(hi / n, upper) if self.has_up else hi / n
         self.beta = np.full(n, 0.5 * (a + b))
@@ -540,8 +546,11 @@ class _InteriorPoint:
         # makes their complementarity products ~B |g| and costs ~30 % more
         # iterations (measured in 1-5 dimensions).
         nu0 = -float(g.min())
-        if (nu0 > 0 and not self.has_hi) or (nu0 < 0 and not self.has_lo):
+        if not self.eq and (
+            (nu0 > 0 and not self.has_hi) or (nu0 < 0 and not self.has_lo)
+        ):
             nu0 = 0.0
+        self.nu = nu0 if self.eq else 0.0
         r0 = g + nu0
         self.zl = np.maximum(r0, 0.0) + delta
         self.zu = np.maximum(-r0, 0.0) + delta if self.has_up else np.zeros(n)
@@ -562,8 +571,9 @@ class _InteriorPoint:
         v = (self.beta + a * db) @ (self.zl + a * dzl)
         if self.has_up:
             v += (self.wu - a * db) @ (self.zu + a * dzu)
-        v += (self.tl + a * ds) * (self.yl + a * dyl)
-        v += (self.tu - a * ds) * (self.yu + a * dyu)
+        if not self.eq:  # with an equality dyl carries d(nu), no product
+            v += (self.tl + a * ds) * (self.yl + a * dyl)
+            v += (self.tu - a * ds) * (self.yu + a * dyu)
         return v / self.m
 
     def factor(self):
@@ -574,11 +584,26 @@ class _InteriorPoint:
         self.e = self.op.solve_shifted(self.ones)
         self.denom = 1.0 + self.rho * self.e.sum()
         self.rd = self.Kb - self.kappa - self.zl + self.zu - (self.yl - self.yu)
+        if self.eq:
+            self.rd -= self.nu
 
     def direction(self, cl, cu, ctl, ctu):
         """Newton direction for complementarity targets ``c`` (products + c)."""
         rhs = -self.rd + cl / self.beta - cu / self.wu + ctl / self.tl - ctu / self.tu
         x = self.op.solve_shifted(rhs)
+        if self.eq:
+            # (K + Theta) db - dnu 1 = rhs with sum(db) = target - sum(beta)
+            r_p = 0.5 * (self.lo + self.hi) - self.beta.sum()
+            dnu = (r_p - x.sum()) / self.e.sum()
+            db = x + dnu * self.e
+            return (
+                db,
+                float(db.sum()),
+                (cl - self.zl * db) / self.beta,
+                ((cu + self.zu * db) / self.wu),
+                dnu,
+                0.0,
+            )
         db = x - (self.rho * x.sum() / self.denom) * self.e
         ds = db.sum()
         dzl = (cl - self.zl * db) / self.beta
@@ -612,6 +637,8 @@ class _InteriorPoint:
             self.yl = self.yl + a * dyl
         if self.has_hi:
             self.yu = self.yu + a * dyu
+        if self.eq:
+            self.nu += a * dyl  # the free multiplier's step (see direction)
         self.Kb = self.op.matvec(self.beta)
 
 
@@ -668,7 +695,10 @@ def _finish(op, kappa, upper, lo, hi, beta, Kb):
     s = clean.sum()
     if s < lo or s > hi:
         clean, _ = _project_box_slab(clean, upper, lo, hi)
-    if not np.array_equal(clean, beta):
+    # K beta afresh for the low-rank operator: its running copy is updated
+    # incrementally, and that drift made the certified gap up to 20x too small
+    # (one O(n r) product); the dense one's copy is exact to rounding
+    if Kb is None or isinstance(op, _LowRankGram) or not np.array_equal(clean, beta):
         Kb = op.matvec(clean)
     f = float(clean @ (0.5 * Kb - kappa))
     gap, nu = _duality_gap(clean, Kb - kappa, upper, lo, hi)
@@ -776,7 +806,7 @@ def solve_kmm_qp(
                 method = "interior-point+active-set"
     if not candidates:  # no feasible iterate at all: project the last one
         x, _ = _project_box_slab(np.ones(n), upper, lo, hi)
-        candidates = [_finish(op, kappa, upper, lo, hi, x, op.matvec(x))]
+        candidates = [_finish(op, kappa, upper, lo, hi, x, None)]
     beta, Kb, f, gap, nu = min(candidates, key=lambda c: c[3])
     return beta, {
         "objective": f,
