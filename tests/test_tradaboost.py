@@ -771,9 +771,12 @@ def test_target_weight_is_applied_before_sample_weight(cls):
     )
     est, X, y, domain = _recording_fit(cls, 0.25, sample_weight=sw)
     tgt = domain == 1
-    n, n_t = len(y), int(tgt.sum())
-    base = np.where(tgt, 0.25 * n / n_t, 0.75 * n / (n - n_t))
-    assert_allclose(est.estimators_[0].fit_weight_, base * sw, rtol=1e-12)
+    total, total_t = sw.sum(), sw[tgt].sum()
+    base = np.where(tgt, 0.25 * total / total_t, 0.75 * total / (total - total_t))
+    fit_w = est.estimators_[0].fit_weight_
+    assert_allclose(fit_w, base * sw, rtol=1e-12)
+    # the share is of the weight, sample_weight included
+    assert fit_w[tgt].sum() / fit_w.sum() == pytest.approx(0.25, rel=1e-12)
     # None: the first learner gets the user's weights bit for bit
     plain, *_ = _recording_fit(cls, None, sample_weight=sw)
     assert_array_equal(plain.estimators_[0].fit_weight_, sw)
@@ -1170,3 +1173,22 @@ def test_weight_scale_changes_nothing_even_with_a_zero_error_learner():
     b.fit(X, y, domain=domain, sample_weight=np.full(len(y), 1.0 / len(y)))
     assert_allclose(b.estimator_weights_, a.estimator_weights_)
     assert_array_equal(b.predict(X), a.predict(X))
+
+
+@pytest.mark.parametrize("tiny", [1e-32, 1e-310])
+def test_shift_to_target_with_float_noise_errors(tiny):
+    # a tree leaf's mean 1 ulp off, squared, gives errors ~1e-32 (or below
+    # the normal range): the root bracket reached -1e33 or -inf and Brent's
+    # method failed to converge
+    rng = np.random.RandomState(0)
+    n = 300
+    is_t = np.zeros(n, bool)
+    is_t[-15:] = True
+    err = rng.uniform(0.1, 1.0, n)
+    err[:15] = tiny
+    err[is_t] = 0.0
+    log_w = np.full(n, -np.log(n))
+    new = np.exp(_shift_to_target(log_w, is_t, err, 0.4))
+    assert np.isfinite(new).all()
+    assert new.sum() == pytest.approx(1.0)
+    assert new[is_t].sum() == pytest.approx(0.4, rel=1e-9)

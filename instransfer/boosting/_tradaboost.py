@@ -284,16 +284,21 @@ class _BaseTrAdaBoost(MetaEstimatorMixin, BaseEstimator):
         guessing level and boosting stalls for many rounds. Giving the target
         rows the share ``target_weight`` of a uniform-within-domain ``w^1``
         (rows of one domain weigh alike) lets the target labels shape the
-        first learners. The user's ``sample_weight`` multiplies in after, so
-        it keeps its meaning within each domain. The total stays the number
-        of rows, the scale the base learners see by default.
+        first learners. The user's ``sample_weight`` keeps its meaning within
+        each domain, and the share is of the total weight, so the target rows
+        hold exactly ``target_weight`` of it. The total stays that of
+        ``sample_weight`` (the number of rows by default), the scale the base
+        learners see.
         """
         share = 0.5 if self.target_weight == "balanced" else self.target_weight
         if share is None or self.n_source_ == 0 or self.n_target_ == 0:
             return w0
-        n = self.n_source_ + self.n_target_
+        # shares of the total weight, not of the row counts: the target rows
+        # then hold exactly `share` whatever sample_weight, and an integer
+        # weight stays a repeated row
+        total, total_t = w0.sum(), w0[is_t].sum()
         return w0 * np.where(
-            is_t, share * n / self.n_target_, (1.0 - share) * n / self.n_source_
+            is_t, share * total / total_t, (1.0 - share) * total / (total - total_t)
         )
 
     def _check_X(self, X):
@@ -437,8 +442,9 @@ class TrAdaBoostClassifier(ClassifierMixin, _BaseTrAdaBoost):
         (the initial weight vector ``w^1`` is a free input of Dai et al.'s
         Algorithm 1): ``None`` is the uniform ``w^1``, so the target share is
         their share of the rows; ``"balanced"`` is 0.5, source and target
-        rows holding half each; a float gives that share. Rows of one domain
-        weigh alike, and ``sample_weight`` multiplies in after. With few
+        rows holding half each; a float gives that share (of the total weight,
+        ``sample_weight`` included, which keeps its relative meaning within
+        each domain). With few
         target rows and a uniform ``w^1`` the learner follows the source and
         its target error stays near 1/2 for many rounds; a larger share lets
         the target labels shape the first learners. It helped shallow trees
@@ -545,12 +551,11 @@ class TrAdaBoostClassifier(ClassifierMixin, _BaseTrAdaBoost):
     outright (use a less flexible one).
 
     ``weights_`` and the errors use the paper's initial weights ``w^1`` given
-    by ``sample_weight``, so with ``target_weight=None`` an integer weight on
-    a target row is the same as repeating the row (a ``target_weight`` share
-    is spread over the rows, not over their weight; and the smoothed vote of
-    a learner with almost no target error counts the rows). The source factor
-    ``beta`` counts rows (``n_s``), as the paper does, so repeating a source
-    row is not the same as weighting it.
+    by ``sample_weight``, so an integer weight on a target row is the same as
+    repeating the row (except in the smoothed vote of a learner with almost
+    no target error, which counts the rows). The source factor ``beta``
+    counts rows (``n_s``), as the paper does, so repeating a source row is
+    not the same as weighting it.
     Base learners are fit with ``sample_weight`` summing to the total initial
     weight (the number of rows by default), so the first learner is exactly
     ``estimator.fit(X_labeled, y_labeled, sample_weight)``.
@@ -923,8 +928,11 @@ class TrAdaBoostRegressor(RegressorMixin, _BaseTrAdaBoost):
     fit is deterministic given its seed.
 
     Pardoe & Stone found TrAdaBoost.R2 prone to letting the source weights
-    collapse too fast; :class:`TwoStageTrAdaBoostRegressor` is their remedy
-    and usually the better choice.
+    collapse too fast; :class:`TwoStageTrAdaBoostRegressor` is their remedy,
+    which they found more robust (on this project's benchmark the two are
+    within standard errors, ``benchmarks/results/tradaboost.md``). The source
+    factor ``beta`` counts rows (``n_s``), as the paper does, so repeating a
+    source row is not the same as weighting it.
 
     Parameters
     ----------
@@ -940,11 +948,11 @@ class TrAdaBoostRegressor(RegressorMixin, _BaseTrAdaBoost):
         (Pardoe & Stone's Algorithm 2, like Dai et al.'s Algorithm 1, leaves
         the initial weights ``w^1`` free): ``"balanced"`` is 0.5, source and
         target rows holding half each; a float gives that share; ``None`` is
-        the uniform ``w^1`` (target share = their share of the rows). Rows of
-        one domain weigh alike, and ``sample_weight`` multiplies in after.
-        The default is ``"balanced"`` (not the classifier's ``None``): with a
-        uniform ``w^1`` the few target rows barely move the first learners,
-        the adjusted target error stays high and, on the drifted Friedman #1
+        the uniform ``w^1`` (target share = their share of the rows). The share
+        is of the total weight, ``sample_weight`` included. The default is
+        ``"balanced"`` (not the classifier's ``None``): with a uniform ``w^1``
+        the few target rows barely move the first learners, the adjusted target
+        error stays high and, on the drifted Friedman #1
         problem, some fits collapse (``benchmarks/results/tradaboost.md``,
         column ``target_weight=None``).
     early_stopping : bool, default=False

@@ -126,12 +126,17 @@ def _shift_to_target(log_w, is_target, error, fraction):
         # g(u) <= log(Z0 + P exp(e_min u)) - log R; at u_lo the right side is
         # log((R + Z0) / 2) - log R < 0, so [u_lo, 0] brackets the root.
         log_gap = log_wanted + np.log1p(-np.exp(log_zero - log_wanted))
-        u_lo = (log_gap - np.log(2.0) - log_pos) / es[pos].min()
+        # a tiny positive error (a tree leaf's mean 1 ulp off, squared: 1e-32)
+        # puts u_lo near -1e33 or -inf; keep it finite, and allow Brent the
+        # ~1 000 halvings such a bracket can take
+        with np.errstate(over="ignore", divide="ignore"):
+            u_lo = (log_gap - np.log(2.0) - log_pos) / es[pos].min()
+        u_lo = max(u_lo, -1e300)
 
         def excess(u):
             return logsumexp(ls + es * u) - log_wanted
 
-        u = brentq(excess, u_lo, 0.0, xtol=1e-12, rtol=1e-12)
+        u = brentq(excess, u_lo, 0.0, xtol=1e-12, rtol=1e-12, maxiter=2000)
         new = ls + es * u
         new += log_wanted - logsumexp(new)  # hit the schedule exactly
     log_w[src] = new
