@@ -81,16 +81,28 @@ def test_convergence_warning():
     assert est.duality_gap_ > 1e-12 and np.all(np.isfinite(est.weights_))
 
 
-def test_kliepcv_equals_gridsearch_on_the_same_folds():
+@pytest.mark.parametrize("splitter", ["partition", "shuffle", "time"])
+def test_kliepcv_equals_gridsearch_on_the_same_folds(splitter):
+    from sklearn.model_selection import StratifiedShuffleSplit, TimeSeriesSplit
+
     data = make_covariate_shift(150, 120, 2, random_state=3)
     gammas = [0.05, 0.3, 1.5, 6.0]
-    folds = DomainStratifiedKFold(3, random_state=0)
+    # test sets that partition the rows, overlap, or leave rows out of both
+    folds = {
+        "partition": DomainStratifiedKFold(3, random_state=0),
+        "shuffle": StratifiedShuffleSplit(3, test_size=0.3, random_state=0),
+        "time": TimeSeriesSplit(3),
+    }[splitter]
+    X, domain = data.X, data.domain
+    if splitter == "time":  # rows shuffled: both domains in every fold
+        order = np.random.RandomState(0).permutation(len(domain))
+        X, domain = X[order], domain[order]
     cv = it.KLIEPCV(
         gammas=gammas, cv=folds, n_centers=30, tol=1e-10, random_state=0
-    ).fit(data.X, data.domain)
+    ).fit(X, domain)
     search = GridSearchCV(
         it.KLIEP(n_centers=30, tol=1e-10, random_state=0), {"gamma": gammas}, cv=folds
-    ).fit(data.X, data.domain)
+    ).fit(X, domain)
     np.testing.assert_allclose(
         cv.cv_results_["mean_test_score"],
         search.cv_results_["mean_test_score"],
@@ -107,7 +119,7 @@ def test_kliepcv_equals_gridsearch_on_the_same_folds():
     assert cv.gamma_ == search.best_params_["gamma"]
     # and the refit is the single-width model
     single = it.KLIEP(gamma=cv.gamma_, n_centers=30, tol=1e-10, random_state=0).fit(
-        data.X, data.domain
+        X, domain
     )
     np.testing.assert_allclose(cv.weights_, single.weights_, rtol=1e-6)
 

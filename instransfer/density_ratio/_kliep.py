@@ -601,7 +601,13 @@ class KLIEPCV(_BaseKLIEP):
     fit.__doc__ = BaseWeighter.fit.__doc__
 
     def _folds(self, X_source, X_target, orders, rng):
-        """Held-out fold of every source and target row, and the fold count."""
+        """``(train_s, train_t, test_s, test_t)`` row indices of every split.
+
+        Indices are positions within each domain. A splitter's own training
+        rows are used (not the complement of its test rows), so splits whose
+        test sets overlap or do not cover every row (ShuffleSplit,
+        TimeSeriesSplit, a hand-made list) are honoured as GridSearchCV would.
+        """
         n_s, n_t = X_source.shape[0], X_target.shape[0]
         if self.cv is None or isinstance(self.cv, Integral):
             k = int(min(5 if self.cv is None else self.cv, n_t, n_s))
@@ -614,7 +620,15 @@ class KLIEPCV(_BaseKLIEP):
             fold_t = np.empty(n_t, dtype=np.intp)
             fold_s[orders[0]] = rng.permutation(n_s) % k
             fold_t[orders[1]] = rng.permutation(n_t) % k
-            return fold_s, fold_t, k
+            return [
+                (
+                    np.flatnonzero(fold_s != j),
+                    np.flatnonzero(fold_t != j),
+                    np.flatnonzero(fold_s == j),
+                    np.flatnonzero(fold_t == j),
+                )
+                for j in range(k)
+            ]
         from sklearn.model_selection import check_cv
 
         is_target = check_domain(self._fit_domain, n_s + n_t)
@@ -625,14 +639,18 @@ class KLIEPCV(_BaseKLIEP):
         within = np.empty(n_s + n_t, dtype=np.intp)
         within[~is_target] = np.arange(n_s)
         within[is_target] = np.arange(n_t)
-        fold_s = np.full(n_s, -1, dtype=np.intp)
-        fold_t = np.full(n_t, -1, dtype=np.intp)
-        splits = list(check_cv(self.cv).split(X, is_target.astype(int)))
-        for k, (_, test) in enumerate(splits):
-            test = np.asarray(test)
-            fold_s[within[test[~is_target[test]]]] = k
-            fold_t[within[test[is_target[test]]]] = k
-        return fold_s, fold_t, len(splits)
+        out = []
+        for train, test in check_cv(self.cv).split(X, is_target.astype(int)):
+            train, test = np.asarray(train), np.asarray(test)
+            out.append(
+                (
+                    np.sort(within[train[~is_target[train]]]),
+                    np.sort(within[train[is_target[train]]]),
+                    np.sort(within[test[~is_target[test]]]),
+                    np.sort(within[test[is_target[test]]]),
+                )
+            )
+        return out
 
     def _fit_log_ratio(self, X_source, X_target):
         # Every fit (each fold and the final one) starts from the same random
@@ -645,18 +663,18 @@ class KLIEPCV(_BaseKLIEP):
         X_target = np.asarray(X_target, dtype=np.float64)
         orders = (_canonical_order(X_source), _canonical_order(X_target))
         gammas = _resolve_gamma_grid(self.gammas, X_source, X_target, seed, orders)
-        fold_s, fold_t, K = self._folds(X_source, X_target, orders, rng)
-        scores = np.full((gammas.shape[0], K), np.nan)
-        for k in range(K):
-            Xs_k, Xt_k = X_source[fold_s != k], X_target[fold_t != k]
-            test_t = X_target[fold_t == k]
+        splits = self._folds(X_source, X_target, orders, rng)
+        scores = np.full((gammas.shape[0], len(splits)), np.nan)
+        for k, (train_s, train_t, held_s, held_t) in enumerate(splits):
+            Xs_k, Xt_k = X_source[train_s], X_target[train_t]
+            test_t = X_target[held_t]
             if Xs_k.shape[0] == 0 or Xt_k.shape[0] == 0:
                 raise ValueError(
                     f"Fold {k} leaves no {'source' if Xs_k.shape[0] == 0 else 'target'}"
                     " rows to train on; use a splitter that keeps both domains in "
                     "every training fold (DomainStratifiedKFold)."
                 )
-            if test_t.shape[0] + np.count_nonzero(fold_s == k) == 0:
+            if test_t.shape[0] + held_s.shape[0] == 0:
                 continue  # nothing to score in this fold
             rng_k = copy.deepcopy(state)
             rng_k.randint(np.iinfo(np.int32).max)  # the draw KLIEP.fit makes first
@@ -665,7 +683,7 @@ class KLIEPCV(_BaseKLIEP):
             )
             D2T_train = _kernels.sq_dists(C, Xt_k)
             D2_test = _kernels.sq_dists(test_t, C)
-            test_s = X_source[fold_s == k]
+            test_s = X_source[held_s]
             D2_test_s = _kernels.sq_dists(test_s, C)
             pi = Xt_k.shape[0] / (Xt_k.shape[0] + Xs_k.shape[0])
             for g, gamma in enumerate(gammas):

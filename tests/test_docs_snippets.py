@@ -1,0 +1,48 @@
+"""Every Python block of the README and the docs pages runs as pasted.
+
+Blocks of one page run in order in one namespace, as a reader would paste
+them into a session; a page's first block sets up its data.
+"""
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("**/*.rst"))]
+PAGES = [p for p in PAGES if "_build" not in p.parts and "auto_examples" not in p.parts]
+
+
+def _blocks(path):
+    text = path.read_text()
+    if path.suffix == ".md":
+        return re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    out, lines, i = [], text.splitlines(), 0
+    while i < len(lines):
+        if lines[i].strip() == ".. code-block:: python":
+            i += 1
+            body = []
+            while i < len(lines) and (not lines[i].strip() or lines[i].startswith(" ")):
+                body.append(lines[i])
+                i += 1
+            out.append(textwrap.dedent("\n".join(body)))
+        else:
+            i += 1
+    return out
+
+
+@pytest.mark.parametrize(
+    "page",
+    [p for p in PAGES if _blocks(p)],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_page_snippets_run(page, tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    monkeypatch.chdir(tmp_path)
+    namespace = {"__name__": "__main__"}
+    for k, code in enumerate(_blocks(page)):
+        exec(compile(code, f"{page.name} block {k + 1}", "exec"), namespace)
