@@ -55,3 +55,17 @@ def test_discovery_finds_the_contract():
         "ImportanceWeightedRegressor",
     } <= names
     assert not any(n.startswith("Base") or n.startswith("_") for n in names)
+    # every public estimator class of the package is found (a module that
+    # failed to import would silently drop its estimators from the checks)
+    from sklearn.base import BaseEstimator
+
+    import instransfer
+
+    public = {
+        n
+        for n in instransfer.__all__
+        if isinstance(getattr(instransfer, n), type)
+        and issubclass(getattr(instransfer, n), BaseEstimator)
+        and not n.startswith("Base")
+    }
+    assert public <= names

@@ -125,6 +125,12 @@ def test_domain_overlap_histograms(fitted, tmp_path):
         plot_domain_overlap(wtr, data.X, data.domain, weights=np.ones(3))
     with pytest.raises(ValueError, match="scale"):
         plot_domain_overlap(wtr, data.X, data.domain, scale="odds")
+    # identical domains: every score equal, the bars must still be drawn
+    X_same = np.zeros((40, 2))
+    same = it.ULSIF(random_state=0).fit(X_same, np.r_[np.zeros(20), np.ones(20)])
+    d_same = np.r_[np.zeros(20), np.ones(20)]
+    ax = plot_domain_overlap(same, X_same, d_same, scale="logit")
+    assert all(np.isfinite(patch.get_xy()).all() for patch in ax.patches)
 
 
 def test_ess_flatten_curve(fitted, tmp_path):

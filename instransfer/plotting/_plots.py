@@ -211,7 +211,10 @@ def plot_domain_overlap(
         with np.errstate(divide="ignore"):
             p = np.log(p) - np.log1p(-p)
         p = np.clip(p, -50, 50)
-        edges = np.linspace(p.min(), p.max(), bins + 1)
+        lo, hi = p.min(), p.max()
+        if hi - lo < 1e-9:  # every score equal: zero-width bins draw nothing
+            lo, hi = lo - 0.5, hi + 0.5
+        edges = np.linspace(lo, hi, bins + 1)
     else:
         edges = np.linspace(0, 1, bins + 1)
     ax = _get_ax(ax, (6.4, 4.0))
