@@ -335,15 +335,26 @@ def _accepts_sample_weight(estimator):
     )
 
 
+_WEIGHTABLE_EXAMPLES = {
+    "classifier": "LogisticRegression, HistGradientBoostingClassifier or "
+    "xgboost's XGBClassifier",
+    "regressor": "Ridge, HistGradientBoostingRegressor or xgboost's XGBRegressor",
+}
+
+
 def _check_weightable(estimator, owner):
     path, final = _final_step(estimator)
     if final is None or final == "passthrough" or not _accepts_sample_weight(final):
         where = f" (the final step of the pipeline, {'__'.join(path)})" if path else ""
+        tags = _safe_tags(final) if final not in (None, "passthrough") else None
+        kind = getattr(tags, "estimator_type", None)
+        if kind not in _WEIGHTABLE_EXAMPLES:  # unknown: name what the owner needs
+            kind = "regressor" if "Regressor" in owner else "classifier"
         raise TypeError(
             f"{owner} needs an estimator whose fit accepts sample_weight; "
-            f"{type(final).__name__}{where} does not, so it cannot be importance "
-            "weighted. Use one that does, e.g. LogisticRegression, "
-            "HistGradientBoostingClassifier/Regressor, Ridge or xgboost's models."
+            f"{type(final).__name__}{where} does not, so it cannot be weighted. "
+            f"Use a {kind} whose fit takes sample_weight, e.g. "
+            f"{_WEIGHTABLE_EXAMPLES[kind]}."
         )
     return path, final
 

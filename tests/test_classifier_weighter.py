@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -218,3 +220,50 @@ def test_a_random_state_the_user_set_is_kept():
     w1 = it.ClassifierWeighter(rf, cv=None).fit(data.X, data.domain).weights_
     w2 = it.ClassifierWeighter(rf, cv=None).fit(data.X, data.domain).weights_
     np.testing.assert_array_equal(w1, w2)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"calibration": "sigmoid"},
+        {"estimator": HistGradientBoostingClassifier(early_stopping=True, max_iter=5)},
+        {
+            "estimator": make_pipeline(
+                StandardScaler(),
+                HistGradientBoostingClassifier(early_stopping=True, max_iter=5),
+            )
+        },
+    ],
+    ids=["calibration", "early_stopping", "early_stopping_in_pipeline"],
+)
+@pytest.mark.parametrize("n_source, n_target", [(60, 2), (2, 60)])
+def test_folds_too_small_for_inner_split_say_what_to_do(params, n_source, n_target):
+    # With 2 rows of a domain the cross-fitting folds train on 1 of them, and
+    # calibration / early stopping split those rows again: scikit-learn used to
+    # fail deep inside with a one-class error. Refused up front, clearly.
+    rng = np.random.RandomState(0)
+    X = np.r_[rng.normal(0, 1, (n_source, 2)), rng.normal(0.5, 1, (n_target, 2))]
+    domain = np.r_[np.zeros(n_source, int), np.ones(n_target, int)]
+    short = "target" if n_target == 2 else "source"
+    wtr = it.ClassifierWeighter(random_state=0, **params)
+    with pytest.raises(ValueError, match=f"leaves 1 of the 2 {short} rows") as exc:
+        wtr.fit(X, domain)
+    msg = str(exc.value)
+    assert "calibration" in msg or "early_stopping=True" in msg
+    assert "cv=None" in msg
+    # the advice works: one fit on all rows keeps 2 rows of each domain
+    with warnings.catch_warnings():  # calibration's 5 folds over 2 rows
+        warnings.filterwarnings("ignore", "The least populated class", UserWarning)
+        w = wtr.set_params(cv=None).fit(X, domain).weights_
+    assert w.shape == (n_source,) and np.all(np.isfinite(w))
+
+
+def test_inner_split_check_leaves_enough_rows_alone():
+    # 3 target rows over 3 folds: each fold trains on 2, which calibration's
+    # and early stopping's stratified splits can handle
+    rng = np.random.RandomState(0)
+    X = np.r_[rng.normal(0, 1, (60, 2)), rng.normal(0.5, 1, (3, 2))]
+    domain = np.r_[np.zeros(60, int), np.ones(3, int)]
+    hgb = HistGradientBoostingClassifier(early_stopping=True, max_iter=5)
+    w = it.ClassifierWeighter(hgb, random_state=0).fit(X, domain).weights_
+    assert w.shape == (60,) and np.all(np.isfinite(w))

@@ -276,6 +276,80 @@ def test_nystroem_mode_tracks_exact_solution():
     assert nmse(approx.weights_, truth) < nmse(exact.weights_, truth) < uniform
 
 
+def _wolfe_gap(beta, grad, B, lo, hi):
+    """The certified gap by brute force: the Wolfe bound at every breakpoint.
+
+    The bound is convex and piecewise linear in the slab multiplier ``nu``,
+    with kinks at 0 and every ``-grad_i``: its minimum is at one of them.
+    """
+    s = beta.sum()
+    best = np.inf
+    for nu in np.r_[0.0, -grad]:
+        r = grad + nu
+        v = beta @ np.maximum(r, 0) + (B - beta) @ np.maximum(-r, 0)
+        v += nu * (hi - s) if nu > 0 else -nu * (s - lo)
+        best = min(best, v)
+    return max(best, 0.0)
+
+
+@pytest.mark.parametrize(
+    "B, eps, d, gamma, m",
+    [(1000.0, None, 5, 0.2, 50), (3.0, None, 3, 0.5, 80), (1000.0, 0.01, 8, 0.1, 100)],
+)
+def test_nystroem_duality_gap_is_certified_from_fresh_products(B, eps, d, gamma, m):
+    # duality_gap_ of the Nystroem mode bounds objective_ - optimum of the
+    # low-rank QP it solved; recompute both from beta_ and the dense
+    # Phi Phi' + diag(D) (the solver's running K beta once drifted and made
+    # the gap 2-6x too small here)
+    Xs, Xt = _problem(400, 300, d, seed=1)
+    X, domain = _stack(Xs, Xt)
+    kmm = it.KMM(
+        gamma=gamma, B=B, eps=eps, mode="nystroem", n_components=m, random_state=0
+    ).fit(X, domain)
+    # the same landmarks: the fit's first draw from RandomState(0)
+    Phi, D, kappa = _kmm._nystroem_problem(Xs, Xt, gamma, m, np.random.RandomState(0))
+    K = Phi @ Phi.T + np.diag(D)
+    lo, hi = _qp._slab_bounds(len(Xs), kmm.eps_, B)
+    beta = kmm.beta_
+    f = _objective(K, kappa, beta)
+    gap = _wolfe_gap(beta, K @ beta - kappa, B, lo, hi)
+    assert kmm.objective_ == pytest.approx(f, rel=1e-14, abs=1e-10)
+    assert kmm.duality_gap_ == pytest.approx(gap, rel=1e-2, abs=1e-11)
+    # a valid bound against a tight reference solve of the same QP ...
+    ref, info = _qp.solve_kmm_qp(_qp._DenseGram(K), kappa, B, lo, hi, tol=1e-13)
+    f_ref = _objective(K, kappa, ref)
+    assert f - f_ref <= kmm.duality_gap_ + 1e-13 * abs(f_ref)
+    assert f_ref - f <= info["gap"] + 1e-13 * abs(f_ref)
+    # ... and small at convergence
+    assert 0 <= kmm.duality_gap_ <= kmm.tol * abs(kmm.objective_)
+
+
+def test_n_iter_counts_the_warm_start(monkeypatch):
+    # above _WARM_START_ROWS the exact mode first solves a Nystroem QP; its
+    # iterations are part of n_iter_
+    calls = []
+
+    def spy(*args, **kwargs):
+        beta, info = solve(*args, **kwargs)
+        calls.append((type(args[0]).__name__, info["n_iter"]))
+        return beta, info
+
+    solve = _kmm.solve_kmm_qp
+    monkeypatch.setattr(_kmm, "solve_kmm_qp", spy)
+    monkeypatch.setattr(_kmm, "_WARM_START_ROWS", 100)
+    Xs, Xt = _problem(200, 150, 4)
+    X, domain = _stack(Xs, Xt)
+    kmm = it.KMM(gamma=0.2, mode="exact").fit(X, domain)
+    assert [name for name, _ in calls] == ["_LowRankGram", "_DenseGram"]
+    assert all(n >= 1 for _, n in calls)
+    assert kmm.n_iter_ == sum(n for _, n in calls)
+    # without a warm start, n_iter_ is the one solve's count
+    calls.clear()
+    monkeypatch.setattr(_kmm, "_WARM_START_ROWS", 1000)
+    kmm = it.KMM(gamma=0.2, mode="exact").fit(X, domain)
+    assert len(calls) == 1 and kmm.n_iter_ == calls[0][1]
+
+
 def test_auto_mode_switches_by_size(monkeypatch):
     Xs, Xt = _problem(120, 100, 4)
     X, domain = _stack(Xs, Xt)

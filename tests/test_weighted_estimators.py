@@ -155,6 +155,30 @@ def test_estimator_without_sample_weight_is_refused(clf_data):
         ).fit(data.X, y)
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        it.ImportanceWeightedRegressor,
+        it.TrAdaBoostRegressor,
+        it.TwoStageTrAdaBoostRegressor,
+    ],
+)
+def test_regressor_without_sample_weight_error_names_regressors(make):
+    # The refusal must suggest regressors, not classifiers, for a regressor.
+    from sklearn.neighbors import KNeighborsRegressor
+
+    rng = np.random.RandomState(0)
+    X, domain = rng.randn(20, 2), np.repeat([0, 1], 10)
+    y = np.where(domain == 1, np.nan, X[:, 0]) if "Import" in make.__name__ else X[:, 0]
+    with pytest.raises(TypeError) as exc:
+        make(KNeighborsRegressor()).fit(X, y, domain=domain)
+    msg = str(exc.value)
+    assert "KNeighborsRegressor does not" in msg
+    assert "Use a regressor whose fit takes sample_weight" in msg
+    assert "Ridge" in msg
+    assert "Classifier" not in msg and "LogisticRegression" not in msg
+
+
 def test_hist_gradient_boosting_and_xgboost(clf_data):
     data, y = clf_data
     xgb = pytest.importorskip("xgboost")

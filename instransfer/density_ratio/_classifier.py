@@ -191,6 +191,8 @@ class ClassifierWeighter(BaseWeighter):
 
         X, domain = stack_domains(X_source, X_target)
         n_s, n_t = _num_rows(X_source), _num_rows(X_target)
+        if self.cv is not None:
+            self._check_fold_rows(n_s, n_t, min(self.cv, n_t, n_s))
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         self.estimator_ = self._fit_one(X, domain, seed)
@@ -219,6 +221,43 @@ class ClassifierWeighter(BaseWeighter):
             )
             log_r[te_s] = _domain_log_odds(model, _safe_indexing(X, te_s)) + prior
         return log_r
+
+    def _check_fold_rows(self, n_s, n_t, n_splits):
+        """Refuse cross-fitting folds too small for the classifier's own split.
+
+        Calibration (stratified folds) and early stopping (a stratified
+        validation split) need 2 rows of each domain in the rows they get; a
+        fold trains on ``c - ceil(c / n_splits)`` of the ``c`` rows of a
+        domain, which is 1 for 2 rows. scikit-learn would then fail deep
+        inside with a one-class error.
+        """
+        if n_splits < 2:
+            return
+        if self.calibration is not None:
+            splitter = f"calibration={self.calibration!r} (CalibratedClassifierCV)"
+        else:
+            est = self.estimator
+            params = est.get_params(deep=True) if hasattr(est, "get_params") else {}
+            stops = [
+                k
+                for k, v in params.items()
+                if k.split("__")[-1] == "early_stopping" and v is True
+            ]
+            if not stops:
+                return
+            splitter = f"the classifier's {stops[0]}=True"
+        for name, c in (("source", n_s), ("target", n_t)):
+            in_fold = c - -(-c // n_splits)
+            if in_fold < 2:
+                raise ValueError(
+                    f"{splitter} splits the rows each domain classifier is fit on "
+                    f"and needs at least 2 rows of each domain there, but "
+                    f"cross-fitting the weights over {n_splits} folds (cv="
+                    f"{self.cv}) leaves {in_fold} of the {c} {name} rows in a "
+                    f"fold's training set. Give more {name} rows, pass cv=None "
+                    "(one fit on all rows, in-sample weights), or turn the "
+                    "calibration / early stopping off."
+                )
 
     def _log_ratio(self, X):
         return _domain_log_odds(self.estimator_, X) + self._log_prior
