@@ -476,7 +476,7 @@ class TrAdaBoostClassifier(ClassifierMixin, _BaseTrAdaBoost):
         vote); ``"soft"`` needs a learner with ``predict_proba``. It composes
         with either ``update`` (which only acts at a zero error and at an error
         no better than guessing). Measured on
-        ``benchmarks/suite_tradaboost.py`` (10 seeds, paired differences
+        ``benchmarks/suite_tradaboost.py`` (40 seeds, paired differences
         soft - hard, in ``benchmarks/results/tradaboost.md``): with depth-3
         trees a tie with 5 % target labels (on the breast cancer splits a hard
         error of 0 ends the boosting after a round or two, while soft runs
@@ -485,8 +485,8 @@ class TrAdaBoostClassifier(ClassifierMixin, _BaseTrAdaBoost):
         round and the target rows end up with nearly all the weight, the last
         voters being nearly target-only fits, where the hard run stops early
         on the fit to all rows. Hence the default. With ``"soft"`` the test
-        errors are close to adapt's TrAdaBoost, which also measures a soft
-        error.
+        errors are close to adapt's TrAdaBoost on most rows; adapt also
+        measures a soft error, with ``beta_t = eps / (2 - eps)``.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the labeled target rows
         (stratified by class when possible); after each round score the
