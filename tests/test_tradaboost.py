@@ -1192,3 +1192,33 @@ def test_shift_to_target_with_float_noise_errors(tiny):
     assert np.isfinite(new).all()
     assert new.sum() == pytest.approx(1.0)
     assert new[is_t].sum() == pytest.approx(0.4, rel=1e-9)
+
+
+def test_grid_search_with_few_target_rows_needs_the_domain_splitter():
+    # 5 labeled target rows, 5 folds: only a splitter that sees the domain
+    # puts one in every test fold; the score's error says how to get there
+    from sklearn import config_context
+    from sklearn.model_selection import GridSearchCV
+
+    from instransfer.model_selection import DomainStratifiedKFold
+
+    X, y, domain = _concept_shift(seed=5)
+    keep = np.r_[np.flatnonzero(domain == 0), np.flatnonzero(domain == 1)[:5]]
+    X, y, domain = X[keep], y[keep], domain[keep]
+    clf = TrAdaBoostClassifier(n_estimators=3, random_state=0).fit(X, y, domain=domain)
+    s = domain == 0
+    with pytest.raises(ValueError, match="DomainStratifiedKFold"):
+        clf.score(X[s], y[s], domain=domain[s])
+    with config_context(enable_metadata_routing=True):
+        est = TrAdaBoostClassifier(n_estimators=3, random_state=0)
+        est.set_fit_request(domain=True, sample_weight=False)
+        est.set_score_request(domain=True, sample_weight=False)
+        gs = GridSearchCV(
+            est,
+            {"target_weight": [None, "balanced"]},
+            cv=DomainStratifiedKFold(5, random_state=0),
+            error_score="raise",
+        )
+        gs.fit(X, y, domain=domain)
+    for k in range(5):
+        assert np.isfinite(gs.cv_results_[f"split{k}_test_score"]).all()

@@ -1156,11 +1156,18 @@ def _scored_rows(est, X, y, sample_weight, domain):
     n = _num_rows(X)
     rows = ~unlabeled_mask(y, est._task)
     if domain is not None:
-        rows &= check_domain(domain, n, min_source=0, min_target=1)
+        rows &= check_domain(domain, n, min_source=0, min_target=0)
     if not rows.any():
         raise ValueError(
             "No labeled rows to score"
             + (" among the target rows (domain=1)." if domain is not None else ".")
+            + " In a cross-validation, every test fold needs labeled target "
+            "rows: use cv=DomainStratifiedKFold(...) "
+            "(instransfer.model_selection) with metadata routing on "
+            "(sklearn.set_config(enable_metadata_routing=True)), so that the "
+            "domain passed to fit also reaches the splitter and score "
+            "(estimator.set_fit_request(domain=True)"
+            ".set_score_request(domain=True))."
         )
     w = None
     if sample_weight is not None:
