@@ -378,3 +378,57 @@ def test_parallel_folds_match_serial():
     b = it.ImportanceWeightedClassifierCV(n_jobs=2, **kw).fit(data.X, _masked(data))
     np.testing.assert_allclose(a.scores_, b.scores_)
     np.testing.assert_allclose(a.fold_weights_, b.fold_weights_)
+
+
+# --------------------------------------------------------------------------
+# classes too rare for the folds
+
+
+def _rare_class_data(n_rare, multiclass):
+    data = make_covariate_shift(150, 150, 2, random_state=2)
+    src = np.flatnonzero(data.domain == 0)
+    X = data.X.copy()
+    if multiclass:
+        y = (X[:, 0] > 0).astype(int)
+        y[src[:n_rare]] = 2
+    else:
+        y = np.zeros(X.shape[0], int)
+        y[src[:n_rare]] = 1
+    X[src[:n_rare], 1] += 3.0  # the rare class is learnable
+    return X, np.where(data.domain == 1, -1, y)
+
+
+def test_rare_class_is_scored_with_all_the_model_classes():
+    # 6 labeled rows of class 2 and the default 2 x 10 folds: most held-out
+    # folds lack class 2, which the models still predict
+    X, y = _rare_class_data(6, multiclass=True)
+    clf = it.ImportanceWeightedClassifierCV(
+        weighter=_fast_weighter(), random_state=0
+    ).fit(X, y)
+    assert clf.scores_.shape == (20, 5) and np.isfinite(clf.scores_).all()
+    model = clf.best_estimator_
+    rows = (y != -1) & (y != 2)  # a held-out set without class 2
+    ratio = model.weighter_.predict_ratio(X[rows])
+    expected = -log_loss(
+        y[rows],
+        model.predict_proba(X[rows]),
+        sample_weight=ratio,
+        labels=model.classes_,
+    )
+    got = make_iw_scorer("neg_log_loss")(model, X[rows], y[rows])
+    assert got == pytest.approx(expected)
+    # binary, 3 positives over 5 folds: some held-out folds have no positive
+    Xb, yb = _rare_class_data(3, multiclass=False)
+    clf = it.ImportanceWeightedClassifierCV(
+        weighter=_fast_weighter(), cv=5, random_state=0
+    ).fit(Xb, yb)
+    assert np.isfinite(clf.scores_).all()
+
+
+def test_score_undefined_in_every_candidate_gives_a_clear_error():
+    Xb, yb = _rare_class_data(3, multiclass=False)
+    clf = it.ImportanceWeightedClassifierCV(
+        weighter=_fast_weighter(), cv=5, scoring="roc_auc", random_state=0
+    )
+    with pytest.raises(ValueError, match=r"(?s)NaN.*too rare.*fewer folds"):
+        clf.fit(Xb, yb)

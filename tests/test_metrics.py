@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import (
     accuracy_score,
@@ -554,3 +555,93 @@ def test_evaluate_errors():
         evaluate(models["a"], X, y[:-1])
     with pytest.raises(ValueError, match="inconsistent"):
         evaluate(models["a"], X, y, sample_weight=np.ones(3))
+
+
+class _Float32Step(ClassifierMixin, BaseEstimator):
+    """A step-function classifier whose float32 probabilities are exactly 0/1."""
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict_proba(self, X):
+        p = (np.asarray(X)[:, 0] > 0).astype(np.float32)
+        return np.c_[1 - p, p].astype(np.float32)
+
+    def predict(self, X):
+        return self.classes_[(np.asarray(X)[:, 0] > 0).astype(int)]
+
+
+def test_fast_log_loss_clips_float32_probabilities_as_scikit_learn():
+    # scikit-learn clips at the probabilities' own eps (1.2e-7 in float32):
+    # every misclassified row costs -log(1.2e-7) = 15.9, not 36 as with the
+    # float64 eps, so an interval computed with the wrong eps misses the estimate
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 1))
+    y = (X[:, 0] + 0.3 * rng.normal(size=120) > 0).astype(int)
+    model = _Float32Step().fit(X, y)
+    res = evaluate(model, X, y, scoring="log_loss", n_resamples=200, random_state=0)
+    draws = np.random.RandomState(0).randint(0, 120, size=(200, 120))
+    brute = np.array([log_loss(y[d], model.predict_proba(X[d])) for d in draws])
+    lo, hi = np.quantile(brute, [0.025, 0.975])
+    assert res.loc["log_loss", "ci_low"] == pytest.approx(lo, rel=1e-5)
+    assert res.loc["log_loss", "ci_high"] == pytest.approx(hi, rel=1e-5)
+    assert res.loc["log_loss", "std_error"] == pytest.approx(
+        brute.std(ddof=1), rel=1e-5
+    )
+    assert lo <= res.loc["log_loss", "estimate"] <= hi
+
+
+def test_evaluate_metrics_without_sample_weight():
+    from sklearn.metrics import make_scorer, max_error
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(80, 2))
+    y = X @ [1.0, 2.0] + rng.normal(size=80)
+    model = Ridge().fit(X, y)
+    median_ae = make_scorer(
+        lambda a, b: float(np.median(np.abs(a - b))), greater_is_better=False
+    )
+    res = evaluate(
+        model,
+        X,
+        y,
+        scoring={"neg": "neg_max_error", "max_error": "max_error", "mae": median_ae},
+        n_resamples=50,
+        random_state=0,
+    )
+    resid = np.abs(y - model.predict(X))
+    assert res.loc["neg", "estimate"] == pytest.approx(-max_error(y, model.predict(X)))
+    assert res.loc["max_error", "estimate"] == pytest.approx(resid.max())
+    assert res.loc["mae", "estimate"] == pytest.approx(-np.median(resid))
+    # the bootstrap is the plain one: the metric on the drawn rows
+    draws = np.random.RandomState(0).randint(0, 80, size=(50, 80))
+    brute = np.array([resid[d].max() for d in draws])
+    np.testing.assert_allclose(
+        res.loc["max_error", ["ci_low", "ci_high"]].astype(float),
+        np.quantile(brute, [0.025, 0.975]),
+    )
+    brute = np.array([-np.median(resid[d]) for d in draws])
+    assert res.loc["mae", "std_error"] == pytest.approx(brute.std(ddof=1))
+    # weights for a metric that takes none: a clear error, not a TypeError
+    with pytest.raises(ValueError, match="does not take sample_weight"):
+        evaluate(model, X, y, scoring="max_error", sample_weight=np.ones(80))
+
+
+def test_balance_table_object_array_and_levels_that_print_alike():
+    src, tgt, w = _small_tables()
+    # an object array: numeric columns stay numeric (continuous), as from pandas
+    tab = balance_table(src.to_numpy(dtype=object), tgt.to_numpy(dtype=object), w)
+    ref = balance_table(src, tgt, w)
+    assert tab.index.tolist() == ["x0", "x1=n", "x1=y", "x2"]
+    assert tab.loc["x0", "type"] == "continuous" and tab.loc["x2", "type"] == "binary"
+    np.testing.assert_allclose(
+        tab["diff_after"].to_numpy(), ref["diff_after"].to_numpy()
+    )
+    # 1 and "1" are different levels: different, unique row names
+    s = pd.DataFrame({"m": [1, "1", "a", 1]}, dtype=object)
+    t = pd.DataFrame({"m": ["1", 1, "a"]}, dtype=object)
+    tab = balance_table(s, t, w)
+    assert tab.index.is_unique and len(tab) == 3
+    assert tab.loc["m=1", "mean_source"] == pytest.approx(0.5)
+    assert tab.loc["m='1'", "mean_source"] == pytest.approx(0.25)

@@ -126,3 +126,144 @@ def test_fold_without_target_rows_gives_a_clear_error():
         pytest.warns(UserWarning, match="no target rows"),
     ):
         search.fit(data.X, y)
+
+
+# --------------------------------------------------------------------------
+# metadata routing, held-out folds of one domain, pandas labels
+
+
+def _routing_data():
+    data = it.datasets.make_covariate_shift(150, 120, 2, random_state=0)
+    sw = np.random.RandomState(1).uniform(0.5, 2.0, data.X.shape[0])
+    base = it.ImportanceWeightedClassifier(
+        weighter=it.ClassifierWeighter(cv=None, random_state=0)
+    )
+    return data, sw, base
+
+
+def _hand_rolled_iwcv(data, base, cv, flattens, sw=None):
+    """Mean held-out IW log-loss, labeled target rows left out of the score."""
+    from sklearn.base import clone
+
+    X, y, d = data.X, data.y, data.domain
+    means = []
+    for flatten in flattens:
+        scores = []
+        for train, test in cv.split(X, y, domain=d):
+            model = clone(base).set_params(flatten=flatten)
+            model.fit(
+                X[train],
+                y[train],
+                domain=d[train],
+                sample_weight=None if sw is None else sw[train],
+            )
+            src = test[d[test] == 0]
+            w = model.weighter_.predict_ratio(X[src])
+            if sw is not None:
+                w = w * sw[src]
+            scores.append(
+                -log_loss(y[src], model.predict_proba(X[src]), sample_weight=w)
+            )
+        means.append(np.mean(scores))
+    return np.array(means)
+
+
+def test_routed_domain_reaches_the_scorer_and_the_splitter():
+    import sklearn
+
+    data, _, base = _routing_data()
+    cv = DomainStratifiedKFold(3, random_state=0)
+    expected = _hand_rolled_iwcv(data, base, cv, [0, 1])
+    with sklearn.config_context(enable_metadata_routing=True):
+        # domain is requested by default: labeled target rows are not scored
+        search = GridSearchCV(
+            base.set_fit_request(domain=True),
+            {"flatten": [0, 1]},
+            scoring=make_iw_scorer("neg_log_loss"),
+            cv=cv,
+        ).fit(data.X, data.y, domain=data.domain)
+    np.testing.assert_allclose(search.cv_results_["mean_test_score"], expected)
+
+
+def test_set_score_request_routes_sample_weight():
+    import sklearn
+
+    data, sw, base = _routing_data()
+    cv = DomainStratifiedKFold(3, random_state=0)
+    expected = _hand_rolled_iwcv(data, base, cv, [0, 1], sw=sw)
+    with sklearn.config_context(enable_metadata_routing=True):
+        scorer = make_iw_scorer("neg_log_loss").set_score_request(
+            domain=True, sample_weight=True
+        )
+        assert scorer.get_metadata_routing().score.requests == {
+            "domain": True,
+            "sample_weight": True,
+        }
+        search = GridSearchCV(
+            base.set_fit_request(domain=True, sample_weight=True),
+            {"flatten": [0, 1]},
+            scoring=scorer,
+            cv=cv,
+        ).fit(data.X, data.y, domain=data.domain, sample_weight=sw)
+        np.testing.assert_allclose(search.cv_results_["mean_test_score"], expected)
+        # unrequested sample_weight is an error, as for scikit-learn's scorers
+        with pytest.raises(ValueError, match="set_score_request"):
+            GridSearchCV(
+                base, {"flatten": [0, 1]}, scoring=make_iw_scorer("neg_log_loss"), cv=cv
+            ).fit(data.X, data.y, domain=data.domain, sample_weight=sw)
+    with pytest.raises(RuntimeError, match="metadata routing"):
+        make_iw_scorer("accuracy").set_score_request(domain=True)
+
+
+def test_iw_scorer_domain_of_one_domain_only(fitted):
+    data, y, pipe = fitted
+    scorer = make_iw_scorer("neg_log_loss")
+    src = np.flatnonzero(data.domain == 0)[:30]
+    X, labels = data.X[src], data.y[src]
+    # a held-out fold of source rows only
+    assert scorer(pipe, X, labels, domain=np.zeros(30)) == pytest.approx(
+        scorer(pipe, X, labels)
+    )
+    # one target row: left out, the rest scored
+    d = np.zeros(30)
+    d[0] = 1
+    assert scorer(pipe, X, labels, domain=d) == pytest.approx(
+        scorer(pipe, X[1:], labels[1:])
+    )
+
+
+def test_splitter_accepts_pandas_string_labels_with_na():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.RandomState(0)
+    is_target = np.r_[np.zeros(40, bool), np.ones(12, bool)]
+    labels = rng.choice(["a", "b"], 52)
+    as_object = np.array(
+        [None if t else v for t, v in zip(is_target, labels, strict=True)]
+    )
+    as_string = pd.Series(as_object, dtype="string")
+    assert as_string.isna().sum() == 12
+    X = np.zeros((52, 1))
+    cv = DomainStratifiedKFold(4, random_state=0)
+    folds = list(cv.split(X, as_string))
+    assert len(folds) == 4
+    for (_, test), (_, test_o) in zip(folds, cv.split(X, as_object), strict=True):
+        np.testing.assert_array_equal(test, test_o)
+        assert is_target[test].sum() == 3
+
+
+def test_splitter_with_labeled_target_rows_needs_the_domain():
+    d = np.r_[np.zeros(40, int), np.ones(12, int)]
+    y = np.zeros(52, int)
+    y[:3] = 1  # a rare class among fully labeled source and target rows
+    X = np.zeros((52, 1))
+    cv = DomainStratifiedKFold(4, random_state=0)
+    # without the domain, y reads as a domain vector: say so and what to do
+    with pytest.raises(ValueError, match="no unlabeled rows.*metadata routing"):
+        list(cv.split(X, y))
+    y3 = np.where(y == 1, 2, y)  # classes {0, 2}: not a domain vector at all
+    with pytest.raises(ValueError, match="cannot tell target rows"):
+        list(cv.split(X, y3))
+    # with it, every fold keeps its share of target rows
+    for train, test in cv.split(X, y, domain=d):
+        assert d[test].sum() == 3 and d[train].sum() == 9
+    assert cv.get_metadata_routing().split.requests == {"domain": True}

@@ -119,7 +119,12 @@ def _as_frames(X_source, X_target):
                 f"{Xt.shape[1]}; both must have the same covariates."
             )
         names = [f"x{j}" for j in range(Xs.shape[1])]
-        return pd.DataFrame(Xs, columns=names), pd.DataFrame(Xt, columns=names)
+        # an object array holds every column as object: give numeric columns
+        # back their numeric dtype, as a DataFrame would have them
+        return (
+            pd.DataFrame(Xs, columns=names).infer_objects(),
+            pd.DataFrame(Xt, columns=names).infer_objects(),
+        )
     missing = [c for c in X_source.columns if c not in X_target.columns]
     extra = [c for c in X_target.columns if c not in X_source.columns]
     if missing or extra:
@@ -354,14 +359,21 @@ def balance_table(
         name = str(col)
         if col in categorical or _is_categorical(s) or _is_categorical(t):
             miss_s, miss_t = s.isna().to_numpy(), t.isna().to_numpy()
-            for level in _levels(s, t):
+            levels = _levels(s, t)
+            shown = [str(v) for v in levels]
+            # levels that print alike (1 and "1") are told apart by repr
+            clash = {v for v in shown if shown.count(v) > 1}
+            shown = [
+                repr(v) if x in clash else x for v, x in zip(levels, shown, strict=True)
+            ]
+            for level, text in zip(levels, shown, strict=True):
                 ind_s = (s == level).to_numpy(dtype=float, na_value=0.0)
                 ind_t = (t == level).to_numpy(dtype=float, na_value=0.0)
                 rows.append(
                     _proportion_row(
-                        f"{name}={level}",
+                        f"{name}={text}",
                         name,
-                        str(level),
+                        text,
                         ind_s,
                         ind_t,
                         w,

@@ -153,9 +153,15 @@ def _fast_log_loss(y, model, W):
     col = _class_columns(y, model.classes_)
     if col is None:
         return None
-    eps = np.finfo(float).eps  # scikit-learn's clipping, so estimates agree
-    p = np.clip(model.full("predict_proba")[np.arange(y.shape[0]), col], eps, 1 - eps)
-    return -_wmean(-np.log(p), W)
+    proba = model.full("predict_proba")
+    # scikit-learn's clipping, so the resamples agree with its point estimate:
+    # at the precision of the probabilities (float32 or float64; anything else
+    # it converts to float64), where float32 0/1 clip to 1.2e-7, not 2.2e-16
+    dtype = proba.dtype if proba.dtype in (np.float32, np.float64) else np.float64
+    p = proba[np.arange(y.shape[0]), col].astype(dtype, copy=False)
+    eps = np.finfo(dtype).eps
+    terms = -np.log(np.clip(p, eps, 1 - eps))
+    return -_wmean(terms.astype(np.float64), W)
 
 
 def _fast_brier(y, model, W):
@@ -234,6 +240,21 @@ _FAST = {
 }
 
 
+def _accepts_sample_weight(scorer):
+    """Whether ``scorer(est, X, y, sample_weight=w)`` is a valid call."""
+    if hasattr(scorer, "_accept_sample_weight"):  # scikit-learn's scorers
+        return bool(scorer._accept_sample_weight())
+    from inspect import Parameter, signature
+
+    try:
+        params = signature(scorer).parameters
+    except (TypeError, ValueError):
+        return True  # cannot tell: let the call decide
+    return "sample_weight" in params or any(
+        p.kind is Parameter.VAR_KEYWORD for p in params.values()
+    )
+
+
 def _bootstrap_counts(rng, n, n_resamples):
     """Yield (block, n) count matrices: how often each row is drawn per resample."""
     block = max(1, min(n_resamples, 2_000_000 // n))
@@ -279,7 +300,9 @@ def evaluate(
         ``"mean_squared_error"`` reports the loss itself (lower is better).
     sample_weight : array-like of shape (n_samples,) or None, default=None
         Weight of each row, e.g. ``model.weighter_.predict_ratio(X)`` on held-out
-        source rows; the metrics are weighted averages.
+        source rows; the metrics are weighted averages. ``None`` scores the
+        rows as they are and passes no weights to the scorers, so metrics that
+        take none (``"max_error"``, a custom ``make_scorer``) work too.
     baseline : str or None, default=None
         With a dict of models, the name of the one to compare the others with:
         the output gets the paired difference ``model - baseline`` and its
@@ -363,18 +386,33 @@ def evaluate(
         sw = _check_weights(sample_weight, "sample_weight")
         check_consistent_length(y, sw)
     scorers = _resolve_scoring(scoring)
+    weighted = sample_weight is not None
+    if weighted:
+        for name, (scorer, _, _) in scorers.items():
+            if not _accepts_sample_weight(scorer):
+                raise ValueError(
+                    f"scoring {name!r} does not take sample_weight, so the rows "
+                    "cannot be weighted; drop sample_weight or use a metric that "
+                    "takes it."
+                )
     rows = np.arange(n).reshape(-1, 1)
     cached = {name: _CachedResponse(est, X) for name, est in models.items()}
 
     full = np.empty((len(models), len(scorers)))
     for i, model in enumerate(cached.values()):
         for j, (scorer, sign, _) in enumerate(scorers.values()):
-            full[i, j] = sign * scorer(model, rows, y, sample_weight=sw)
+            # sample_weight only when given: some metrics (max_error, a custom
+            # make_scorer(lambda ...)) take none
+            kw = {"sample_weight": sw} if weighted else {}
+            full[i, j] = sign * scorer(model, rows, y, **kw)
 
     def generic(scorer, model, counts, w):
-        drawn = counts > 0
         try:
-            return scorer(model, rows[drawn], y[drawn], sample_weight=w[drawn])
+            if weighted:  # a resample is the counts times the row weights
+                drawn = counts > 0
+                return scorer(model, rows[drawn], y[drawn], sample_weight=w[drawn])
+            drawn = np.repeat(np.arange(n), counts.astype(np.intp))
+            return scorer(model, rows[drawn], y[drawn])
         except ValueError:  # e.g. one class only in this resample
             return np.nan
 

@@ -162,6 +162,23 @@ def _check_folds(splits, is_target, fit_rows):
             )
 
 
+def _check_defined(scores, fold_weights, scorer):
+    """Raise a clear error when no candidate has a defined pooled score."""
+    mean, _ = _weighted_mean_se(scores, fold_weights)
+    if not np.isnan(mean).all():
+        return
+    n_bad = int(np.isnan(scores).any(axis=1).sum())
+    raise ValueError(
+        f"The held-out score {scorer!r} is undefined (NaN) in {n_bad} of "
+        f"{scores.shape[0]} folds for every candidate flatten, so none can be "
+        "chosen. This happens when a class is too rare for the folds: a held-out "
+        "fold whose labeled source rows miss a class has, e.g., no ROC AUC. Use "
+        "fewer folds (cv=3), a splitter that stratifies on the classes (e.g. "
+        "cv=StratifiedKFold(...) on y with the target rows unlabeled), or a "
+        "scoring defined on any fold, such as 'neg_log_loss'."
+    )
+
+
 class _BaseImportanceWeightedCV(MetaEstimatorMixin, BaseEstimator):
     _task = None
     _weighted_class = None
@@ -344,6 +361,7 @@ class _BaseImportanceWeightedCV(MetaEstimatorMixin, BaseEstimator):
             )
             self.scores_ = np.vstack([scores for scores, _ in out])
             self.fold_weights_ = np.array([w for _, w in out])
+            _check_defined(self.scores_, self.fold_weights_, scorer)
             best = _select_flatten(self.scores_, self.fold_weights_, self.selection)
         else:  # warned by resolve_rows: nothing to weight, every lambda is equal
             self.scores_ = np.empty((0, flattens.shape[0]))

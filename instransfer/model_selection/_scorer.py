@@ -8,8 +8,12 @@ the candidates are compared on one estimate of one quantity, the target loss,
 so ``flatten=0`` (no weighting) can win when weighting does not pay.
 """
 
+from copy import copy
+from inspect import signature
+
 import numpy as np
 from sklearn.utils import _safe_indexing
+from sklearn.utils.metadata_routing import _MetadataRequester
 from sklearn.utils.validation import column_or_1d
 
 from .._validation import check_domain, unlabeled_mask
@@ -36,8 +40,46 @@ def _locate_weighted(estimator, X):
             )
 
 
-class _IWScorer:
-    """Scorer that weights labeled source rows by the fitted weighter's ratio."""
+def _with_full_labels(scorer, classes):
+    """``scorer`` with ``labels=classes`` when its metric scores probabilities.
+
+    A held-out fold may lack a class that the model knows (a rare class, or a
+    few positives spread over many folds); ``log_loss`` and its kin then infer
+    the classes from ``y_true`` and fail, or mis-assign the probability
+    columns. The fitted model's ``classes_`` are the columns of its
+    ``predict_proba``, so they are the right labels, as
+    ``LogisticRegressionCV`` passes them. Metrics of label predictions are left
+    alone: there ``labels`` selects the classes averaged over.
+    """
+    from sklearn.metrics._scorer import _BaseScorer
+
+    if classes is None or not isinstance(scorer, _BaseScorer):
+        return scorer
+    if "labels" in scorer._kwargs:
+        return scorer
+    methods = scorer._response_method
+    methods = (methods,) if isinstance(methods, str) else tuple(methods)
+    if "predict" in methods:
+        return scorer
+    try:
+        params = signature(scorer._score_func).parameters
+    except (TypeError, ValueError):
+        return scorer
+    if "labels" not in params:
+        return scorer
+    out = copy(scorer)
+    out._kwargs = {**scorer._kwargs, "labels": np.asarray(classes)}
+    return out
+
+
+class _IWScorer(_MetadataRequester):
+    """Scorer that weights labeled source rows by the fitted weighter's ratio.
+
+    A metadata-routing consumer of its ``score``: ``domain`` is requested by
+    default (a routed domain marks the held-out target rows, which are never
+    scored), ``sample_weight`` must be requested with
+    ``set_score_request(sample_weight=True)``, as scikit-learn's scorers ask.
+    """
 
     def __init__(self, scorer, name):
         self._scorer = scorer
@@ -56,7 +98,8 @@ class _IWScorer:
         rows = ~unlabeled_mask(y, weighted._task)
         domain = kwargs.pop("domain", None)
         if domain is not None:  # routed to the scorer: labeled target rows out
-            rows &= ~check_domain(domain, y.shape[0])
+            # a held-out fold may hold source rows only (or a single target row)
+            rows &= ~check_domain(domain, y.shape[0], min_source=1, min_target=0)
         if not rows.any():
             raise ValueError(
                 "No labeled rows in this held-out fold: an importance-weighted "
@@ -67,12 +110,68 @@ class _IWScorer:
         ratio = weighted.weighter_.predict_ratio(_safe_indexing(X_seen, idx))
         if sample_weight is not None:
             ratio = ratio * np.asarray(sample_weight, dtype=float)[idx]
-        return self._scorer(
+        classes = getattr(weighted, "classes_", None)
+        scorer = _with_full_labels(self._scorer, classes)
+        return scorer(
             estimator, _safe_indexing(X, idx), y[idx], sample_weight=ratio, **kwargs
         )
 
     def __repr__(self):
         return f"make_iw_scorer({self._name})"
+
+    def _routing_repr(self):
+        # how scikit-learn's routing errors name this consumer
+        return repr(self)
+
+    def _accept_sample_weight(self):
+        # scikit-learn's check without routing (e.g. in a multi-metric dict)
+        return True
+
+    def set_score_request(self, **kwargs):
+        """Request metadata for the scorer (with metadata routing enabled).
+
+        ``domain`` is requested by default; ``sample_weight`` is not.
+
+        Parameters
+        ----------
+        **kwargs : dict
+            ``param=alias`` with alias ``True``, ``False``, ``None`` or a
+            string, e.g. ``set_score_request(sample_weight=True)``.
+
+        Returns
+        -------
+        self : object
+            The scorer, updated.
+        """
+        from sklearn.utils.metadata_routing import UNCHANGED, _routing_enabled
+
+        if not _routing_enabled():
+            raise RuntimeError(
+                "This method is only available when metadata routing is enabled. "
+                "You can enable it using "
+                "sklearn.set_config(enable_metadata_routing=True)."
+            )
+        request = self._get_metadata_request()
+        for param, alias in kwargs.items():
+            if alias is not UNCHANGED:
+                request.score.add_request(param=param, alias=alias)
+        self._metadata_request = request
+        return self
+
+    def _get_metadata_request(self):
+        from sklearn.utils.metadata_routing import (
+            MetadataRequest,
+            get_routing_for_object,
+        )
+
+        if hasattr(self, "_metadata_request"):
+            return get_routing_for_object(self._metadata_request)
+        request = MetadataRequest(owner=self)
+        # domain only removes rows, it cannot be misused: requested by default,
+        # as scikit-learn's group splitters request groups
+        request.score.add_request(param="domain", alias=True)
+        request.score.add_request(param="sample_weight", alias=None)
+        return request
 
 
 def make_iw_scorer(scoring, **kwargs):
@@ -86,10 +185,19 @@ def make_iw_scorer(scoring, **kwargs):
     Sugiyama, Krauledat & Müller, JMLR 8, 2007, eq. 9).
 
     Which rows are source rows: those with a label, unless ``domain`` reaches
-    the scorer (metadata routing with ``set_score_request(domain=True)``).
-    Without routing, ``GridSearchCV(...).fit(X, y, domain=d)`` hands
-    ``domain`` to the model's ``fit`` only, so labeled target rows in ``y``
-    would be scored as source rows: mask their labels (``-1``/``NaN``).
+    the scorer. With metadata routing on
+    (``sklearn.set_config(enable_metadata_routing=True)``) the scorer requests
+    ``domain`` by default, so
+    ``GridSearchCV(model.set_fit_request(domain=True), ...).fit(X, y, domain=d)``
+    hands it to the model's ``fit``, to this scorer and to
+    :class:`DomainStratifiedKFold`; ``sample_weight`` reaches the scorer after
+    ``set_score_request(sample_weight=True)``. Without routing, ``domain``
+    goes to the model's ``fit`` only, so labeled target rows in ``y`` would
+    be scored as source rows: mask their labels (``-1``/``NaN``).
+
+    Probability metrics that take ``labels`` (``log_loss``,
+    ``brier_score_loss``, ...) get the model's ``classes_``, so a held-out
+    fold that lacks a rare class is still scored.
 
     Parameters
     ----------
