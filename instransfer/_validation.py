@@ -107,6 +107,99 @@ def _num_rows(X):
     return _num_samples(X)
 
 
+_MIXED_TYPES_RECIPE = (
+    "ClassifierWeighter(make_pipeline(make_column_transformer("
+    '(OneHotEncoder(handle_unknown="ignore"), cat_cols), '
+    "remainder=StandardScaler()), LogisticRegression()))"
+)
+
+
+def _shown(names, limit=10):
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return f"{list(names[:limit])}{more}"
+
+
+def check_numeric_covariates(X, owner):
+    """Refuse, with the remedy, covariates a numeric weighter cannot use.
+
+    Kernel, neighbour and the default classifier weighters compute with the
+    covariates as numbers. A DataFrame's text, category (or other non-numeric)
+    columns, and missing values, would otherwise fail deep inside (pandas'
+    "Cannot cast object dtype to float64", or scikit-learn's advice for
+    supervised learners); here they are named. Boolean columns are numeric.
+
+    Parameters
+    ----------
+    X : array-like, DataFrame or sparse matrix
+        The covariates, before conversion.
+    owner : str
+        What needs numbers, for the message (e.g. the weighter's class name).
+    """
+    import sys
+
+    pd = sys.modules.get("pandas")  # a DataFrame means pandas is imported
+    is_frame = pd is not None and isinstance(X, pd.DataFrame)
+    if is_frame:
+        other_types = {
+            c: t for c, t in X.dtypes.items() if not pd.api.types.is_numeric_dtype(t)
+        }
+        other = list(other_types)
+        has_nan = X.isna().to_numpy().any(axis=0)
+        nan_cols = [c for c, bad in zip(X.columns, has_nan, strict=True) if bad]
+        if other:
+            kinds = sorted({str(t) for t in other_types.values()})
+            missing = ""
+            if nan_cols:
+                missing = (
+                    f" X also has missing values (in {_shown(nan_cols)}): put a "
+                    "SimpleImputer before each transformer, e.g. make_pipeline("
+                    'SimpleImputer(strategy="most_frequent"), OneHotEncoder(...)) '
+                    'and make_pipeline(SimpleImputer(strategy="median"), '
+                    "StandardScaler())."
+                )
+            raise ValueError(
+                f"{owner} needs numeric covariates, but these columns of X are "
+                f"not numeric ({', '.join(kinds)}): {_shown(other)}. Encode them "
+                "first (e.g. pandas.get_dummies(X, columns=cat_cols)), or weight "
+                "with a ClassifierWeighter whose classifier encodes them itself: "
+                f"{_MIXED_TYPES_RECIPE} with cat_cols = {_shown(other)}."
+                f"{missing} Boolean columns count as numeric. See 'Mixed-type "
+                "cohort tables' in the data convention guide."
+            )
+    else:
+        nan_cols = _nan_columns(X)
+    if nan_cols:
+        where = "columns" if is_frame else "column indices"
+        raise ValueError(
+            f"{owner} cannot use missing values, but X has NaN in {where} "
+            f"{_shown(nan_cols)}. Impute them first (e.g. sklearn.impute."
+            "SimpleImputer; add_indicator=True keeps missingness as covariates) or "
+            "drop those rows, or weight with a ClassifierWeighter whose "
+            "classifier handles them, e.g. ClassifierWeighter(make_pipeline("
+            "SimpleImputer(add_indicator=True), StandardScaler(), "
+            "LogisticRegression())) or ClassifierWeighter("
+            "HistGradientBoostingClassifier())."
+        )
+
+
+def _nan_columns(X):
+    """Indices of the columns of a float array (dense or sparse) holding NaN."""
+    from scipy.sparse import issparse
+
+    if issparse(X):
+        values = getattr(X, "data", None)
+        if values is None or values.dtype.kind != "f" or not np.isnan(values).any():
+            return []
+        coo = X.tocoo()
+        return np.unique(coo.col[np.isnan(coo.data)]).tolist()
+    if not isinstance(X, np.ndarray) or X.dtype.kind != "f" or X.ndim != 2:
+        return []  # lists and other inputs: left to check_array
+    # one pass without a temporary: NaN propagates through the sum
+    if not np.isnan(X.sum()):
+        return []
+    return np.flatnonzero(np.isnan(X).any(axis=0)).tolist()
+
+
 class NoTargetRowsWarning(UserWarning):
     """A weighted estimator was fit without target rows, hence unweighted."""
 

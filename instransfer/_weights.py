@@ -124,7 +124,9 @@ def postprocess_weights(weights, flatten=1.0, clip=None, clip_quantile=None):
     weights : array-like of shape (n_samples,)
         Non-negative weights or ratios.
     flatten : float, default=1.0
-        Exponent ``lambda`` in ``w ** lambda``.
+        Exponent ``lambda`` in ``w ** lambda``. On weights already flattened
+        with exponent ``a`` (a weighter's ``flatten``) the exponents multiply:
+        the result is the ratio to the power ``a * lambda``.
     clip : float or None, default=None
         Largest allowed final weight, as a multiple of the mean (>= 1).
     clip_quantile : float or None, default=None

@@ -46,7 +46,13 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._validation import _num_rows, check_domain, check_domain_sizes, resolve_rows
+from ._validation import (
+    _num_rows,
+    check_domain,
+    check_domain_sizes,
+    check_numeric_covariates,
+    resolve_rows,
+)
 from ._weights import ALL_ZERO_WEIGHTS, WeightTransform, log_mean_exp
 
 __all__ = [
@@ -85,7 +91,8 @@ class BaseWeighter(BaseEstimator):
     ----------
     flatten : float, default=1.0
         Exponent ``lambda`` applied to the ratio (``w ** lambda``); 0 gives
-        uniform weights, 1 the full ratio.
+        uniform weights, 1 the full ratio. Inside a weighted estimator, its
+        own ``flatten`` multiplies this one (``w ** (a * b)``): tune only one.
     clip : float or None, default=None
         Largest allowed weight, as a multiple of the mean weight (>= 1).
     clip_quantile : float or None, default=None
@@ -278,6 +285,7 @@ class BaseWeighter(BaseEstimator):
 
     def _validate_X(self, X, reset):
         if self._validate_numeric:
+            check_numeric_covariates(X, type(self).__name__)
             return validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
         validate_data(self, X, reset=reset, skip_check_array=True)
         return _as_indexable(X)
@@ -600,7 +608,11 @@ class ImportanceWeightedClassifier(ClassifierMixin, _BaseImportanceWeighted):
     flatten : float, default=1.0
         Exponent ``lambda`` of the weights; 0 is the unweighted model.
         Choose it by cross-validation with
-        :func:`~instransfer.model_selection.make_iw_scorer`.
+        :func:`~instransfer.model_selection.make_iw_scorer`. It applies on
+        top of the weighter's own ``flatten``: the exponents multiply
+        (``weighter=ClassifierWeighter(flatten=a)`` with ``flatten=b`` gives
+        ``w ** (a * b)``), so tune only one of the two in a grid and leave the
+        other at 1.
     clip : float or None, default=None
         Largest allowed weight as a multiple of the mean weight (>= 1).
     clip_quantile : float or None, default=None
@@ -769,7 +781,11 @@ class ImportanceWeightedRegressor(RegressorMixin, _BaseImportanceWeighted):
     weighter : weighter object, default=None
         A weighter; ``None`` means ``ClassifierWeighter()``.
     flatten : float, default=1.0
-        Exponent ``lambda`` of the weights; 0 is the unweighted model.
+        Exponent ``lambda`` of the weights; 0 is the unweighted model. It
+        applies on top of the weighter's own ``flatten``: the exponents
+        multiply (``weighter=ClassifierWeighter(flatten=a)`` with
+        ``flatten=b`` gives ``w ** (a * b)``), so tune only one of the two in
+        a grid and leave the other at 1.
     clip : float or None, default=None
         Largest allowed weight as a multiple of the mean weight (>= 1).
     clip_quantile : float or None, default=None

@@ -384,3 +384,145 @@ def test_a_rare_missing_value_gets_no_extreme_weight():
     model = encoded_model(df, LogisticRegression())
     w = it.ClassifierWeighter(model, random_state=0).fit(X, domain).weights_
     assert w.max() < 2.0
+
+
+def test_an_id_column_only_in_source_points_to_index_col(csv_pair, tmp_path, capsys):
+    src, tgt = csv_pair["frames"]
+    path = tmp_path / "target_without_id.csv"
+    tgt.drop(columns="pid").to_csv(path, index=False)
+    argv = ["weigh", str(csv_pair["src"]), str(path), "--quiet"]
+    rc = main(argv + ["--out", str(tmp_path / "a.csv")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--columns" in err and "--index-col pid" in err
+    # and the advice works
+    assert main(argv + ["--index-col", "pid", "--out", str(tmp_path / "b.csv")]) == 0
+
+
+@pytest.fixture(scope="module")
+def far_apart_csvs(tmp_path_factory):
+    """A target far in the tail of the source: few effective rows."""
+    rng = np.random.RandomState(0)
+    folder = tmp_path_factory.mktemp("far")
+    src = pd.DataFrame({"x": rng.normal(0, 1, 60), "z": rng.normal(0, 1, 60)})
+    tgt = pd.DataFrame({"x": rng.normal(2, 0.5, 40), "z": rng.normal(1.5, 0.5, 40)})
+    src.to_csv(folder / "s.csv", index=False)
+    tgt.to_csv(folder / "t.csv", index=False)
+    return folder / "s.csv", folder / "t.csv"
+
+
+def test_low_ess_warning_suggests_the_cli_options(far_apart_csvs, tmp_path, capsys):
+    s, t = far_apart_csvs
+    argv = ["weigh", str(s), str(t), "--quiet", "--out", str(tmp_path / "w.csv")]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "LowEffectiveSampleSizeWarning" in err
+    assert "--flatten" in err and "--clip" in err
+    # no Python remedies on the command line
+    assert "ImportanceWeightedClassifierCV" not in err
+    assert "truncate_weights" not in err
+    # a flattened weighting keeps enough rows: no warning
+    assert main(argv + ["--flatten", "0.3"]) == 0
+    assert "LowEffectiveSampleSizeWarning" not in capsys.readouterr().err
+
+
+def test_balance_table_means_share_decimals_within_a_row():
+    from instransfer._cli._common import format_balance
+
+    rng = np.random.RandomState(0)
+    src = pd.DataFrame({"progrec": rng.normal(98.3, 5, 50), "p": rng.rand(50)})
+    tgt = pd.DataFrame({"progrec": rng.normal(110.4, 5, 40), "p": rng.rand(40)})
+    table = it.metrics.balance_table(src, tgt, np.ones(50))
+    lines = format_balance(table).splitlines()
+    row = next(line for line in lines if line.startswith("progrec"))
+    target, source, weighted = row.split()[2:5]
+    decimals = {len(v.split(".")[1]) if "." in v else 0 for v in (target, source)}
+    assert decimals == {1}, row  # 110.4 beside 98.3, not 110 beside 98.275
+    assert weighted == source
+
+
+def _scores(diffs):
+    """evaluate()-shaped scores: model -> (diff, ci_low, ci_high) of log loss."""
+    rows = {("unweighted", "log_loss"): dict(estimate=0.6)}
+    for model, (d, lo, hi) in diffs.items():
+        rows[(model, "log_loss")] = dict(
+            estimate=0.6 + d, diff=d, diff_ci_low=lo, diff_ci_high=hi
+        )
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.index = pd.MultiIndex.from_tuples(frame.index)
+    return frame
+
+
+LABELS = {"log_loss": ("log loss", "lower")}
+
+
+def test_demo_verdict_follows_the_numbers_it_prints():
+    from instransfer._cli._demo import _verdict
+
+    # the rossi case: flattened weights better, oracle unclear
+    text = _verdict(
+        _scores(
+            {
+                "weighted (flatten 1)": (0.059, -0.08, 0.186),
+                "IWCV-flattened (flatten 0.25)": (-0.046, -0.085, -0.015),
+                "oracle-weighted": (-0.037, -0.148, 0.058),
+            }
+        ),
+        LABELS,
+        0.25,
+        36.0,
+        220,
+    )
+    assert "IWCV-flattened (flatten 0.25): better than unweighted" in text
+    lesson = " ".join(text.split("\n")[4:])
+    assert "IWCV-flattened (flatten 0.25) lowered the target log loss" in lesson
+    assert "corrects little bias" not in lesson and "Even the oracle" not in lesson
+
+    # nothing helps: the old lesson, with the oracle's and the full weights' harm
+    text = _verdict(
+        _scores(
+            {
+                "weighted (flatten 1)": (0.1, 0.04, 0.17),
+                "IWCV-flattened (flatten 0)": (0.0, 0.0, 0.0),
+                "oracle-weighted": (0.08, 0.02, 0.14),
+            }
+        ),
+        LABELS,
+        0.0,
+        74.0,
+        273,
+    )
+    lesson = " ".join(text.split("\n")[4:])
+    assert "oracle weights make the target log loss worse" in lesson
+    assert "weighted (flatten 1) made it worse" in lesson
+    assert "corrects little bias" in lesson and "(no weighting)" in lesson
+
+    # the oracle helps, the estimate does not
+    text = _verdict(
+        _scores(
+            {
+                "weighted (flatten 1)": (0.01, -0.02, 0.04),
+                "IWCV-flattened (flatten 0.5)": (-0.01, -0.03, 0.01),
+                "oracle-weighted": (-0.05, -0.09, -0.01),
+            }
+        ),
+        LABELS,
+        0.5,
+        100.0,
+        300,
+    )
+    lesson = " ".join(text.split("\n")[4:])
+    assert "oracle weights lower the target log loss" in lesson
+    assert "do not recover" in lesson and "Even the oracle" not in lesson
+
+
+def test_demo_explains_a_low_ess_without_python_advice(capsys):
+    # the demo's answer to a low ESS is its section 3, not a Python call
+    argv = ["demo", "--cohort", "rossi", "--strength", "3", "--bootstrap", "0"]
+    assert main(argv + ["--quiet"]) == 0
+    captured = capsys.readouterr()
+    import re
+
+    pct = float(re.search(r"ESS [\d.]+ of \d+ rows \(([\d.]+) %\)", captured.out)[1])
+    assert pct < 10
+    assert "Under 10 % effective rows" in captured.out
+    assert captured.err == ""

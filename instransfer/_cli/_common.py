@@ -152,9 +152,29 @@ def format_balance(table, max_rows=None):
     if max_rows is not None and len(view) > max_rows:
         order = table["diff_before"].abs().sort_values(ascending=False).index
         view = view.loc[order[:max_rows]]
-    return view.to_string(
-        float_format=lambda v: f"{v:.3g}" if abs(v) >= 100 else f"{v:.3f}"
-    )
+    # The three means of a row share units, so they share decimals: four
+    # significant digits at the largest (110.2 beside 98.3, not 110 beside
+    # 98.275), at most three decimals. Differences and KS distances: three.
+    means = ["target", "source", "weighted"]
+    view[means] = view[means].apply(_same_decimals, axis=1, result_type="expand")
+    return view.to_string(float_format=lambda v: f"{v:.3f}")
+
+
+def shared_decimals(values, significant=4, max_decimals=3):
+    """Decimals that show the largest of ``values`` to ``significant`` digits."""
+    import numpy as np
+
+    values = np.abs(np.asarray(values, dtype=float))
+    values = values[np.isfinite(values)]
+    largest = values.max() if values.size else 0.0
+    digits = int(np.floor(np.log10(largest))) + 1 if largest >= 1 else 1
+    return min(max_decimals, max(0, significant - digits))
+
+
+def _same_decimals(row):
+    values = row.to_numpy(dtype=float)
+    d = shared_decimals(values)
+    return [f"{v:.{d}f}" if v == v else "nan" for v in values]
 
 
 def format_summary(summary):

@@ -186,10 +186,17 @@ def select_columns(source, target, columns):
     only_s = [c for c in source.columns if c not in target.columns]
     only_t = [c for c in target.columns if c not in source.columns]
     if only_s or only_t:
+        ident = ""
+        if only_s:
+            ident = (
+                f" If {only_s[0]!r} identifies the source rows (an ID), pass "
+                f"--index-col {only_s[0]}: it is then written beside the weights "
+                "and not used as a covariate."
+            )
         raise CLIError(
             "source and target have different columns (only in source: "
             f"{only_s}; only in target: {only_t}). Give the covariates to use with "
-            "--columns."
+            f"--columns COL [COL ...].{ident}"
         )
     return source, target[list(source.columns)]
 
@@ -323,7 +330,9 @@ def run(args, out=None):
         + ").",
         file=out,
     )
-    summary = weight_summary(weights)
+    # the library's low-ESS warning names Python remedies; here, the options
+    summary = weight_summary(weights, min_ess_fraction=None)
+    _warn_low_ess(summary, args)
     print(format_summary(summary), file=out)
     print(f"Weights written to {args.out}", file=out)
     if not args.report:
@@ -347,6 +356,30 @@ def run(args, out=None):
         report_dir, table, weights, full, weighter, X, domain, args, progress, out
     )
     return 0
+
+
+# as weight_summary's default min_ess_fraction
+MIN_ESS_FRACTION = 0.1
+
+
+def _warn_low_ess(summary, args):
+    import warnings
+
+    from ..metrics import LowEffectiveSampleSizeWarning
+
+    if summary["ess_fraction"] >= MIN_ESS_FRACTION:
+        return
+    look = "" if args.report else " See the overlap of the two files with --report DIR."
+    warnings.warn(
+        f"The effective sample size is {summary['ess']:.1f} of "
+        f"{int(summary['n'])} rows ({100 * summary['ess_fraction']:.1f} %), below "
+        f"{100 * MIN_ESS_FRACTION:g} %: a few rows dominate any weighted fit. "
+        f"Flatten the weights with a smaller --flatten (now {args.flatten:g}; e.g. "
+        "0.5, 0 = no weighting) or cap them with --clip C (C times the mean "
+        "weight, e.g. 10) or --clip-quantile Q (e.g. 0.99)." + look,
+        LowEffectiveSampleSizeWarning,
+        stacklevel=2,
+    )
 
 
 def _report_plots(

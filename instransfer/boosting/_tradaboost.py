@@ -100,7 +100,7 @@ class _BaseTrAdaBoost(MetaEstimatorMixin, BaseEstimator):
         domain : array-like of shape (n_samples,), default=None
             0 (or False) for source rows, 1 (or True) for target rows. At
             least one target row must be labeled. ``None`` warns
-            (:class:`~instransfer._validation.NoDomainWarning`) and takes
+            (:class:`~instransfer.NoDomainWarning`) and takes
             every labeled row as a target row: with no source rows, TrAdaBoost
             is AdaBoost on them (see Notes); ``domain`` all ones gives the
             same model without the warning.

@@ -15,7 +15,7 @@ from sklearn.base import clone
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from .._validation import _num_rows
+from .._validation import _num_rows, check_numeric_covariates
 from ..base import BaseWeighter
 
 # Probabilities are clipped to [_EPS, 1 - _EPS] only for classifiers that
@@ -86,7 +86,9 @@ class ClassifierWeighter(BaseWeighter):
         Seeds the fold split and, when it has a ``random_state``, the
         classifier.
     flatten : float, default=1.0
-        Exponent applied to the ratio (0: uniform weights).
+        Exponent applied to the ratio (0: uniform weights). Inside a weighted
+        estimator, its own ``flatten`` multiplies this one (``w ** (a * b)``):
+        tune only one.
     clip : float or None, default=None
         Largest weight as a multiple of the mean weight.
     clip_quantile : float or None, default=None
@@ -261,6 +263,17 @@ class ClassifierWeighter(BaseWeighter):
 
     def _log_ratio(self, X):
         return _domain_log_odds(self.estimator_, X) + self._log_prior
+
+    def _validate_X(self, X, reset):
+        if self.estimator is None:
+            # the default scaler + logistic regression needs numbers; a user's
+            # classifier (e.g. a Pipeline with a ColumnTransformer) may not
+            check_numeric_covariates(
+                X,
+                "ClassifierWeighter's default classifier (StandardScaler + "
+                "LogisticRegression)",
+            )
+        return super()._validate_X(X, reset)
 
     def _score_terms(self, X_source, X_target):
         # per-row domain log-likelihood: log P(s|x) = -log(1 + e^l), computed

@@ -1,0 +1,156 @@
+"""Raw cohort DataFrames: clear errors where numbers are needed, and the recipe.
+
+Kernel and neighbour weighters, and ClassifierWeighter with its default
+classifier, compute with the covariates as numbers: a DataFrame with text,
+category or missing values must fail before any fit, naming the columns and the
+fix. A ClassifierWeighter given a classifier that encodes them must work.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.compose import make_column_transformer
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+import instransfer as it
+
+
+def _cohort(n, mean_age, rng):
+    frame = pd.DataFrame(
+        {
+            "age": rng.normal(mean_age, 8, n),
+            "stage": pd.Categorical(rng.choice(["I", "II", "III"], n)),
+            "smoker": rng.rand(n) < 0.3,
+            "site": rng.choice(["north", "south"], n).astype(object),
+        }
+    )
+    frame.loc[1, "age"] = np.nan
+    frame.loc[2, "site"] = None
+    return frame
+
+
+@pytest.fixture(scope="module")
+def cohorts():
+    rng = np.random.RandomState(0)
+    return _cohort(80, 50, rng), _cohort(60, 58, rng)
+
+
+NUMERIC_WEIGHTERS = [
+    it.ClassifierWeighter(),
+    it.NearestNeighborWeighter(),
+    it.ULSIF(),
+    it.ULSIFCV(),
+    it.RULSIF(),
+    it.KLIEP(),
+    it.KMM(),
+]
+
+
+@pytest.mark.parametrize("weighter", NUMERIC_WEIGHTERS, ids=lambda w: type(w).__name__)
+def test_non_numeric_columns_are_named_with_the_fix(cohorts, weighter):
+    src, tgt = cohorts
+    X, domain = it.stack_domains(src, tgt)
+    with pytest.raises(ValueError, match="not numeric") as info:
+        weighter.fit(X, domain)
+    msg = str(info.value)
+    assert "['stage', 'site']" in msg  # the bool column is numeric: not named
+    assert "smoker" not in msg
+    assert 'OneHotEncoder(handle_unknown="ignore")' in msg
+    assert "ClassifierWeighter(make_pipeline(" in msg
+    # the missing values are named too, with the imputer to add
+    assert "missing values (in ['age', 'site'])" in msg and "SimpleImputer" in msg
+
+
+def test_importance_weights_default_explains_mixed_types(cohorts):
+    src, tgt = cohorts
+    with pytest.raises(ValueError, match="default classifier .* not numeric"):
+        it.importance_weights(src, tgt)
+
+
+def test_weighted_estimator_with_default_weighter_explains(cohorts):
+    src, tgt = cohorts
+    X, domain = it.stack_domains(src, tgt)
+    y = np.where(domain == 1, -1, np.arange(len(X)) % 2)
+    with pytest.raises(ValueError, match=r"not numeric .*\['stage', 'site'\]"):
+        it.ImportanceWeightedClassifier().fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "weighter",
+    [it.ClassifierWeighter(), it.NearestNeighborWeighter(), it.ULSIF(), it.KMM()],
+    ids=lambda w: type(w).__name__,
+)
+def test_missing_values_are_named(cohorts, weighter):
+    src, tgt = cohorts
+    X, domain = it.stack_domains(src[["age", "smoker"]], tgt[["age", "smoker"]])
+    with pytest.raises(ValueError, match=r"NaN in columns \['age'\]") as info:
+        weighter.fit(X, domain)
+    assert "SimpleImputer" in str(info.value)
+    # an array: the column is numbered
+    A = X.to_numpy(dtype=float)
+    with pytest.raises(ValueError, match=r"NaN in column indices \[0\]"):
+        weighter.fit(A, domain)
+
+
+def test_predict_weights_checks_new_rows_too(cohorts):
+    src, tgt = cohorts
+    cols = ["age", "smoker"]
+    X, domain = it.stack_domains(src[cols].fillna(50), tgt[cols].fillna(50))
+    wtr = it.ULSIF(random_state=0).fit(X, domain)
+    with pytest.raises(ValueError, match=r"NaN in columns \['age'\]"):
+        wtr.predict_weights(src[cols])
+
+
+def test_bool_columns_count_as_numeric(cohorts):
+    src, tgt = cohorts
+    cols = ["age", "smoker"]
+    X, domain = it.stack_domains(src[cols].fillna(50), tgt[cols].fillna(50))
+    w_frame = it.ULSIF(random_state=0).fit(X, domain).weights_
+    w_array = it.ULSIF(random_state=0).fit(X.to_numpy(float), domain).weights_
+    np.testing.assert_allclose(w_frame, w_array)
+
+
+def test_user_classifier_is_not_second_guessed(cohorts):
+    # a classifier that handles NaN natively: no check on the frame
+    src, tgt = cohorts
+    cols = ["age", "smoker"]
+    X, domain = it.stack_domains(src[cols], tgt[cols])
+    wtr = it.ClassifierWeighter(
+        HistGradientBoostingClassifier(max_iter=20), random_state=0
+    ).fit(X, domain)
+    assert np.isfinite(wtr.weights_).all()
+
+
+def test_column_transformer_recipe_weights_a_mixed_cohort(cohorts):
+    src, tgt = cohorts
+    cat_cols, num_cols = ["stage", "site"], ["age", "smoker"]
+    clf = make_pipeline(
+        make_column_transformer(
+            (
+                make_pipeline(
+                    SimpleImputer(strategy="most_frequent"),
+                    OneHotEncoder(handle_unknown="ignore"),
+                ),
+                cat_cols,
+            ),
+            (
+                make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
+                num_cols,
+            ),
+        ),
+        LogisticRegression(),
+    )
+    w = it.importance_weights(
+        src, tgt, method=it.ClassifierWeighter(clf, random_state=0)
+    )
+    assert list(w.index) == list(src.index)
+    assert w.mean() == pytest.approx(1.0)
+    table = it.metrics.balance_table(src, tgt, w)
+    # the target is older: weighting moves the source's mean age towards it
+    assert abs(table.loc["age", "diff_after"]) < 0.5 * abs(
+        table.loc["age", "diff_before"]
+    )
