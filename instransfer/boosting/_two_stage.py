@@ -314,7 +314,7 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstima
             0 (or False) for source rows, 1 (or True) for target rows. At
             least one target row must be labeled (two when there are source
             rows and ``n_steps > 1``, for the cross-validation). ``None``
-            warns (:class:`~instransfer._validation.NoDomainWarning`) and
+            warns (:class:`~instransfer.NoDomainWarning`) and
             takes every labeled row as a target row: with no source rows,
             the model is AdaBoost.R2 on them (see Notes).
         sample_weight : array-like of shape (n_samples,), default=None

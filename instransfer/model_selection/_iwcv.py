@@ -491,7 +491,9 @@ class _BaseImportanceWeightedCV(MetaEstimatorMixin, BaseEstimator):
 _DOC_PARAMS = """
     flattens : array-like of float, default=(0, 0.25, 0.5, 0.75, 1)
         Candidate exponents ``lambda`` of the weights ``w ** lambda``; 0 is the
-        unweighted model, 1 the full ratio. Sorted and deduplicated.
+        unweighted model, 1 the full ratio. Sorted and deduplicated. They
+        multiply the weighter's own ``flatten`` (``w ** (a * lambda)``): leave
+        that at 1.
     cv : int, cross-validation generator, iterable or None, default=None
         ``None`` means 10 folds of
         :class:`~instransfer.model_selection.DomainStratifiedKFold` (every
