@@ -1222,3 +1222,87 @@ def test_grid_search_with_few_target_rows_needs_the_domain_splitter():
         gs.fit(X, y, domain=domain)
     for k in range(5):
         assert np.isfinite(gs.cv_results_[f"split{k}_test_score"]).all()
+
+
+def test_pipeline_base_with_routing_on_fits_at_once_and_leaves_it_alone():
+    # the fit request goes on each clone's final step, not on the user's one
+    from sklearn import config_context
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y, domain = _concept_shift(seed=3)
+    lr = LogisticRegression()
+    pipe = make_pipeline(StandardScaler(), lr)
+    expected = TrAdaBoostClassifier(pipe, n_estimators=4, random_state=0)
+    expected = expected.fit(X, y, domain=domain).predict_proba(X)
+    with config_context(enable_metadata_routing=True):
+        got = TrAdaBoostClassifier(pipe, n_estimators=4, random_state=0)
+        got = got.fit(X, y, domain=domain).predict_proba(X)
+        assert lr._get_metadata_request().fit.requests.get("sample_weight") is None
+    np.testing.assert_allclose(got, expected)
+
+
+@pytest.mark.parametrize("kind", ["classifier", "regressor", "two_stage"])
+def test_dataframe_reaches_a_column_selecting_pipeline(kind):
+    # a ColumnTransformer that selects columns by name needs the DataFrame
+    pd = pytest.importorskip("pandas")
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    rng = np.random.default_rng(0)
+    n = 160
+    domain = (np.arange(n) >= 140).astype(int)
+    df = pd.DataFrame(
+        {"age": rng.normal(60, 10, n), "stage": rng.choice(["I", "II", "III"], n)}
+    )
+    signal = (df["age"].to_numpy() - 60) / 10 + (df["stage"] == "III").to_numpy()
+    encode = make_column_transformer(
+        (OneHotEncoder(handle_unknown="ignore"), ["stage"]), (StandardScaler(), ["age"])
+    )
+    if kind == "classifier":
+        model = TrAdaBoostClassifier(
+            make_pipeline(encode, LogisticRegression()), n_estimators=3
+        )
+        y = (signal > 0).astype(int)
+    else:
+        cls = (
+            TrAdaBoostRegressor if kind == "regressor" else TwoStageTrAdaBoostRegressor
+        )
+        params = (
+            {"n_estimators": 3}
+            if kind == "regressor"
+            else {"n_steps": 2, "n_estimators": 2, "cv": 2}
+        )
+        model = cls(make_pipeline(encode, Ridge()), random_state=0, **params)
+        y = signal
+    model.fit(df, y, domain=domain)
+    assert model.feature_names_in_.tolist() == ["age", "stage"]
+    assert model.predict(df).shape == (n,)
+    with pytest.raises(ValueError, match="feature names"):
+        model.predict(df[["stage", "age"]])
+
+
+def test_early_stopping_keeps_every_class_among_the_training_rows():
+    # a class of one target row must not be held out whole: the learners
+    # (xgboost among them) are fit on class codes 0..K-1
+    class NeedsAllCodes(DecisionTreeClassifier):
+        def fit(self, X, y, sample_weight=None):
+            codes = np.unique(y)
+            assert codes.tolist() == list(range(codes.size)), codes
+            return super().fit(X, y, sample_weight=sample_weight)
+
+    X, y, domain = _concept_shift(seed=2)
+    y = y.copy()
+    y[np.flatnonzero(domain == 1)[0]] = -5  # one target row; class code 0
+    for seed in range(10):
+        clf = TrAdaBoostClassifier(
+            NeedsAllCodes(max_depth=2),
+            n_estimators=3,
+            early_stopping=True,
+            validation_fraction=0.5,
+            random_state=seed,
+        )
+        clf.fit(X, y, domain=domain)
+        assert -5 in clf.classes_

@@ -23,7 +23,7 @@ from sklearn.utils.validation import (
 )
 
 from .._validation import NoDomainWarning, _num_rows, check_domain, unlabeled_mask
-from ..base import _check_weightable, _fit_weighted
+from ..base import _check_weightable, _final_step, _fit_weighted
 
 _SEED_MAX = np.iinfo(np.int32).max
 
@@ -53,6 +53,28 @@ def _allows_nan(estimator):
         return False
 
 
+def _validate_X(est, X, reset):
+    """Validated ``X`` for the base learners; DataFrames stay DataFrames.
+
+    A DataFrame goes to the learners as it is (only its feature names and
+    width are checked here), so a Pipeline that selects columns by name (a
+    ColumnTransformer) works, as in the weighted estimators; the learner
+    validates the values itself. Other input is checked as scikit-learn's
+    ensembles check it.
+    """
+    if hasattr(X, "columns") and hasattr(X, "iloc"):
+        validate_data(est, X, reset=reset, skip_check_array=True)
+        return X
+    return validate_data(
+        est,
+        X,
+        reset=reset,
+        accept_sparse=["csr", "csc"],
+        dtype=None,
+        ensure_all_finite="allow-nan" if _allows_nan(est._template()) else True,
+    )
+
+
 def _stacked_training_set(est, X, y, domain, sample_weight, task):
     """Validate stacked input; keep the labeled rows with positive weight.
 
@@ -61,14 +83,7 @@ def _stacked_training_set(est, X, y, domain, sample_weight, task):
     classification, ``classes``; ``rows`` indexes them in the caller's ``X``.
     """
     name = type(est).__name__
-    X = validate_data(
-        est,
-        X,
-        reset=True,
-        accept_sparse=["csr", "csc"],
-        dtype=None,
-        ensure_all_finite="allow-nan" if _allows_nan(est._template()) else True,
-    )
+    X = _validate_X(est, X, reset=True)
     y = column_or_1d(y, warn=True)
     check_consistent_length(X, y)
     n = _num_rows(X)
@@ -192,7 +207,10 @@ class _Learners:
 
     def fit(self, rng, X, y, sample_weight):
         learner = _seeded_clone(self.template, rng)
-        _fit_weighted(learner, X, y, sample_weight, self.path, self.final)
+        # the clone's own final step: with metadata routing on, its fit
+        # request is set on it, never on the user's estimator
+        path, final = _final_step(learner)
+        _fit_weighted(learner, X, y, sample_weight, path, final)
         return learner
 
 

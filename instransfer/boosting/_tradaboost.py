@@ -21,7 +21,7 @@ from sklearn.base import (
 )
 from sklearn.utils import _safe_indexing, check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._base import (
     _EPS,
@@ -31,6 +31,7 @@ from ._base import (
     _split_validation,
     _stacked_training_set,
     _target_error,
+    _validate_X,
     _vote_start,
     _vote_weights,
     _weighted_median,
@@ -108,7 +109,10 @@ class _BaseTrAdaBoost(MetaEstimatorMixin, BaseEstimator):
             Initial weights (the paper's ``w^1``); ``None`` means uniform.
             With ``target_weight`` set, they multiply the rescaled uniform
             weights. Rows with weight 0 are left out. Never modified. Their
-            scale does not matter.
+            scale does not change the errors, the vote weights or the target
+            share, but the base learners are fit with weights of the same
+            total, which matters to learners whose regularisation depends on
+            it (``C`` of LogisticRegression, ``min_child_weight`` of xgboost).
 
         Returns
         -------
@@ -132,6 +136,14 @@ class _BaseTrAdaBoost(MetaEstimatorMixin, BaseEstimator):
                 type(self).__name__,
             )
             train[val_idx] = False
+            if self._task == "classification":
+                # a class held out entirely (a rare target-only class) goes
+                # back with one row: learners such as xgboost need every
+                # class code 0..K-1 among the rows they are fit on
+                for code in np.setdiff1d(np.unique(y), y[train]):
+                    back = val_idx[y[val_idx] == code][0]
+                    train[back] = True
+                    val_idx = val_idx[val_idx != back]
             val = (_safe_indexing(X, val_idx), y[val_idx], w0[val_idx])
             X = _safe_indexing(X, np.flatnonzero(train))
             y, is_t, w0 = y[train], is_t[train], w0[train]
@@ -303,14 +315,7 @@ class _BaseTrAdaBoost(MetaEstimatorMixin, BaseEstimator):
 
     def _check_X(self, X):
         check_is_fitted(self)
-        return validate_data(
-            self,
-            X,
-            reset=False,
-            accept_sparse=["csr", "csc"],
-            dtype=None,
-            ensure_all_finite="allow-nan" if _allows_nan(self._template()) else True,
-        )
+        return _validate_X(self, X, reset=False)
 
     def _vote_slice(self, n_fitted=None):
         n_fitted = len(self.estimators_) if n_fitted is None else n_fitted
@@ -552,8 +557,9 @@ class TrAdaBoostClassifier(ClassifierMixin, _BaseTrAdaBoost):
 
     ``weights_`` and the errors use the paper's initial weights ``w^1`` given
     by ``sample_weight``, so an integer weight on a target row is the same as
-    repeating the row (except in the smoothed vote of a learner with almost
-    no target error, which counts the rows). The source factor ``beta``
+    repeating the row, up to the first learner with almost no target error:
+    its smoothed vote counts the rows, and that vote also drives the round's
+    target update, so the learners after it differ too. The source factor ``beta``
     counts rows (``n_s``), as the paper does, so repeating a source row is
     not the same as weighting it.
     Base learners are fit with ``sample_weight`` summing to the total initial

@@ -15,7 +15,7 @@ from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, _fit_context
 from sklearn.utils import _safe_indexing, check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._base import (
     _EPS,
@@ -25,6 +25,7 @@ from ._base import (
     _Learners,
     _stacked_training_set,
     _target_error,
+    _validate_X,
     _vote_weights,
     _weighted_median,
     _weights_for_fit,
@@ -427,14 +428,7 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstima
 
     def _check_X(self, X):
         check_is_fitted(self)
-        return validate_data(
-            self,
-            X,
-            reset=False,
-            accept_sparse=["csr", "csc"],
-            dtype=None,
-            ensure_all_finite="allow-nan" if _allows_nan(self._template()) else True,
-        )
+        return _validate_X(self, X, reset=False)
 
     def predict(self, X):
         """Weighted median of the chosen ensemble's learners.
