@@ -304,6 +304,21 @@ def resolve_rows(y, domain, task, n_samples):
                 f"y ({marker}). The estimator is fit on labeled source rows."
             )
         return is_target, fit_rows
+    missing = _is_missing(y)
+    minus_one = unlabeled & ~missing
+    if missing.any() and minus_one.any():
+        # Two markers: NaN/None surely marks the target rows, but -1 may be a
+        # class of source rows (labels {-1, 1}); taking it as unlabeled would
+        # silently move those rows to the target sample.
+        raise ValueError(
+            f"y marks rows as unlabeled in two ways, {int(missing.sum())} rows "
+            f"with None/NaN and {int(minus_one.sum())} rows with -1, and no "
+            "domain was given: is -1 a class of source rows or a target row? "
+            "-1 is scikit-learn's unlabeled marker. If it is a class, recode it "
+            "(e.g. y = (y + 1) // 2 for labels {-1, 1}) and keep None/NaN for the "
+            "target rows; if it marks target rows too, use one marker for all "
+            "of them, or pass domain= (0 source, 1 target)."
+        )
     if unlabeled.all():
         raise ValueError(
             f"y has no labeled rows: every row is marked unlabeled ({marker}). "

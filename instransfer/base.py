@@ -21,7 +21,7 @@ the labeled source rows.
 
 import contextlib
 from abc import abstractmethod
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from scipy.sparse import issparse
@@ -392,6 +392,24 @@ def _fit_weighted(estimator, X, y, sample_weight, path, final):
     return estimator.fit(X, y, **{"__".join(path) + "__sample_weight": sample_weight})
 
 
+def _labels_array(y):
+    """Labels of an object ``y`` as an int (or float) array when all are.
+
+    An object array of ints with ``None`` marking unlabeled rows stays object
+    after those rows are dropped; scikit-learn then calls its type "unknown".
+    Integer (or real) labels get an int (or float) dtype, so ``classes_`` are
+    ints; strings, which scikit-learn takes as object, and mixed labels (left
+    to scikit-learn's own error) are returned as they are.
+    """
+    if y.dtype != object or y.shape[0] == 0:
+        return y
+    values = y.tolist()
+    for kind, dtype in ((Integral, np.int64), (Real, np.float64)):
+        if all(isinstance(v, kind) and not isinstance(v, bool) for v in values):
+            return np.asarray(values, dtype=dtype)
+    return y
+
+
 def _estimator_has(attr):
     def check(self):
         est = getattr(self, "estimator_", None)
@@ -409,6 +427,7 @@ class _BaseImportanceWeighted(MetaEstimatorMixin, BaseEstimator):
         "estimator": [HasMethods(["fit"]), None],
         "weighter": [HasMethods(["fit", "predict_ratio"]), None],
         **_POSTPROCESS_CONSTRAINTS,
+        "random_state": ["random_state"],
     }
 
     def __init__(
@@ -419,19 +438,21 @@ class _BaseImportanceWeighted(MetaEstimatorMixin, BaseEstimator):
         flatten=1.0,
         clip=None,
         clip_quantile=None,
+        random_state=None,
     ):
         self.estimator = estimator
         self.weighter = weighter
         self.flatten = flatten
         self.clip = clip
         self.clip_quantile = clip_quantile
+        self.random_state = random_state
 
     def _get_weighter(self):
         if self.weighter is not None:
             return self.weighter
         from .density_ratio import ClassifierWeighter
 
-        return ClassifierWeighter()
+        return ClassifierWeighter(random_state=self.random_state)
 
     @_fit_context(
         # the inner estimator and weighter are validated by their own fit
@@ -469,13 +490,21 @@ class _BaseImportanceWeighted(MetaEstimatorMixin, BaseEstimator):
         n = _num_rows(X)
         check_consistent_length(X, y)
         is_target, fit_rows = resolve_rows(y, domain, self._task, n)
+        y_fit = y[fit_rows]
         if self._task == "classification":
             from sklearn.utils.multiclass import check_classification_targets
 
-            check_classification_targets(y[fit_rows])
+            y_fit = _labels_array(y_fit)
+            check_classification_targets(y_fit)
         source_w = np.ones(n)
         if is_target.any():
-            self.weighter_ = clone(self._get_weighter()).fit(X, is_target.astype(int))
+            # the default weighter is built here, seeded with random_state (a
+            # RandomState instance is shared, not copied, as in scikit-learn);
+            # the user's weighter is cloned with its own random_state
+            weighter = self._get_weighter()
+            if self.weighter is not None:
+                weighter = clone(weighter)
+            self.weighter_ = weighter.fit(X, is_target.astype(int))
             # weights_ of the weighter are ordered as the source rows of X
             source_w[~is_target] = self.weighter_.weights_
         else:  # no target rows (warned): the plain estimator
@@ -490,7 +519,7 @@ class _BaseImportanceWeighted(MetaEstimatorMixin, BaseEstimator):
         self.estimator_ = _fit_weighted(
             estimator,
             _safe_indexing(X, fit_rows),
-            y[fit_rows],
+            y_fit,
             fit_weight,
             path,
             final,
@@ -604,7 +633,7 @@ class ImportanceWeightedClassifier(ClassifierMixin, _BaseImportanceWeighted):
         :class:`~sklearn.linear_model.LogisticRegression`.
     weighter : weighter object, default=None
         A weighter (e.g. :class:`~instransfer.ClassifierWeighter`); ``None``
-        means ``ClassifierWeighter()``.
+        means ``ClassifierWeighter(random_state=random_state)``.
     flatten : float, default=1.0
         Exponent ``lambda`` of the weights; 0 is the unweighted model.
         Choose it by cross-validation with
@@ -617,6 +646,10 @@ class ImportanceWeightedClassifier(ClassifierMixin, _BaseImportanceWeighted):
         Largest allowed weight as a multiple of the mean weight (>= 1).
     clip_quantile : float or None, default=None
         Weights above this quantile are capped at it.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the default weighter (``weighter=None``) and nothing else: a
+        weighter you pass is cloned and keeps its own ``random_state`` (set
+        that one for reproducible weights), and ``estimator`` keeps its own.
 
     Attributes
     ----------
@@ -779,7 +812,8 @@ class ImportanceWeightedRegressor(RegressorMixin, _BaseImportanceWeighted):
     estimator : estimator object, default=None
         Regressor to weight; ``None`` means :class:`~sklearn.linear_model.Ridge`.
     weighter : weighter object, default=None
-        A weighter; ``None`` means ``ClassifierWeighter()``.
+        A weighter; ``None`` means
+        ``ClassifierWeighter(random_state=random_state)``.
     flatten : float, default=1.0
         Exponent ``lambda`` of the weights; 0 is the unweighted model. It
         applies on top of the weighter's own ``flatten``: the exponents
@@ -790,6 +824,10 @@ class ImportanceWeightedRegressor(RegressorMixin, _BaseImportanceWeighted):
         Largest allowed weight as a multiple of the mean weight (>= 1).
     clip_quantile : float or None, default=None
         Weights above this quantile are capped at it.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the default weighter (``weighter=None``) and nothing else: a
+        weighter you pass is cloned and keeps its own ``random_state`` (set
+        that one for reproducible weights), and ``estimator`` keeps its own.
 
     Attributes
     ----------
@@ -869,11 +907,53 @@ class ImportanceWeightedRegressor(RegressorMixin, _BaseImportanceWeighted):
 # --------------------------------------------------------------------------
 
 
+def _union_categories(X_source, X_target):
+    """Give categorical columns of both frames the union of their categories.
+
+    ``pd.concat`` of categoricals with different categories falls back to an
+    object (or string) column, which a ``ColumnTransformer`` selecting
+    ``dtype_include="category"`` then silently leaves out.
+    """
+    from pandas import CategoricalDtype
+
+    new_s, new_t = {}, {}
+    for col in X_source.columns:
+        ds, dt = X_source[col].dtype, X_target[col].dtype
+        if not (isinstance(ds, CategoricalDtype) and isinstance(dt, CategoricalDtype)):
+            continue
+        if ds == dt:
+            continue
+        if ds.ordered or dt.ordered:
+            if ds.ordered and set(dt.categories) <= set(ds.categories):
+                new_t[col] = X_target[col].astype(ds)  # the source's order rules
+                continue
+            raise ValueError(
+                f"Column {col!r} is an ordered categorical whose categories "
+                f"differ between source ({list(ds.categories)}) and target "
+                f"({list(dt.categories)}); give both the same ordered categories "
+                "(Series.cat.set_categories)."
+            )
+        extra = dt.categories[~dt.categories.isin(ds.categories)]
+        union = CategoricalDtype(ds.categories.append(extra))
+        new_s[col] = X_source[col].astype(union)
+        new_t[col] = X_target[col].astype(union)
+    frames = []
+    for X, new in ((X_source, new_s), (X_target, new_t)):
+        if new:
+            X = X.copy()  # a copy: the caller's frame is kept
+            for col, values in new.items():
+                X[col] = values
+        frames.append(X)
+    return tuple(frames)
+
+
 def stack_domains(X_source, X_target):
     """Stack source and target rows into one ``X`` and a ``domain`` vector.
 
     DataFrames must have the same columns; the target's are reordered to the
-    source's order.
+    source's order, and a categorical column gets the union of both sides'
+    categories (source's first) so that it stays categorical. Arrays must be
+    both dense or both sparse.
 
     Parameters
     ----------
@@ -900,12 +980,22 @@ def stack_domains(X_source, X_target):
                 f"missing from target {missing}, only in target {extra}. Select "
                 "the same covariates in both (e.g. X_target[X_source.columns])."
             )
-        X = pd.concat([X_source, X_target[X_source.columns]], ignore_index=True)
+        X_source, X_target = _union_categories(X_source, X_target[X_source.columns])
+        X = pd.concat([X_source, X_target], ignore_index=True)
         n_s, n_t = len(X_source), len(X_target)
     elif any(is_df):
         raise TypeError(
             "One of X_source/X_target is a DataFrame and the other is not; pass "
             "both as DataFrames (with the same columns) or both as arrays."
+        )
+    elif issparse(X_source) != issparse(X_target):
+        sparse, dense = (
+            ("X_source", "X_target") if issparse(X_source) else ("X_target", "X_source")
+        )
+        raise TypeError(
+            f"{sparse} is a sparse matrix and {dense} is not; pass both sparse "
+            f"(e.g. scipy.sparse.csr_matrix({dense})) or both dense "
+            f"({sparse}.toarray())."
         )
     elif issparse(X_source) and issparse(X_target):
         if X_source.shape[1] != X_target.shape[1]:
@@ -935,7 +1025,7 @@ def stack_domains(X_source, X_target):
     return X, domain
 
 
-def importance_weights(X_source, X_target, method=None):
+def importance_weights(X_source, X_target, method=None, *, random_state=None):
     """Importance weights ``p_target / p_source`` for the source rows.
 
     Parameters
@@ -946,7 +1036,10 @@ def importance_weights(X_source, X_target, method=None):
         Target rows, with the same columns.
     method : weighter object, default=None
         Any weighter (unfitted; it is cloned). ``None`` means
-        ``ClassifierWeighter()``.
+        ``ClassifierWeighter(random_state=random_state)``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the default weighter (``method=None``) only; a ``method`` you
+        pass keeps its own ``random_state``.
 
     Returns
     -------
@@ -968,14 +1061,16 @@ def importance_weights(X_source, X_target, method=None):
     if method is None:
         from .density_ratio import ClassifierWeighter
 
-        method = ClassifierWeighter()
-    if not isinstance(method, BaseEstimator) or not hasattr(method, "predict_ratio"):
+        weighter = ClassifierWeighter(random_state=random_state)
+    elif isinstance(method, BaseEstimator) and hasattr(method, "predict_ratio"):
+        weighter = clone(method)
+    else:
         raise TypeError(
             f"method must be a weighter such as it.ClassifierWeighter(); got "
             f"{method!r}."
         )
     X, domain = stack_domains(X_source, X_target)
-    weights = clone(method).fit(X, domain).weights_
+    weights = weighter.fit(X, domain).weights_
     if isinstance(X_source, pd.DataFrame):
         return pd.Series(weights, index=X_source.index, name="weight")
     return weights

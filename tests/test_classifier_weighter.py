@@ -10,12 +10,16 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.model_selection import GridSearchCV
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, PolynomialFeatures, StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
 
 import instransfer as it
 from conftest import nmse
+from instransfer._weights import WeightTransform, log_mean_exp
 from instransfer.datasets import make_covariate_shift
+from instransfer.density_ratio._classifier import SaturatedProbabilityWarning
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -267,3 +271,113 @@ def test_inner_split_check_leaves_enough_rows_alone():
     hgb = HistGradientBoostingClassifier(early_stopping=True, max_iter=5)
     w = it.ClassifierWeighter(hgb, random_state=0).fit(X, domain).weights_
     assert w.shape == (60,) and np.all(np.isfinite(w))
+
+
+# -- probabilities of exactly 0 or 1: bounded at half a row ------------------
+
+
+def test_isotonic_zero_one_probabilities_are_bounded_and_warn():
+    # isotonic calibration outputs exact 0/1; clipped at 1e-12 they gave
+    # log-odds 27.6, one weight of 500 (= n_source) and an ESS of 1
+    data = make_covariate_shift(500, 500, shift=1.0, random_state=0)
+    wtr = it.ClassifierWeighter(calibration="isotonic", random_state=0)
+    with pytest.warns(SaturatedProbabilityWarning, match=r"\d+ at 1") as rec:
+        wtr.fit(data.X, data.domain)
+    msg = str(rec[0].message)
+    assert 'calibration="sigmoid"' in msg and "clip" in msg
+    # each of the 5 cross-fitting classifiers saw n_fit = 800 rows (400 of each
+    # domain, log prior 0): |raw log-ratio| <= log(2 * 800 - 1)
+    raw_log = np.log(wtr.weights_) + wtr.log_norm_
+    bound = np.log(2 * 800 - 1)
+    assert raw_log.max() <= bound + 1e-9 and raw_log.min() >= -bound - 1e-9
+    assert raw_log.max() == pytest.approx(bound, rel=1e-12)  # rows at p = 1
+    assert wtr.weights_.max() <= np.exp(bound - wtr.log_norm_) * (1 + 1e-9)
+    # the model on all 1000 rows: bounded at log(1999) likewise
+    raw_all = np.log(wtr.predict_ratio(data.X)) + wtr.log_norm_
+    assert np.abs(raw_all).max() <= np.log(2 * 1000 - 1) + 1e-9
+    assert np.isfinite(wtr.score(data.X, data.domain))
+
+
+def test_smooth_probabilities_are_unchanged_by_the_bound(shift_data):
+    # a sigmoid-calibrated logistic regression never reaches the bound: its
+    # weights are bit-identical to the former 1e-12 clip's, with no warning
+    X, d = shift_data.X, shift_data.domain
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SaturatedProbabilityWarning)
+        wtr = it.ClassifierWeighter(calibration="sigmoid", cv=None).fit(X, d)
+    p = wtr.estimator_.predict_proba(X[d == 0])[:, 1]
+    n = X.shape[0]
+    assert p.min() > 1 / (2 * n) and p.max() < 1 - 1 / (2 * n)
+    p_old = np.clip(p, 1e-12, 1 - 1e-12)
+    log_r = np.log(p_old) - np.log1p(-p_old) + np.log((d == 0).sum() / d.sum())
+    expected = np.exp(log_r - log_mean_exp(log_r))
+    np.testing.assert_array_equal(
+        wtr.weights_, WeightTransform().fit_transform(expected)
+    )
+
+
+class _Float32KNN(KNeighborsClassifier):
+    """k-NN whose probabilities are float32 (as xgboost's), exact 0/1 included."""
+
+    def predict_proba(self, X):
+        return super().predict_proba(X).astype(np.float32)
+
+
+def test_float32_zero_one_probabilities_are_bounded_in_float64(shift_data):
+    # np.clip(np.float32(1), 1e-12, 1 - 1e-12) == 1: the log-odds were +inf and
+    # fit raised "non-finite log-ratios ... this is a bug"
+    X, d = shift_data.X, shift_data.domain
+    wtr = it.ClassifierWeighter(_Float32KNN(n_neighbors=5), cv=None)
+    with pytest.warns(SaturatedProbabilityWarning):
+        wtr.fit(X, d)
+    assert np.all(np.isfinite(wtr.weights_))
+    n, log_prior = X.shape[0], np.log((d == 0).sum() / d.sum())
+    raw = np.log(wtr.predict_ratio(X)) + wtr.log_norm_ - log_prior
+    # the bound log(2n - 1) is computed in float64 (float32 would be off by ~1e-4)
+    assert raw.max() == pytest.approx(np.log(2 * n - 1), rel=1e-12)
+    assert raw.min() == pytest.approx(-np.log(2 * n - 1), rel=1e-12)
+    assert np.isfinite(wtr.score(X, d))
+
+
+def test_xgboost_saturated_float32_probabilities():
+    xgb = pytest.importorskip("xgboost")
+    data = make_covariate_shift(300, 300, shift=3.0, random_state=0)
+    est = xgb.XGBClassifier(
+        n_estimators=200,
+        max_depth=6,
+        learning_rate=1.0,
+        min_child_weight=0,
+        reg_lambda=0,
+        n_jobs=1,
+    )
+    proba = est.fit(data.X, data.domain).predict_proba(data.X)
+    assert proba.dtype == np.float32 and (proba[:, 1] == 1).any()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SaturatedProbabilityWarning)
+        wtr = it.ClassifierWeighter(est, cv=None).fit(data.X, data.domain)
+    # the ratio at target rows predicted with probability 1 was 1e304 (capped
+    # +inf) and the score -inf; now at most (n_s / n_t) (2 n - 1)
+    raw = wtr.predict_ratio(data.X) * np.exp(wtr.log_norm_)
+    assert np.all(np.isfinite(raw)) and raw.max() <= (2 * 600 - 1) * (1 + 1e-9)
+    assert np.isfinite(wtr.score(data.X, data.domain))
+
+
+@pytest.mark.parametrize(
+    "est, param",
+    [
+        (LogisticRegression(C=-1.0), "'C' parameter"),
+        (HistGradientBoostingClassifier(max_iter=-5), "'max_iter' parameter"),
+        (make_pipeline(StandardScaler(), LogisticRegression(C=-1.0)), "'C'"),
+    ],
+)
+def test_the_users_classifier_parameters_are_validated(shift_data, est, param):
+    # nested validation was skipped: C=-1 fit, max_iter=-5 gave all-1 weights
+    X, d = shift_data.X, shift_data.domain
+    with pytest.raises(InvalidParameterError, match=param):
+        it.ClassifierWeighter(est, random_state=0).fit(X, d)
+    with pytest.raises(InvalidParameterError, match=param):
+        it.ClassifierWeighter(est, cv=None, calibration="sigmoid").fit(X, d)
+    y = np.where(d == 1, -1, shift_data.y)
+    weighted = it.ImportanceWeightedClassifier(weighter=it.ClassifierWeighter(est))
+    with pytest.raises(InvalidParameterError, match=param):
+        weighted.fit(X, y)

@@ -432,3 +432,20 @@ def test_score_undefined_in_every_candidate_gives_a_clear_error():
     )
     with pytest.raises(ValueError, match=r"(?s)NaN.*too rare.*fewer folds"):
         clf.fit(Xb, yb)
+
+
+def test_object_int_labels_with_none_marker_are_ints():
+    # ints with None for the unlabeled rows (an object array) fit and score as
+    # the same labels with -1 markers
+    import instransfer as it
+
+    d = it.datasets.make_covariate_shift(300, 200, 2, random_state=0)
+    y_obj = d.y.astype(object)
+    y_obj[d.domain == 1] = None
+    y_int = np.where(d.domain == 1, -1, d.y)
+    a = it.ImportanceWeightedClassifierCV(random_state=0, cv=3).fit(d.X, y_obj)
+    b = it.ImportanceWeightedClassifierCV(random_state=0, cv=3).fit(d.X, y_int)
+    assert a.classes_.dtype.kind == "i"
+    np.testing.assert_array_equal(a.classes_, b.classes_)
+    np.testing.assert_allclose(a.scores_, b.scores_)
+    assert a.flatten_ == b.flatten_

@@ -154,3 +154,65 @@ def test_column_transformer_recipe_weights_a_mixed_cohort(cohorts):
     assert abs(table.loc["age", "diff_after"]) < 0.5 * abs(
         table.loc["age", "diff_before"]
     )
+
+
+def test_stack_domains_keeps_categoricals_with_different_categories():
+    # concat of categoricals with different categories gave an object/string
+    # column: a ColumnTransformer selecting dtype "category" dropped it silently
+    # and the site shift was ignored (mean weights A 1.001, B 0.996)
+    from sklearn.compose import make_column_selector
+
+    rng = np.random.RandomState(0)
+    src = pd.DataFrame(
+        {
+            "site": pd.Categorical(rng.choice(["A", "B"], 300, p=[0.8, 0.2])),
+            "age": rng.randn(300),
+        }
+    )
+    tgt = pd.DataFrame(
+        {
+            "site": pd.Categorical(rng.choice(["A", "B", "C"], 300, p=[0.2, 0.7, 0.1])),
+            "age": rng.randn(300),
+        }
+    )
+    src_before, tgt_before = src.copy(), tgt.copy()
+    X, domain = it.stack_domains(src, tgt)
+    assert isinstance(X["site"].dtype, pd.CategoricalDtype)
+    assert list(X["site"].cat.categories) == ["A", "B", "C"]
+    assert X["site"].tolist() == src["site"].tolist() + tgt["site"].tolist()
+    pd.testing.assert_frame_equal(src, src_before)  # inputs untouched
+    pd.testing.assert_frame_equal(tgt, tgt_before)
+    prep = make_column_transformer(
+        (
+            OneHotEncoder(handle_unknown="ignore"),
+            make_column_selector(dtype_include="category"),
+        ),
+        (StandardScaler(), make_column_selector(dtype_include="number")),
+    )
+    wtr = it.ClassifierWeighter(
+        make_pipeline(prep, LogisticRegression()), random_state=0
+    )
+    w = it.importance_weights(src, tgt, method=wtr)
+    by_site = w.groupby(src["site"].to_numpy()).mean()
+    # true ratios: A 0.2 / 0.8 = 0.25, B 0.7 / 0.2 = 3.5
+    assert by_site["A"] < 0.4 and by_site["B"] > 2.5
+
+
+def test_stack_domains_categoricals_edge_cases():
+    # integer column labels are kept (no renaming), the same categories pass
+    src = pd.DataFrame({0: pd.Categorical(["x", "y"] * 3), 1: np.arange(6.0)})
+    tgt = pd.DataFrame({0: pd.Categorical(["z", "x"] * 2), 1: np.arange(4.0)})
+    X, _ = it.stack_domains(src, tgt)
+    assert list(X.columns) == [0, 1] and X[0].dtype == pd.CategoricalDtype(list("xyz"))
+    X, _ = it.stack_domains(src, src)
+    assert X[0].dtype == src[0].dtype
+    # ordered: target categories inside the source's keep the source's order
+    order = pd.CategoricalDtype(["low", "mid", "high"], ordered=True)
+    src = pd.DataFrame({"grade": pd.Series(["low", "high", "mid"] * 2, dtype=order)})
+    tgt = pd.DataFrame({"grade": pd.Categorical(["high", "low"] * 2, ordered=True)})
+    X, _ = it.stack_domains(src, tgt)
+    assert X["grade"].dtype == order
+    with pytest.raises(
+        ValueError, match="ordered categorical.*'grade'|'grade'.*ordered"
+    ):
+        it.stack_domains(tgt, src)  # the source's categories miss "mid"

@@ -377,3 +377,96 @@ def test_regressor_default_is_ridge():
     y = np.where(data.domain == 1, np.nan, data.y)
     reg = it.ImportanceWeightedRegressor().fit(data.X, y)
     assert isinstance(reg.estimator_, Ridge)
+
+
+@pytest.mark.parametrize("kind", ["float", "object"])
+def test_nan_and_minus_one_markers_together_are_ambiguous(clf_data, kind):
+    # -1 is a class of source rows, NaN/None marks the target rows: -1 used to
+    # be taken as "unlabeled" too, silently moving those rows to the target
+    data, _ = clf_data
+    y = np.where(data.y == 1, 1, -1).astype(float if kind == "float" else object)
+    y[data.domain == 1] = np.nan if kind == "float" else None
+    n_minus_one = int(np.sum((data.y == 0) & (data.domain == 0)))
+    with pytest.raises(ValueError, match=f"{n_minus_one} rows with -1") as exc:
+        it.ImportanceWeightedClassifier().fit(data.X, y)
+    assert "recode" in str(exc.value) and "domain=" in str(exc.value)
+    # the remedy works: -1 recoded, None/NaN alone marks the 300 target rows
+    recoded = y.copy()
+    recoded[data.domain == 0] = (y[data.domain == 0] + 1) // 2
+    clf = it.ImportanceWeightedClassifier().fit(data.X, recoded)
+    assert clf.weighter_.n_target_ == 300 and clf.n_source_fit_ == 400
+
+
+def test_object_int_labels_with_none_marker(clf_data):
+    # ints with None for unlabeled rows (a documented marker) stayed an object
+    # array: scikit-learn said "Unknown label type: unknown"
+    data, y_minus_one = clf_data
+    labels = data.y.astype(object)
+    labels[data.domain == 1] = None
+    wtr = it.ClassifierWeighter(random_state=0)
+    clf = it.ImportanceWeightedClassifier(weighter=wtr).fit(data.X, labels)
+    ref = it.ImportanceWeightedClassifier(weighter=wtr).fit(data.X, y_minus_one)
+    assert clf.classes_.dtype.kind == "i" and list(clf.classes_) == [0, 1]
+    np.testing.assert_array_equal(clf.predict(data.X), ref.predict(data.X))
+    np.testing.assert_array_equal(clf.weights_, ref.weights_)
+    # a pandas Series of objects, as read from a table with missing labels
+    clf = it.ImportanceWeightedClassifier(weighter=wtr).fit(data.X, pd.Series(labels))
+    assert clf.classes_.dtype.kind == "i"
+
+
+def test_random_state_seeds_the_default_weighter(clf_data):
+    # the default ClassifierWeighter had random_state=None and no way to set it:
+    # weights differed by up to 1.2 between identical fits
+    data, y = clf_data
+    a = it.ImportanceWeightedClassifier(random_state=0).fit(data.X, y)
+    b = it.ImportanceWeightedClassifier(random_state=0).fit(data.X, y)
+    np.testing.assert_array_equal(a.weights_, b.weights_)
+    np.testing.assert_array_equal(a.estimator_.coef_, b.estimator_.coef_)
+    assert a.random_state == 0 and a.weighter is None  # stored untouched
+    # it flows to the default weighter, which then gives exactly its weights
+    assert a.weighter_.random_state == 0
+    alone = it.ClassifierWeighter(random_state=0).fit(data.X, data.domain)
+    np.testing.assert_array_equal(a.weights_, alone.weights_)
+    other = it.ImportanceWeightedClassifier(random_state=1).fit(data.X, y)
+    assert not np.array_equal(a.weights_, other.weights_)
+    # a weighter the user gives keeps its own random_state
+    mine = it.ClassifierWeighter(random_state=3)
+    c = it.ImportanceWeightedClassifier(weighter=mine, random_state=0).fit(data.X, y)
+    assert c.weighter_.random_state == 3 and mine.random_state == 3
+    assert c.weighter_ is not mine
+    np.testing.assert_array_equal(
+        c.weights_,
+        it.ClassifierWeighter(random_state=3).fit(data.X, data.domain).weights_,
+    )
+
+
+def test_random_state_of_regressor_and_importance_weights():
+    data = it.datasets.make_covariate_shift(
+        200, 100, 2, task="regression", random_state=0
+    )
+    y = np.where(data.domain == 1, np.nan, data.y)
+    a = it.ImportanceWeightedRegressor(random_state=0).fit(data.X, y)
+    b = it.ImportanceWeightedRegressor(random_state=0).fit(data.X, y)
+    np.testing.assert_array_equal(a.weights_, b.weights_)
+    np.testing.assert_array_equal(a.estimator_.coef_, b.estimator_.coef_)
+    assert a.weighter_.random_state == 0
+    src, tgt = data.X[data.domain == 0], data.X[data.domain == 1]
+    w = it.importance_weights(src, tgt, random_state=0)
+    np.testing.assert_array_equal(w, it.importance_weights(src, tgt, random_state=0))
+    np.testing.assert_array_equal(w, a.weights_)  # same default weighter, same seed
+
+
+def test_stack_domains_sparse_with_dense_says_what_to_do():
+    from scipy.sparse import csr_matrix
+
+    rng = np.random.RandomState(0)
+    Xs, Xt = rng.randn(30, 3), rng.randn(20, 3) + 0.5
+    # was: "must be 2-D ... got shapes () and (20, 3)"
+    with pytest.raises(TypeError, match="X_source is a sparse matrix and X_target"):
+        it.stack_domains(csr_matrix(Xs), Xt)
+    with pytest.raises(TypeError, match="X_target is a sparse matrix and X_source"):
+        it.stack_domains(Xs, csr_matrix(Xt))
+    with pytest.raises(TypeError, match="both sparse"):
+        it.importance_weights(csr_matrix(Xs), Xt)
+    X, domain = it.stack_domains(csr_matrix(Xs), csr_matrix(Xt))  # the advice works
+    np.testing.assert_array_equal(X.toarray(), np.r_[Xs, Xt])

@@ -66,8 +66,10 @@ def make_covariate_shift(
     task : {"classification", "regression"}, default="classification"
         Kind of label.
     noise : float, default=0.3
-        Noise level of the label (standard deviation of the regression noise;
-        of the latent logistic score for classification).
+        Noise level of the label: the standard deviation of the Gaussian
+        regression noise; for classification, the scale of the logistic noise
+        added to the latent score (its standard deviation is
+        ``noise * pi / sqrt(3)``).
     random_state : int, RandomState instance or None, default=None
         Seed.
 

@@ -18,9 +18,14 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from .._validation import _num_rows, check_numeric_covariates
 from ..base import BaseWeighter
 
-# Probabilities are clipped to [_EPS, 1 - _EPS] only for classifiers that
-# expose no log-odds: the log-ratio is then bounded by +-27.6.
-_EPS = 1e-12
+
+class SaturatedProbabilityWarning(UserWarning):
+    """A domain classifier predicted a probability of exactly 0 or 1.
+
+    Step-function classifiers (isotonic calibration, k-nearest neighbours,
+    trees with pure leaves) do this; the log-odds of those rows are then
+    bounded at the classifier's resolution (see :class:`ClassifierWeighter`).
+    """
 
 
 def _default_domain_classifier(sparse=False):
@@ -39,8 +44,13 @@ def _default_domain_classifier(sparse=False):
     return make_pipeline(StandardScaler(with_mean=not sparse), LogisticRegression())
 
 
-def _domain_log_odds(estimator, X):
-    """``log P(t|x) - log P(s|x)`` from a fitted domain classifier."""
+def _domain_log_odds(estimator, X, n_fit):
+    """``log P(t|x) - log P(s|x)`` from a fitted domain classifier.
+
+    ``n_fit`` is the number of rows the classifier was fit on. Returns the
+    log-odds and the numbers of rows whose probability of the target was
+    exactly 0 and exactly 1.
+    """
     from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
     from sklearn.pipeline import Pipeline
 
@@ -48,10 +58,19 @@ def _domain_log_odds(estimator, X):
     if isinstance(final, LogisticRegression | LogisticRegressionCV):
         # exact log-odds, no rounding of probabilities near 0 or 1
         d = estimator.decision_function(X)
-        return d if final.classes_[1] == 1 else -d
+        return (d if final.classes_[1] == 1 else -d), (0, 0)
     proba = estimator.predict_proba(X)
-    p = np.clip(proba[:, list(final.classes_).index(1)], _EPS, 1 - _EPS)
-    return np.log(p) - np.log1p(-p)
+    # float64 first: in float32 (xgboost) 1 - eps rounds back to 1, log1p(-1)
+    p = np.asarray(proba[:, list(final.classes_).index(1)], dtype=np.float64)
+    n_saturated = int(np.count_nonzero(p <= 0)), int(np.count_nonzero(p >= 1))
+    # A classifier fit on n rows cannot resolve a probability finer than one
+    # row; we bound it half a row from 0 and 1, p in [1/(2n), 1 - 1/(2n)]
+    # (|log-odds| <= log(2n - 1)): the smoothing of Schapire & Singer (1999),
+    # ln((W+ + eps) / (W- + eps)) with eps of the order of 1/n. A fixed 1e-12
+    # gave |log-odds| = 27.6 and one row ~1e12 times the weight of the others.
+    eps = 0.5 / n_fit
+    p = np.clip(p, eps, 1 - eps)
+    return np.log(p) - np.log1p(-p), n_saturated
 
 
 class ClassifierWeighter(BaseWeighter):
@@ -63,6 +82,16 @@ class ClassifierWeighter(BaseWeighter):
     classifier that did not see that row (``cv`` folds, stratified by domain),
     so an over-fitting classifier cannot inflate them. :meth:`predict_weights`
     uses a classifier fit on all rows.
+
+    A classifier exposing only probabilities has its probability bounded to
+    ``[1 / (2 n), 1 - 1 / (2 n)]``, ``n`` the number of rows it was fit on
+    (half a row, the smoothing of Schapire & Singer, 1999), so a row's raw
+    ratio is at most ``(n_s / n_t) (2 n - 1)``; logistic regression's exact
+    log-odds are used unbounded. A probability of exactly 0 or 1 (isotonic
+    calibration, k-nearest neighbours, trees with pure leaves) hits that bound
+    and ``fit`` warns with :class:`SaturatedProbabilityWarning`: prefer
+    ``calibration="sigmoid"``, a smoother classifier, or ``clip`` /
+    ``clip_quantile``.
 
     Parameters
     ----------
@@ -79,7 +108,9 @@ class ClassifierWeighter(BaseWeighter):
         rows and reuses that model (in-sample weights, faster).
     calibration : {"sigmoid", "isotonic"} or None, default=None
         Calibrate the classifier's probabilities with
-        :class:`~sklearn.calibration.CalibratedClassifierCV`.
+        :class:`~sklearn.calibration.CalibratedClassifierCV`. ``"isotonic"``
+        is a step function, 0 or 1 at its ends: the rows there get the
+        bounded weights described above.
     n_jobs : int or None, default=None
         Folds fitted in parallel (joblib).
     random_state : int, RandomState instance or None, default=None
@@ -119,6 +150,8 @@ class ClassifierWeighter(BaseWeighter):
        differing training and test distributions", ICML 2007.
     .. [2] M. Sugiyama, T. Suzuki and T. Kanamori, "Density Ratio Estimation in
        Machine Learning", Cambridge University Press, 2012, ch. 4.
+    .. [3] R. E. Schapire and Y. Singer, "Improved boosting algorithms using
+       confidence-rated predictions", Machine Learning 37, 1999.
 
     Examples
     --------
@@ -182,8 +215,16 @@ class ClassifierWeighter(BaseWeighter):
         return est
 
     def _fit_one(self, X, domain, seed):
+        from sklearn import config_context
+
         est = self._make_estimator(seed, issparse(X))
-        est.fit(X, domain)
+        # BaseWeighter.fit skips nested validation (the kernel weighters call
+        # validated helpers such as gen_batches hundreds of times per fit);
+        # the user's classifier is nested but must have its parameters
+        # checked: LogisticRegression(C=-1) or max_iter=-5 would else fit
+        # silently (to all-1 weights, for the latter).
+        with config_context(skip_parameter_validation=False):
+            est.fit(X, domain)
         return est
 
     def _fit_log_ratio(self, X_source, X_target):
@@ -198,14 +239,17 @@ class ClassifierWeighter(BaseWeighter):
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         self.estimator_ = self._fit_one(X, domain, seed)
+        self._n_fit = n_s + n_t
         self._log_prior = np.log(n_s / n_t)
-        if self.cv is None:
-            return self._log_ratio(X_source)
+        n_splits = min(self.cv, n_t, n_s) if self.cv is not None else 1
+        if n_splits < 2:
+            log_odds, n_saturated = _domain_log_odds(
+                self.estimator_, X_source, self._n_fit
+            )
+            self._warn_saturated(n_saturated, n_s)
+            return log_odds + self._log_prior
         from sklearn.model_selection import StratifiedKFold
 
-        n_splits = min(self.cv, n_t, n_s)
-        if n_splits < 2:
-            return self._log_ratio(X_source)
         folds = list(
             StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(
                 np.zeros((domain.shape[0], 1)), domain
@@ -216,13 +260,40 @@ class ClassifierWeighter(BaseWeighter):
             for tr, _ in folds
         )
         log_r = np.empty(n_s)
+        n_saturated = np.zeros(2, dtype=int)
         for (tr, te), model in zip(folds, models, strict=True):
             te_s = te[te < n_s]  # source rows come first in the stacked X
             prior = np.log(
                 np.count_nonzero(domain[tr] == 0) / np.count_nonzero(domain[tr] == 1)
             )
-            log_r[te_s] = _domain_log_odds(model, _safe_indexing(X, te_s)) + prior
+            log_odds, n_sat = _domain_log_odds(
+                model, _safe_indexing(X, te_s), tr.shape[0]
+            )
+            log_r[te_s] = log_odds + prior
+            n_saturated += n_sat
+        self._warn_saturated(n_saturated, n_s)
         return log_r
+
+    def _warn_saturated(self, n_saturated, n_source):
+        n_zero, n_one = (int(c) for c in n_saturated)
+        if n_zero + n_one == 0:
+            return
+        import warnings
+
+        warnings.warn(
+            f"The domain classifier gave {n_zero + n_one} of the {n_source} "
+            f"source rows a target probability of exactly 0 or 1 ({n_one} at 1: "
+            f"the largest weights; {n_zero} at 0), so their weights sit at the "
+            "bound set by the classifier's resolution (probability clipped to "
+            "[1/(2n), 1 - 1/(2n)], n the rows it was fit on) rather than at an "
+            "estimate. Step functions do this (isotonic calibration, "
+            "k-nearest neighbours, trees with pure leaves): use "
+            'calibration="sigmoid" or a smoother classifier (e.g. logistic '
+            "regression, larger min_samples_leaf), or cap the weights with "
+            "clip= or clip_quantile=.",
+            SaturatedProbabilityWarning,
+            stacklevel=5,  # _fit_log_ratio, BaseWeighter.fit, _fit_context
+        )
 
     def _check_fold_rows(self, n_s, n_t, n_splits):
         """Refuse cross-fitting folds too small for the classifier's own split.
@@ -262,7 +333,7 @@ class ClassifierWeighter(BaseWeighter):
                 )
 
     def _log_ratio(self, X):
-        return _domain_log_odds(self.estimator_, X) + self._log_prior
+        return _domain_log_odds(self.estimator_, X, self._n_fit)[0] + self._log_prior
 
     def _validate_X(self, X, reset):
         if self.estimator is None:
@@ -283,9 +354,8 @@ class ClassifierWeighter(BaseWeighter):
             if _num_rows(X_part) == 0:
                 terms.append(np.zeros(0))
             else:
-                terms.append(
-                    -np.logaddexp(0, sign * _domain_log_odds(self.estimator_, X_part))
-                )
+                log_odds = _domain_log_odds(self.estimator_, X_part, self._n_fit)[0]
+                terms.append(-np.logaddexp(0, sign * log_odds))
         return terms
 
     def score(self, X, y):

@@ -44,6 +44,7 @@ from ..base import (
     _check_weightable,
     _estimator_has,
     _final_step,
+    _labels_array,
     _safe_tags,
 )
 
@@ -338,7 +339,7 @@ class _BaseImportanceWeightedCV(MetaEstimatorMixin, BaseEstimator):
         if self._task == "classification":
             from sklearn.utils.multiclass import check_classification_targets
 
-            check_classification_targets(y[fit_rows])
+            check_classification_targets(_labels_array(y[fit_rows]))
         sw = None
         if sample_weight is not None:
             sw = _check_sample_weight(sample_weight, np.empty((n, 0)))

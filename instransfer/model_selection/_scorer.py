@@ -17,6 +17,7 @@ from sklearn.utils.metadata_routing import _MetadataRequester
 from sklearn.utils.validation import column_or_1d
 
 from .._validation import check_domain, unlabeled_mask
+from ..base import _labels_array
 
 
 def _locate_weighted(estimator, X):
@@ -112,8 +113,10 @@ class _IWScorer(_MetadataRequester):
             ratio = ratio * np.asarray(sample_weight, dtype=float)[idx]
         classes = getattr(weighted, "classes_", None)
         scorer = _with_full_labels(self._scorer, classes)
+        # object labels (ints with None for unlabeled rows) as the model saw them
+        y_fold = _labels_array(y[idx])
         return scorer(
-            estimator, _safe_indexing(X, idx), y[idx], sample_weight=ratio, **kwargs
+            estimator, _safe_indexing(X, idx), y_fold, sample_weight=ratio, **kwargs
         )
 
     def __repr__(self):
