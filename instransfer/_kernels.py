@@ -9,7 +9,11 @@ Squared distances use the BLAS expansion ``||x||^2 + ||y||^2 - 2 x.y`` on rows
 shifted by the mean of the second set (a large common offset would otherwise
 cost the expansion its precision), clamped at 0 (the expansion can round to
 tiny negatives), and the exponential is taken in place in the same buffer, so
-a block costs one allocation.
+a block costs one allocation. Rows whose squared norms could overflow the
+expansion (features above ~1e154 in float64) are refused with a ValueError
+that says how to rescale, as are distinct rows too close for the median
+heuristic (below ~1e-154): both would otherwise give NaN kernels or silently
+uniform weights.
 
 Why not call :func:`sklearn.metrics.pairwise.rbf_kernel` per block: it
 recomputes ``||y||^2`` for every block and, in float32, upcasts each block to
@@ -98,6 +102,31 @@ def _row_sq_norms(X):
     return np.einsum("ij,ij->i", X, X)
 
 
+def _checked_sq_norms(X):
+    """Squared norms of the (centred) rows, refusing those that overflow.
+
+    ``||x - y||^2 <= 2 ||x||^2 + 2 ||y||^2``, so squared norms at most a
+    quarter of the largest float keep every term of the expansion, and the
+    distance, finite. Checking the ``n`` norms costs nothing next to the
+    ``n x m`` distances, and a non-finite distance would otherwise surface
+    later as a NaN kernel deep inside a solver.
+    """
+    norms = _row_sq_norms(X)
+    if norms.size and not norms.max() <= np.finfo(X.dtype).max / 4:
+        raise ValueError(
+            "The squared distances between rows overflow "
+            f"{X.dtype.name}: the features (centred) reach a magnitude of "
+            f"~{np.nanmax(np.abs(X)):.1e}, and distances above "
+            f"~{np.sqrt(np.finfo(X.dtype).max):.0e} cannot be squared, so the "
+            "Gaussian kernel cannot be computed at this scale (no kernel width "
+            "gamma can make up for it). Rescale the features to values of order "
+            "1 first, e.g. with a RobustScaler or MaxAbsScaler before the weighter "
+            "(or the weighted estimator) in a Pipeline; StandardScaler's "
+            "variance overflows at this scale too."
+        )
+    return norms
+
+
 def _check_gamma(gamma, X):
     if gamma is None:
         return median_heuristic_gamma(X)
@@ -133,7 +162,14 @@ def median_heuristic_gamma(X, Y=None, *, max_rows=2000, random_state=0):
     gamma : float
         Positive and finite. When more than half of the pairs coincide
         (duplicated rows) the median of the non-zero distances is used; when
-        every pair coincides, ``1 / n_features``.
+        every row is the same, ``1 / n_features``.
+
+    Raises
+    ------
+    ValueError
+        When the squared distances overflow or underflow float64 (features
+        of magnitude above ~1e154, or distinct rows closer than ~1e-154),
+        with the remedy (rescale the features).
 
     Examples
     --------
@@ -158,14 +194,32 @@ def median_heuristic_gamma(X, Y=None, *, max_rows=2000, random_state=0):
         # which leaves the median unchanged and avoids triu index arrays
         d2 = sq_dists(Xs, Xs).ravel()[1:].reshape(n - 1, n + 1)[:, :-1].ravel()
     else:
-        d2 = sq_dists(Xs, subsample(_as_2d(Y, np.float64))).ravel()
-    d2 = d2[np.isfinite(d2)]
-    med = float(np.median(d2)) if d2.size else 0.0
-    if not med > 0:
+        Ys = subsample(_as_2d(Y, np.float64))
+        d2 = sq_dists(Xs, Ys).ravel()
+    rows = Xs if Y is None else np.vstack([Xs, Ys])
+    if not np.ptp(rows, axis=0).any():  # every row identical
+        return 1.0 / max(X.shape[1], 1)
+    med = float(np.median(d2))
+    if not med > 0:  # more than half of the pairs coincide
         positive = d2[d2 > 0]
         med = float(np.median(positive)) if positive.size else 0.0
-    if not med > 0 or not np.isfinite(1.0 / med):
-        return 1.0 / max(X.shape[1], 1)
+    if not med >= np.finfo(np.float64).tiny:
+        # Distinct rows whose squared distances round to 0 or to subnormals:
+        # 1 / median would be infinite (or garbage) and every kernel value 1,
+        # i.e. silently uniform weights. scikit-learn's scalers treat columns
+        # this narrow as constant and leave them unscaled, hence the factor.
+        spread = float(np.ptp(rows, axis=0).max())
+        raise ValueError(
+            "The squared distances between distinct rows underflow float64: "
+            f"their median is {med:.1e}, below the smallest normal float "
+            f"({np.finfo(np.float64).tiny:.1e}), as happens when the features "
+            f"differ by less than ~1e-154 (here they span at most {spread:.1e}). "
+            "The median-heuristic kernel width 1 / median ||x - y||^2 would be "
+            "infinite, and no finite kernel width gamma separates the rows. "
+            "Rescale the features to values of order 1 first, e.g. change their "
+            f"units or multiply X by ~1e{-int(np.floor(np.log10(spread)))} "
+            "(scikit-learn's scalers leave a column this narrow unscaled)."
+        )
     return 1.0 / med
 
 
@@ -190,6 +244,12 @@ def sq_dists(X, Y=None, *, dtype=np.float64, out=None):
     Returns
     -------
     D2 : ndarray of shape (n_x, n_y)
+
+    Raises
+    ------
+    ValueError
+        When the squared distances would overflow ``dtype`` (features of
+        magnitude above ~1e154 in float64), with the remedy (rescale).
     """
     X = _as_2d(X, dtype)
     same = Y is None or Y is X
@@ -197,7 +257,7 @@ def sq_dists(X, Y=None, *, dtype=np.float64, out=None):
     center = Y.mean(axis=0)
     Yc = Y - center
     Xc = Yc if same else X - center
-    D2 = _expanded_sq_dists(Xc, Yc, _row_sq_norms(Yc), out)
+    D2 = _expanded_sq_dists(Xc, Yc, _checked_sq_norms(Yc), out)
     if same:
         np.fill_diagonal(D2, 0)
     return D2
@@ -205,9 +265,10 @@ def sq_dists(X, Y=None, *, dtype=np.float64, out=None):
 
 def _expanded_sq_dists(X, Y, Y_sq_norms, out=None):
     # ||x||^2 + ||y||^2 - 2 x.y with one BLAS product, in place, clamped at 0
+    X_sq_norms = Y_sq_norms if X is Y else _checked_sq_norms(X)
     D2 = np.matmul(X, Y.T, out=out)
     D2 *= -2
-    D2 += _row_sq_norms(X)[:, None]
+    D2 += X_sq_norms[:, None]
     D2 += Y_sq_norms[None, :]
     return np.maximum(D2, 0, out=D2)
 
@@ -287,7 +348,7 @@ def iter_sq_dist_blocks(X, Y, *, working_memory=None, dtype=np.float64, max_rows
     # shifted by the mean of Y as in sq_dists (precision with large offsets)
     center = Y.mean(axis=0)
     Yc = Y - center
-    y_norms = _row_sq_norms(Yc)
+    y_norms = _checked_sq_norms(Yc)
     rows = _block_rows(
         X.shape[0], Y.shape[0], X.dtype.itemsize, working_memory, max_rows
     )

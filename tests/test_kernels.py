@@ -106,7 +106,13 @@ def test_median_heuristic_exact_and_robust():
         euclidean_distances(Z[:2000], squared=True)[np.triu_indices(2000, 1)]
     )
     assert abs(g1 / full - 1) < 0.05
-    assert np.isfinite(k.median_heuristic_gamma(Z * 1e-200)) is np.True_
+    # every row identical, far from the origin: still the fallback
+    assert k.median_heuristic_gamma(np.full((6, 3), 0.1) + 1e6) == 1 / 3
+    # scale invariance down to where squared distances stay normal floats
+    for scale in (1e-150, 1e150):
+        assert k.median_heuristic_gamma(Z * scale) * scale**2 == pytest.approx(
+            k.median_heuristic_gamma(Z), rel=1e-12
+        )
 
 
 def test_log_rbf_expansion_never_underflows():
@@ -258,3 +264,38 @@ def test_kernel_weights_do_not_depend_on_a_common_offset(name):
     w = est.fit(data.X, data.domain).weights_
     w_shifted = est.fit(data.X + 1e6, data.domain).weights_
     np.testing.assert_allclose(w_shifted, w, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("scale", [1e155, 1e200])
+def test_overflowing_distances_raise_with_the_remedy(xy, scale):
+    # ||x - y||^2 above the largest float: every kernel value would be NaN
+    X, Y = xy
+    match = r"overflow float64.*RobustScaler or MaxAbsScaler"
+    with pytest.raises(ValueError, match=match):
+        k.sq_dists(X * scale, Y * scale)
+    with pytest.raises(ValueError, match=match):
+        k.sq_dists(X * scale)
+    with pytest.raises(ValueError, match=match):  # one huge row is enough
+        next(k.iter_sq_dist_blocks(np.vstack([X, X[:1] * scale]), Y))
+    with pytest.raises(ValueError, match=match):
+        k.rbf_kernel(X, Y * scale, gamma=1.0)
+    with pytest.raises(ValueError, match=match):
+        k.median_heuristic_gamma(X * scale)
+    with pytest.raises(ValueError, match="overflow float32"):
+        k.rbf_kernel(X * 1e20, gamma=1.0, dtype=np.float32)
+    # just below the limit everything is finite
+    assert np.isfinite(k.sq_dists(X * 1e150, Y * 1e150)).all()
+
+
+@pytest.mark.parametrize("scale", [1e-160, 1e-300])
+def test_underflowing_median_distance_raises_with_the_remedy(xy, scale):
+    # 1 / median would overflow (or divide by 0): a fallback width would make
+    # every kernel value 1 and every weight 1, silently
+    X, Y = xy
+    match = r"underflow float64.*multiply X by ~1e"
+    with pytest.raises(ValueError, match=match):
+        k.median_heuristic_gamma(X * scale)
+    with pytest.raises(ValueError, match=match):
+        k.median_heuristic_gamma(X * scale, Y * scale)
+    with pytest.raises(ValueError, match=match):
+        k.rbf_kernel(X * scale)

@@ -1,5 +1,7 @@
 """uLSIF / RuLSIF: closed form, exact leave-one-out, known ratios, edge cases."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -8,6 +10,7 @@ from sklearn.model_selection import GridSearchCV
 
 import instransfer as it
 from instransfer.datasets import make_covariate_shift
+from instransfer.density_ratio import _ulsif
 from instransfer.model_selection import DomainStratifiedKFold
 
 
@@ -86,6 +89,44 @@ def test_loocv_with_a_pair_subsample_is_exact_on_those_pairs():
     Xs, Xt = _split(data)
     mean, _ = _brute_force_loo(Xs, Xt, est.centers_, 0.4, 0.01, 0.0, est._loo_pairs)
     np.testing.assert_allclose(-est.cv_results_["mean_test_score"][0], mean, rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "cls, extra", [(it.ULSIFCV, {}), (it.RULSIFCV, {"alpha": 0.3})]
+)
+def test_loocv_in_chunks_of_pairs_equals_one_chunk(monkeypatch, cls, extra):
+    # 55 pairs in chunks of 8 (the last one short) against one chunk of 55
+    data = make_covariate_shift(70, 55, 3, random_state=2)
+    params = dict(n_centers=20, max_loo_pairs=None, random_state=0, **extra)
+    whole = cls(**params).fit(data.X, data.domain)
+    monkeypatch.setattr(_ulsif, "_LOO_CHUNK", 8)
+    chunked = cls(**params).fit(data.X, data.domain)
+    for key in ("mean_test_score", "std_test_score"):
+        np.testing.assert_allclose(
+            chunked.cv_results_[key], whole.cv_results_[key], rtol=1e-12
+        )
+    assert (chunked.gamma_, chunked.reg_lambda_) == (whole.gamma_, whole.reg_lambda_)
+
+
+def test_loocv_memory_is_one_chunk_of_pairs_whatever_their_number(monkeypatch):
+    # All 8000 pairs held out, 1000 at a time. The kernel rows of every pair
+    # at once (source and target, distances and kernel values, b = 100
+    # centres) would be 4 * 8000 * 100 * 8 B = 25.6 MB on their own (38 MB
+    # peak measured when they were); one chunk and its products stay ~11 MB.
+    monkeypatch.setattr(_ulsif, "_LOO_CHUNK", 1000)
+    rng = np.random.RandomState(0)
+    n = 8000
+    X = np.vstack([rng.normal(size=(n, 5)), 0.3 + 0.8 * rng.normal(size=(n, 5))])
+    d = np.r_[np.zeros(n), np.ones(n)]
+    est = it.ULSIFCV(max_loo_pairs=None, random_state=0)
+    tracemalloc.start()
+    try:
+        est.fit(X, d)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert est._loo_pairs[0].shape == (n,)
+    assert peak < 20 * 2**20, f"peak {peak / 2**20:.1f} MB"
 
 
 def test_closed_form_and_relative_reduces_to_plain():
@@ -299,3 +340,49 @@ def test_given_centers_are_copied(name):
     before = est.predict_ratio(data.X[:5])
     C += 100.0
     np.testing.assert_array_equal(est.predict_ratio(data.X[:5]), before)
+
+
+@pytest.mark.parametrize("cls", [it.ULSIF, it.ULSIFCV, it.RULSIF, it.RULSIFCV])
+@pytest.mark.parametrize(
+    "scale, match",
+    [
+        (1e155, r"overflow float64.*RobustScaler or MaxAbsScaler"),
+        (1e-160, r"underflow float64.*multiply X by ~1e160"),
+    ],
+)
+def test_extreme_feature_scales_raise_with_the_remedy(cls, scale, match):
+    # squared distances beyond float64's range: NaN kernels deep in a solver
+    # (overflow) or an infinite median-heuristic width, i.e. silently uniform
+    # weights (underflow), before these were refused
+    data = make_covariate_shift(60, 40, 2, random_state=0)
+    with pytest.raises(ValueError, match=match):
+        cls().fit(data.X * scale, data.domain)
+    if scale > 1:  # a given width cannot help either
+        params = {"gammas": [1.0]} if "gammas" in cls().get_params() else {"gamma": 1.0}
+        with pytest.raises(ValueError, match=match):
+            cls(**params).fit(data.X * scale, data.domain)
+
+
+def test_predicting_at_overflowing_rows_raises():
+    data = make_covariate_shift(60, 40, 2, random_state=0)
+    est = it.ULSIF(random_state=0).fit(data.X, data.domain)
+    with pytest.raises(ValueError, match="overflow float64"):
+        est.predict_ratio(data.X[:3] * 1e160)
+
+
+@pytest.mark.parametrize("name", ["ULSIF", "ULSIFCV", "RULSIF", "RULSIFCV"])
+def test_median_heuristic_width_does_not_depend_on_random_state(name):
+    # above 250 rows per domain the heuristic subsamples; its seed is fixed
+    # (as in KMM), so random_state only draws centres (and held-out pairs)
+    data = make_covariate_shift(400, 300, 2, random_state=0)
+    C = data.X[data.domain == 1][:20]
+    kw = dict(centers=C)
+    if "CV" in name:
+        kw["gammas"] = [None]
+    if name == "KLIEPCV":
+        kw["cv"] = 2
+    gammas = {
+        getattr(it, name)(random_state=seed, **kw).fit(data.X, data.domain).gamma_
+        for seed in (0, 1, 2)
+    }
+    assert len(gammas) == 1

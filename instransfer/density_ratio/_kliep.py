@@ -359,7 +359,9 @@ _COMMON_PARAMS_DOC = """
         mean log-ratio is below its optimum, is at most ``tol``.
     random_state : int, RandomState instance or None, default=None
         Seeds the choice of centres (drawn from the rows sorted by content,
-        so the row order does not matter).
+        so the row order does not matter). The median heuristic's subsample
+        (above 250 rows per domain) has a fixed seed: ``gamma_`` does not
+        depend on it.
     flatten : float, default=1.0
         Exponent applied to the ratio (0: uniform weights).
     clip : float or None, default=None
@@ -467,12 +469,11 @@ class KLIEP(_BaseKLIEP):
 
     def _fit_log_ratio(self, X_source, X_target):
         rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
         X_source = np.asarray(X_source, dtype=np.float64)
         X_target = np.asarray(X_target, dtype=np.float64)
         # the source rows' order only serves the median heuristic (made there)
         orders = (None, _canonical_order(X_target))
-        gamma = _resolve_gamma_grid([self.gamma], X_source, X_target, seed, orders)[0]
+        gamma = _resolve_gamma_grid([self.gamma], X_source, X_target, orders)[0]
         C = _select_centers(X_target, self.n_centers, self.centers, rng, orders[1])
         self._set_fitted(C, gamma, self._fit_one(X_source, X_target, C, gamma))
         return self._log_ratio(X_source)
@@ -658,11 +659,10 @@ class KLIEPCV(_BaseKLIEP):
         # GridSearchCV: same centres, same results.
         state = copy.deepcopy(check_random_state(self.random_state))
         rng = copy.deepcopy(state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
         X_source = np.asarray(X_source, dtype=np.float64)
         X_target = np.asarray(X_target, dtype=np.float64)
         orders = (_canonical_order(X_source), _canonical_order(X_target))
-        gammas = _resolve_gamma_grid(self.gammas, X_source, X_target, seed, orders)
+        gammas = _resolve_gamma_grid(self.gammas, X_source, X_target, orders)
         splits = self._folds(X_source, X_target, orders, rng)
         scores = np.full((gammas.shape[0], len(splits)), np.nan)
         for k, (train_s, train_t, held_s, held_t) in enumerate(splits):
@@ -677,7 +677,6 @@ class KLIEPCV(_BaseKLIEP):
             if test_t.shape[0] + held_s.shape[0] == 0:
                 continue  # nothing to score in this fold
             rng_k = copy.deepcopy(state)
-            rng_k.randint(np.iinfo(np.int32).max)  # the draw KLIEP.fit makes first
             C = _select_centers(
                 Xt_k, self.n_centers, self.centers, rng_k, _canonical_order(Xt_k)
             )
@@ -707,7 +706,6 @@ class KLIEPCV(_BaseKLIEP):
         self.best_score_ = float(mean[best])
         gamma = gammas[best]
         rng = copy.deepcopy(state)
-        rng.randint(np.iinfo(np.int32).max)
         C = _select_centers(X_target, self.n_centers, self.centers, rng, orders[1])
         self._set_fitted(C, gamma, self._fit_one(X_source, X_target, C, gamma))
         return self._log_ratio(X_source)

@@ -217,7 +217,8 @@ class KMM(BaseWeighter):
     random_state : int, RandomState instance or None, default=None
         Seeds the choice of Nystroem landmarks and of the rows the smoother
         averages over when there are more than 20 000 source rows. The exact
-        mode does not depend on it.
+        mode does not depend on it, nor does the median heuristic (its
+        subsample has a fixed seed).
     flatten : float, default=1.0
         Exponent applied to the ratio (0: uniform weights).
     clip : float or None, default=None

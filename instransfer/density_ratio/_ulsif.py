@@ -46,7 +46,9 @@ DEFAULT_GAMMA_FACTORS = tuple((2.0 ** np.arange(-3, 6)).tolist())
 # temporaries stay in L2 and each block's worst-case clipping radius is
 # tighter than a larger block's (measured ~25% faster than 1024 rows at 1000).
 _LOO_SMALL_BLOCK = 192
-# Pairs whose (pairs, b) eigen-coordinates are held at once.
+# Held-out pairs per chunk of the leave-one-out: a chunk's kernel rows and
+# (pairs, b) products are all that is held at once (~70 MB at b = 100),
+# however many pairs there are.
 _LOO_CHUNK = 8192
 # Rows per kernel block when accumulating H and h: the block is reused once per
 # kernel width, so it is kept cache-sized whatever the memory budget.
@@ -84,9 +86,14 @@ def _select_centers(X_target, n_centers, centers, rng, order=None):
     return np.array(X_target[idx], dtype=np.float64)
 
 
-def _median_gamma(X_source, X_target, seed, orders=(None, None), max_rows=250):
-    """Median heuristic on a subsample pooled from both domains."""
-    rng = np.random.RandomState(seed)
+def _median_gamma(X_source, X_target, orders=(None, None), max_rows=250):
+    """Median heuristic on a subsample pooled from both domains.
+
+    The subsample has a fixed seed, as in KMM: the kernel width depends on the
+    data only, not on ``random_state`` (which draws the centres and held-out
+    pairs).
+    """
+    rng = np.random.RandomState(0)
     parts = []
     for X, order in zip((X_source, X_target), orders, strict=True):
         if order is None:
@@ -95,14 +102,14 @@ def _median_gamma(X_source, X_target, seed, orders=(None, None), max_rows=250):
             order = order[np.sort(rng.choice(X.shape[0], max_rows, replace=False))]
         parts.append(X[order])
     return _kernels.median_heuristic_gamma(
-        np.vstack(parts), max_rows=2 * max_rows, random_state=seed
+        np.vstack(parts), max_rows=2 * max_rows, random_state=0
     )
 
 
-def _resolve_gamma_grid(gammas, X_source, X_target, seed, orders=(None, None)):
+def _resolve_gamma_grid(gammas, X_source, X_target, orders=(None, None)):
     """The kernel widths to try, the median-heuristic one included."""
     if gammas is None:
-        g0 = _median_gamma(X_source, X_target, seed, orders)
+        g0 = _median_gamma(X_source, X_target, orders)
         return g0 * np.asarray(DEFAULT_GAMMA_FACTORS)  # exact doublings
     grid = np.atleast_1d(np.asarray(gammas, dtype=object))
     out = []
@@ -110,7 +117,7 @@ def _resolve_gamma_grid(gammas, X_source, X_target, seed, orders=(None, None)):
     for g in grid.ravel():
         if g is None:
             if g0 is None:
-                g0 = _median_gamma(X_source, X_target, seed, orders)
+                g0 = _median_gamma(X_source, X_target, orders)
             out.append(g0)
         else:
             out.append(float(g))
@@ -182,8 +189,87 @@ def _lsif_coef(H, h, reg_lambda):
     return np.maximum(theta, 0.0)
 
 
-def _lsif_loo(Ps, Pt, Hs, Ht, h, n_source, n_target, alpha, reg_lambdas):
-    """Exact leave-one-pair-out criterion for every regularisation value.
+def _lsif_loo(X_source, X_target, pairs, C, gammas, Hs, Ht, h, alpha, reg_lambdas):
+    """Exact leave-one-pair-out criterion on the whole width x lambda grid.
+
+    Held-out pair ``i`` is the source row ``X_source[pairs[0][i]]`` and the
+    target row ``X_target[pairs[1][i]]``; the fit without them uses every
+    other row (see :func:`_loo_pair_losses` for the formula).
+
+    The pairs are taken ``_LOO_CHUNK`` at a time: a chunk's squared distances
+    to the centres are computed once and exponentiated for each width, and
+    only the sums of ``J`` and ``J^2`` per grid point are carried from one
+    chunk to the next, so the ``(pairs, b)`` kernel rows and products never
+    exceed one chunk, whatever the number of pairs.
+
+    Returns
+    -------
+    mean, std : ndarray of shape (n_gammas, n_lambdas)
+        Mean and standard deviation over the pairs of the held-out
+        ``J_i = (1 - a)/2 r_i(x_s)^2 + a/2 r_i(x_t)^2 - r_i(x_t)``.
+    """
+    idx_s, idx_t = pairs
+    n_source, n_target = X_source.shape[0], X_target.shape[0]
+    n_gammas, n_lambdas = len(gammas), len(reg_lambdas)
+    # one eigendecomposition per width, shared by every chunk of pairs
+    bases = [
+        _loo_basis(
+            Hs[g],
+            None if Ht is None else Ht[g],
+            h[g],
+            n_source,
+            n_target,
+            alpha,
+            reg_lambdas,
+        )
+        for g in range(n_gammas)
+    ]
+    total = np.zeros((n_gammas, n_lambdas))
+    total_sq = np.zeros((n_gammas, n_lambdas))
+    m = idx_s.shape[0]
+    Ps_buf = np.empty((min(m, _LOO_CHUNK), C.shape[0]))
+    Pt_buf = np.empty_like(Ps_buf)
+    for sl in gen_batches(m, _LOO_CHUNK):
+        D2s = _kernels.sq_dists(X_source[idx_s[sl]], C)
+        D2t = _kernels.sq_dists(X_target[idx_t[sl]], C)
+        Ps, Pt = Ps_buf[: sl.stop - sl.start], Pt_buf[: sl.stop - sl.start]
+        for g, gamma in enumerate(gammas):
+            np.exp(np.multiply(D2s, -gamma, out=Ps), out=Ps)
+            np.exp(np.multiply(D2t, -gamma, out=Pt), out=Pt)
+            J = _loo_pair_losses(Ps, Pt, bases[g], n_source, n_target, alpha)
+            total[g] += J.sum(axis=0)
+            total_sq[g] += (J**2).sum(axis=0)
+    mean = total / m
+    var = np.maximum(total_sq / m - mean**2, 0.0)
+    return mean, np.sqrt(var)
+
+
+def _loo_basis(Hs, Ht, h, n_source, n_target, alpha, reg_lambdas):
+    """What the held-out solutions of one width share, for every lambda.
+
+    The eigenvectors ``V`` of ``A`` (see :func:`_loo_pair_losses`), the
+    eigenvalues of ``G^-1 = (A + lambda I)^-1`` as ``F`` (b, L) and its
+    transpose, ``V' h``, and the full-data solutions ``theta_bar`` scaled by
+    ``n_t / (n_t - 1)``, one row per lambda.
+    """
+    A = Hs * (n_source / (n_source - 1)) * (1 - alpha)
+    if alpha > 0:
+        A = A + Ht * (alpha * n_target / (n_target - 1))
+    # divide-and-conquer eigh: ~20% faster than the default driver at b=100
+    s, V = linalg.eigh(A, driver="evd", check_finite=False)
+    s = np.maximum(s, 0.0)  # A is PSD; eigh can return -1e-17
+    lams = np.asarray(reg_lambdas, dtype=np.float64)
+    F = 1.0 / (s[:, None] + lams[None, :])  # (b, L): eigenvalues of G^-1
+    FT = np.ascontiguousarray(F.T)
+    hv = V.T @ h
+    kappa = n_target / (n_target - 1)
+    # full-data solutions theta_bar_l = G_l^-1 h, one row per lambda
+    TB = kappa * ((FT * hv) @ V.T)
+    return V, F, FT, hv, TB
+
+
+def _loo_pair_losses(Ps, Pt, basis, n_source, n_target, alpha):
+    """Held-out losses ``J_i`` of a set of pairs, for every lambda.
 
     Held-out pair ``i`` is the source row with design ``phi_i = Ps[i]`` and
     the target row with design ``psi_i = Pt[i]``; the fit without them uses
@@ -198,51 +284,26 @@ def _lsif_loo(Ps, Pt, Hs, Ht, h, n_source, n_target, alpha, reg_lambdas):
     ``W = [phi_i, psi_i]``, ``D = diag(c, a')`` (JMLR 2009, Sec. 3.4, where
     ``a' = 0`` and this is Sherman-Morrison). In the eigenbasis of ``A``
     every ``G^-1`` is a diagonal scaling, so all lambdas share one
-    decomposition. The clipped coefficients ``max(0, theta_i)`` are then
-    evaluated at the held-out rows, exactly as a refit would: the unclipped
-    values come from products already at hand, and since ``theta_i`` differs
-    from the full-data ``theta`` by ``V (f * w_i)``, whose entries are at most
-    ``||f * w_i||`` in size, only the coefficients that a held-out pair can
-    make negative are formed (about a quarter of them on typical data).
+    decomposition (``basis``, from :func:`_loo_basis`). The clipped
+    coefficients ``max(0, theta_i)`` are then evaluated at the held-out rows,
+    exactly as a refit would: the unclipped values come from products already
+    at hand, and since ``theta_i`` differs from the full-data ``theta`` by
+    ``V (f * w_i)``, whose entries are at most ``||f * w_i||`` in size, only
+    the coefficients that a held-out pair can make negative are formed (about
+    a quarter of them on typical data).
 
     Returns
     -------
-    mean, std : ndarray of shape (n_lambdas,)
-        Mean and standard deviation over the pairs of the held-out
-        ``J_i = (1 - a)/2 r_i(x_s)^2 + a/2 r_i(x_t)^2 - r_i(x_t)``.
+    J : ndarray of shape (n_pairs, n_lambdas)
+        ``(1 - a)/2 r_i(x_s)^2 + a/2 r_i(x_t)^2 - r_i(x_t)``.
     """
-    m = Ps.shape[0]
-    if m > _LOO_CHUNK:
-        # bounded memory: the (pairs, b) products below are formed per chunk
-        # (one extra b x b eigh per chunk, negligible next to the chunk)
-        total = total_sq = 0.0
-        for sl in gen_batches(m, _LOO_CHUNK):
-            mu, sd = _lsif_loo(
-                Ps[sl], Pt[sl], Hs, Ht, h, n_source, n_target, alpha, reg_lambdas
-            )
-            n_c = sl.stop - sl.start
-            total = total + mu * n_c
-            total_sq = total_sq + (sd**2 + mu**2) * n_c
-        mean = total / m
-        return mean, np.sqrt(np.maximum(total_sq / m - mean**2, 0.0))
-    A = Hs * (n_source / (n_source - 1)) * (1 - alpha)
-    if alpha > 0:
-        A = A + Ht * (alpha * n_target / (n_target - 1))
-    # divide-and-conquer eigh: ~20% faster than the default driver at b=100
-    s, V = linalg.eigh(A, driver="evd", check_finite=False)
-    s = np.maximum(s, 0.0)  # A is PSD; eigh can return -1e-17
-    lams = np.asarray(reg_lambdas, dtype=np.float64)
-    F = 1.0 / (s[:, None] + lams[None, :])  # (b, L): eigenvalues of G^-1
-    FT = np.ascontiguousarray(F.T)
-    hv = V.T @ h
+    V, F, FT, hv, TB = basis
     kappa = n_target / (n_target - 1)
     inv_nt1 = 1.0 / (n_target - 1)
     c = (1 - alpha) / (n_source - 1)
     a = alpha / (n_target - 1)
-    L = lams.shape[0]
+    L = F.shape[1]
     m = Ps.shape[0]
-    # full-data solutions theta_bar_l = G_l^-1 h, one row per lambda
-    TB = kappa * ((FT * hv) @ V.T)
     # Everything that does not depend on which coordinates get clipped is
     # formed once for all pairs: (m, b) products and (b, L) matrix products
     # with F treat every lambda in one BLAS call.
@@ -314,13 +375,7 @@ def _lsif_loo(Ps, Pt, Hs, Ht, h, n_source, n_target, alpha, reg_lambdas):
             np.minimum(theta_R, 0.0, out=theta_R)  # the part clipping removes
             r_s[sl, k] -= np.einsum("mr,mr->m", ps_b[:, R], theta_R)
             r_t[sl, k] -= np.einsum("mr,mr->m", pt_b[:, R], theta_R)
-    J = 0.5 * (1 - alpha) * r_s**2 + 0.5 * alpha * r_t**2 - r_t
-    total = J.sum(axis=0)
-    total_sq = (J**2).sum(axis=0)
-    n = Ps.shape[0]
-    mean = total / n
-    var = np.maximum(total_sq / n - mean**2, 0.0)
-    return mean, np.sqrt(var)
+    return 0.5 * (1 - alpha) * r_s**2 + 0.5 * alpha * r_t**2 - r_t
 
 
 def _loo_pairs(order_s, order_t, max_pairs, rng):
@@ -359,13 +414,12 @@ class _BaseLSIF(BaseWeighter):
 
     def _fit_log_ratio(self, X_source, X_target):
         rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
         X_source = np.asarray(X_source, dtype=np.float64)
         X_target = np.asarray(X_target, dtype=np.float64)
         alpha = float(self._alpha_value)
         gammas, reg_lambdas, do_loo = self._grid()
         orders = (_canonical_order(X_source), _canonical_order(X_target))
-        gammas = _resolve_gamma_grid(gammas, X_source, X_target, seed, orders)
+        gammas = _resolve_gamma_grid(gammas, X_source, X_target, orders)
         reg_lambdas = _check_lambdas(reg_lambdas)
         C = _select_centers(X_target, self.n_centers, self.centers, rng, orders[1])
         Hs, Ht, h = _lsif_moments(X_source, X_target, C, gammas, alpha)
@@ -374,24 +428,18 @@ class _BaseLSIF(BaseWeighter):
             max_pairs = getattr(self, "max_loo_pairs", None)
             idx_s, idx_t = _loo_pairs(*orders, max_pairs, rng)
             self._loo_pairs = (idx_s, idx_t)
-            D2s = _kernels.sq_dists(X_source[idx_s], C)
-            D2t = _kernels.sq_dists(X_target[idx_t], C)
-            means = np.empty((gammas.shape[0], reg_lambdas.shape[0]))
-            stds = np.empty_like(means)
-            for g, gamma in enumerate(gammas):
-                Ps = np.exp(-gamma * D2s)
-                Pt = np.exp(-gamma * D2t)
-                means[g], stds[g] = _lsif_loo(
-                    Ps,
-                    Pt,
-                    Hs[g],
-                    None if Ht is None else Ht[g],
-                    h[g],
-                    X_source.shape[0],
-                    X_target.shape[0],
-                    alpha,
-                    reg_lambdas,
-                )
+            means, stds = _lsif_loo(
+                X_source,
+                X_target,
+                (idx_s, idx_t),
+                C,
+                gammas,
+                Hs,
+                Ht,
+                h,
+                alpha,
+                reg_lambdas,
+            )
             scores = -means  # higher is better, like ``score``
             best = np.unravel_index(np.argmax(scores), scores.shape)
             self.cv_results_ = _grid_results(gammas, reg_lambdas, scores, stds)
@@ -486,7 +534,8 @@ _COMMON_PARAMS_DOC = """
     random_state : int, RandomState instance or None, default=None
         Seeds the choice of centres (and of held-out pairs). The draw is
         made from the rows sorted by content, so the fit does not depend on
-        the order of the rows.
+        the order of the rows. The median heuristic's subsample (above 250
+        rows per domain) has a fixed seed: ``gamma_`` does not depend on it.
     flatten : float, default=1.0
         Exponent applied to the ratio (0: uniform weights).
     clip : float or None, default=None
