@@ -36,6 +36,7 @@ __getattr__, __dir__, __all__ = attach(
         "ImportanceWeightedRegressorCV": ".model_selection",
         # warnings
         "NoTargetRowsWarning": "._validation",
+        "FeatureScaleWarning": "._validation",
         "NoDomainWarning": "._validation",
         # subpackages
         "boosting": ".boosting",

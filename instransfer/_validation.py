@@ -112,6 +112,14 @@ _MIXED_TYPES_RECIPE = (
     '(OneHotEncoder(handle_unknown="ignore"), cat_cols), '
     "remainder=StandardScaler()), LogisticRegression()))"
 )
+# the same with an imputer in both branches, for tables with missing values
+_MIXED_TYPES_NAN_RECIPE = (
+    "ClassifierWeighter(make_pipeline(make_column_transformer("
+    '(make_pipeline(SimpleImputer(strategy="most_frequent"), '
+    'OneHotEncoder(handle_unknown="ignore")), cat_cols), '
+    'remainder=make_pipeline(SimpleImputer(strategy="median"), '
+    "StandardScaler())), LogisticRegression()))"
+)
 
 
 def _shown(names, limit=10):
@@ -148,23 +156,32 @@ def check_numeric_covariates(X, owner):
         nan_cols = [c for c, bad in zip(X.columns, has_nan, strict=True) if bad]
         if other:
             kinds = sorted({str(t) for t in other_types.values()})
-            missing = ""
+            # Encoding X_source and X_target apart (get_dummies on each) gives
+            # different columns when their categories differ: stack first.
+            stack = "X, domain = instransfer.stack_domains(X_source, X_target), then "
             if nan_cols:
-                missing = (
-                    f" X also has missing values (in {_shown(nan_cols)}): put a "
-                    "SimpleImputer before each transformer, e.g. make_pipeline("
-                    'SimpleImputer(strategy="most_frequent"), OneHotEncoder(...)) '
-                    'and make_pipeline(SimpleImputer(strategy="median"), '
-                    "StandardScaler())."
+                problem = (
+                    f" X also has missing values (in {_shown(nan_cols)})."
+                    f" Either stack the tables first ({stack}impute and encode "
+                    "the stacked X, so that source and target rows get the same "
+                    "columns), or weight with a ClassifierWeighter whose "
+                    "classifier imputes and encodes them itself: "
+                    f"{_MIXED_TYPES_NAN_RECIPE}"
+                )
+            else:
+                problem = (
+                    f" Either stack the tables first and encode the stacked X, "
+                    "so that source and target rows get the same columns "
+                    f"({stack}X = pandas.get_dummies(X, columns=cat_cols)), or "
+                    "weight with a ClassifierWeighter whose classifier encodes "
+                    f"them itself: {_MIXED_TYPES_RECIPE}"
                 )
             raise ValueError(
                 f"{owner} needs numeric covariates, but these columns of X are "
-                f"not numeric ({', '.join(kinds)}): {_shown(other)}. Encode them "
-                "first (e.g. pandas.get_dummies(X, columns=cat_cols)), or weight "
-                "with a ClassifierWeighter whose classifier encodes them itself: "
-                f"{_MIXED_TYPES_RECIPE} with cat_cols = {_shown(other)}."
-                f"{missing} Boolean columns count as numeric. See 'Mixed-type "
-                "cohort tables' in the data convention guide."
+                f"not numeric ({', '.join(kinds)}): {_shown(other)}.{problem}, "
+                f"with cat_cols = {_shown(other)}. Boolean columns count as "
+                "numeric. See 'Mixed-type cohort tables' in the data convention "
+                "guide."
             )
     else:
         nan_cols = _nan_columns(X)
@@ -198,6 +215,79 @@ def _nan_columns(X):
     if not np.isnan(X.sum()):
         return []
     return np.flatnonzero(np.isnan(X).any(axis=0)).tolist()
+
+
+class FeatureScaleWarning(UserWarning):
+    """The columns of ``X`` have spreads too different for one kernel width.
+
+    Kernel and nearest-neighbour weighters measure distances with one
+    isotropic width; a column whose spread is orders of magnitude larger than
+    the others' then decides every distance alone.
+    """
+
+
+# A single isotropic kernel width (or Euclidean distance) cannot serve columns
+# whose standard deviations differ by more than this factor: the widest column
+# sets the width and the narrowest ones stop counting, so the weights come out
+# near-uniform without any error.
+_MAX_SCALE_RATIO = 100.0
+
+
+def check_feature_scales(X, owner, feature_names=None):
+    """Warn when the columns' standard deviations differ by more than 100x.
+
+    Constant columns are left out (they do not enter a distance). Sparse
+    input is skipped: the weighters that use this check need dense arrays.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The stacked covariates, validated (float).
+    owner : str
+        The weighter's class name, for the message.
+    feature_names : array-like of str, default=None
+        Column names (``feature_names_in_``); indices are shown otherwise.
+    """
+    from scipy.sparse import issparse
+
+    if issparse(X) or X.ndim != 2 or X.shape[0] < 2 or X.shape[1] < 2:
+        return
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        std = X.std(axis=0)
+        amax = np.abs(X).max(axis=0)
+        # Very large or very small values overflow or underflow the squares
+        # of the variance: redo those (few) columns on values scaled to <= 1.
+        redo = ~np.isfinite(std) | ((std < 1e-150) & (amax > 0))
+        for j in np.flatnonzero(redo):
+            std[j] = (X[:, j] / amax[j]).std() * amax[j]
+    # a constant column has a std of rounding error, ~eps * |value|, not 0
+    varying = std > 100 * np.finfo(X.dtype).eps * amax
+    if np.count_nonzero(varying) < 2:
+        return
+    cols = np.flatnonzero(varying)
+    wide, narrow = cols[np.argmax(std[cols])], cols[np.argmin(std[cols])]
+    with np.errstate(over="ignore"):
+        ratio = std[wide] / std[narrow]
+    if not ratio > _MAX_SCALE_RATIO:
+        return
+    factor = f"{ratio:.3g}" if np.isfinite(ratio) else "more than 1e308"
+
+    def name(j):
+        if feature_names is not None:
+            return f"column {feature_names[j]!r}"
+        return f"column {j}"
+
+    warnings.warn(
+        f"The columns of X have standard deviations that differ by a factor of "
+        f"{factor} (widest {name(wide)}: {std[wide]:.3g}, narrowest "
+        f"{name(narrow)}: {std[narrow]:.3g}). {owner} compares rows by one "
+        "distance over all columns (one kernel width), so the widest columns "
+        "decide it alone and the weights can come out near-uniform. Standardise "
+        f"X first: make_pipeline(StandardScaler(), {owner}()), or RobustScaler() "
+        "when there are outliers.",
+        FeatureScaleWarning,
+        stacklevel=4,
+    )
 
 
 class NoTargetRowsWarning(UserWarning):

@@ -20,6 +20,7 @@ the labeled source rows.
 """
 
 import contextlib
+import warnings
 from abc import abstractmethod
 from numbers import Integral, Real
 
@@ -49,9 +50,10 @@ from sklearn.utils.validation import (
 from ._validation import (
     _num_rows,
     check_domain,
-    check_domain_sizes,
+    check_feature_scales,
     check_numeric_covariates,
     resolve_rows,
+    unlabeled_mask,
 )
 from ._weights import ALL_ZERO_WEIGHTS, WeightTransform, log_mean_exp
 
@@ -137,6 +139,10 @@ class BaseWeighter(BaseEstimator):
     # benchmarks/results/kernel_ratio.md, "BLAS threads").
     _single_threaded_blas = False
     _single_threaded_blas_max_features = 100
+    # Weighters built on one isotropic kernel width or a Euclidean-type
+    # distance set this to True: fit then warns when the columns' spreads
+    # differ too much for one width (``FeatureScaleWarning``).
+    _scale_sensitive = False
 
     def _blas_context(self):
         n_features = getattr(self, "n_features_in_", 0)
@@ -173,6 +179,10 @@ class BaseWeighter(BaseEstimator):
                 "and 2 target rows."
             )
         is_target = check_domain(y, _num_rows(X))
+        if self._scale_sensitive:
+            check_feature_scales(
+                X, type(self).__name__, getattr(self, "feature_names_in_", None)
+            )
         X_source = _safe_indexing(X, ~is_target)
         X_target = _safe_indexing(X, is_target)
         self.n_source_, self.n_target_ = int((~is_target).sum()), int(is_target.sum())
@@ -410,6 +420,25 @@ def _labels_array(y):
     return y
 
 
+def _warn_labeled_target(weighted, owner, stacklevel):
+    """Warn that labeled target rows seen in fit are scored as source rows."""
+    n = getattr(weighted, "_n_labeled_target", 0)
+    if not n:
+        return
+    marker = "-1" if weighted._task == "classification" else "NaN"
+    warnings.warn(
+        f"The model was fit with {n} labeled target rows (domain=1), but {owner} "
+        "got no domain, so every labeled held-out row, target rows included, is "
+        "scored as a source row. Let domain reach the score: with "
+        "sklearn.set_config(enable_metadata_routing=True) and "
+        "set_fit_request(domain=True) on the importance-weighted estimator, "
+        "GridSearchCV(...).fit(X, y, domain=domain) routes it to the scorer too; "
+        f"or mask the target rows' labels in y ({marker}).",
+        UserWarning,
+        stacklevel=stacklevel + 1,
+    )
+
+
 def _estimator_has(attr):
     def check(self):
         est = getattr(self, "estimator_", None)
@@ -490,6 +519,11 @@ class _BaseImportanceWeighted(MetaEstimatorMixin, BaseEstimator):
         n = _num_rows(X)
         check_consistent_length(X, y)
         is_target, fit_rows = resolve_rows(y, domain, self._task, n)
+        # Labeled target rows (possible only with domain): an IW scorer given
+        # no domain cannot tell them from source rows, and warns (_scorer.py).
+        self._n_labeled_target = int(
+            np.count_nonzero(is_target & ~unlabeled_mask(y, self._task))
+        )
         y_fit = y[fit_rows]
         if self._task == "classification":
             from sklearn.utils.multiclass import check_classification_targets
@@ -570,11 +604,11 @@ class _BaseImportanceWeighted(MetaEstimatorMixin, BaseEstimator):
         y = column_or_1d(y)
         n = _num_rows(X)
         check_consistent_length(X, y)
-        from ._validation import unlabeled_mask
-
         rows = ~unlabeled_mask(y, self._task)
         if domain is not None:
             rows &= ~check_domain(domain, n, min_source=1, min_target=0)
+        else:
+            _warn_labeled_target(self, "score", stacklevel=3)
         if not rows.any():
             raise ValueError(
                 "No labeled source rows to score: importance-weighted scores are "
@@ -964,7 +998,13 @@ def stack_domains(X_source, X_target):
 
     Returns
     -------
-    X : ndarray or DataFrame of shape (n_source + n_target, n_features)
+    X : ndarray, sparse matrix or DataFrame of shape (n_source + n_target, n_features)
+        Source rows first, then target rows. A DataFrame gets a fresh
+        ``RangeIndex`` (``0 .. n_source + n_target - 1``): the index labels of
+        ``X_source`` and ``X_target`` are not kept, so the weights of
+        ``weighter.fit(X, domain).weights_`` line up with the source rows by
+        position. :func:`importance_weights` returns them as a Series with
+        ``X_source``'s index.
     domain : ndarray of shape (n_source + n_target,)
         0 for the source rows, 1 for the target rows.
     """
@@ -1020,8 +1060,12 @@ def stack_domains(X_source, X_target):
             )
         X = np.concatenate([Xs, Xt])
         n_s, n_t = Xs.shape[0], Xt.shape[0]
+    # Stacking needs a row of each side only; how many rows an estimator
+    # needs is its own check (a weighter asks for 2 of each in fit).
+    for name, n_rows in (("X_source", n_s), ("X_target", n_t)):
+        if n_rows == 0:
+            raise ValueError(f"{name} has no rows; give at least one.")
     domain = np.r_[np.zeros(n_s, dtype=int), np.ones(n_t, dtype=int)]
-    check_domain_sizes(domain.astype(bool))
     return X, domain
 
 

@@ -80,6 +80,7 @@ class NearestNeighborWeighter(BaseWeighter):
         "metric": [StrOptions({"euclidean", "manhattan", "chebyshev", "cosine"})],
         "n_jobs": [Integral, None],
     }
+    _scale_sensitive = True  # every metric offered weighs columns by their scale
 
     def __init__(
         self,

@@ -97,6 +97,33 @@ def _standardised(diff, s, s_fallback):
     return 0.0 if diff == 0 else np.copysign(np.inf, diff)
 
 
+def _check_not_domain(X_source, X_target):
+    """Refuse a stacked ``(X, domain)`` passed where ``(X_source, X_target)`` go.
+
+    A 1-D second argument is never a valid ``X_target`` (it must be 2-D); one
+    of 0/1 (or bool) values with one entry per row of the first is the
+    library's stacked convention, which would otherwise fail with an unrelated
+    message (a DataFrame with an array, or shapes).
+    """
+    if hasattr(X_target, "shape") and len(X_target.shape) != 1:
+        return
+    try:
+        d = np.asarray(X_target)
+        n_rows = X_source.shape[0] if hasattr(X_source, "shape") else len(X_source)
+    except (TypeError, ValueError):
+        return
+    if d.ndim != 1 or d.shape[0] != n_rows or d.dtype.kind not in "biuf":
+        return
+    if not np.isin(d, (0, 1)).all():
+        return
+    raise ValueError(
+        "balance_table takes (X_source, X_target, weights), but its second "
+        "argument looks like a domain vector (1-D, 0/1, one entry per row of "
+        "the first): a stacked (X, domain). Split the rows first: "
+        "balance_table(X[domain == 0], X[domain == 1], weighter.weights_)."
+    )
+
+
 def _as_frames(X_source, X_target):
     import pandas as pd
 
@@ -252,12 +279,18 @@ def balance_table(
     the target sample with the source sample before weighting (uniform
     weights) and after (``weights``).
 
+    It takes the source and target rows apart, not the stacked ``(X,
+    domain)`` of the weighters: split those with ``X[domain == 0]`` and
+    ``X[domain == 1]``.
+
     Parameters
     ----------
     X_source : DataFrame or array-like of shape (n_source, n_covariates)
         Source rows. Column names are kept; arrays get ``x0, x1, ...``.
     X_target : DataFrame or array-like of shape (n_target, n_covariates)
-        Target rows, with the same columns (any order).
+        Target rows, with the same columns (any order). A 1-D array of 0/1
+        with one entry per row of ``X_source`` (a domain vector) raises a
+        ``ValueError`` that shows how to split a stacked ``X``.
     weights : array-like of shape (n_source,) or None, default=None
         Weights of the source rows (any scale), e.g. ``weighter.weights_``. A
         Series whose index holds the same labels as ``X_source``'s is aligned
@@ -339,6 +372,7 @@ def balance_table(
         raise ValueError(f"binary must be 'proportion' or 'smd'; got {binary!r}.")
     if not isinstance(threshold, Real) or threshold < 0:
         raise ValueError(f"threshold must be a non-negative number; got {threshold!r}.")
+    _check_not_domain(X_source, X_target)
     Xs, Xt = _as_frames(X_source, X_target)
     if len(Xs) < 1 or len(Xt) < 2:
         raise ValueError(

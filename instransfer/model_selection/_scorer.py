@@ -17,7 +17,7 @@ from sklearn.utils.metadata_routing import _MetadataRequester
 from sklearn.utils.validation import column_or_1d
 
 from .._validation import check_domain, unlabeled_mask
-from ..base import _labels_array
+from ..base import _labels_array, _warn_labeled_target
 
 
 def _locate_weighted(estimator, X):
@@ -101,6 +101,10 @@ class _IWScorer(_MetadataRequester):
         if domain is not None:  # routed to the scorer: labeled target rows out
             # a held-out fold may hold source rows only (or a single target row)
             rows &= ~check_domain(domain, y.shape[0], min_source=1, min_target=0)
+        else:
+            _warn_labeled_target(
+                weighted, "the importance-weighted scorer", stacklevel=2
+            )
         if not rows.any():
             raise ValueError(
                 "No labeled rows in this held-out fold: an importance-weighted "
