@@ -5,7 +5,9 @@ import pytest
 from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.metrics.pairwise import rbf_kernel as sk_rbf_kernel
 
+import instransfer as it
 from instransfer import _kernels as k
+from instransfer.datasets import make_covariate_shift
 
 
 @pytest.fixture
@@ -299,3 +301,27 @@ def test_underflowing_median_distance_raises_with_the_remedy(xy, scale):
         k.median_heuristic_gamma(X * scale, Y * scale)
     with pytest.raises(ValueError, match=match):
         k.rbf_kernel(X * scale)
+
+
+@pytest.mark.parametrize(
+    "cls",
+    [it.ULSIF, it.ULSIFCV, it.RULSIF, it.RULSIFCV, it.KLIEP, it.KLIEPCV, it.KMM],
+)
+@pytest.mark.parametrize(
+    "scale, match",
+    [
+        (1e155, r"overflow float64.*RobustScaler or MaxAbsScaler"),
+        (1e-160, r"underflow float64.*multiply X by ~1e160"),
+    ],
+)
+def test_extreme_feature_scales_raise_with_the_remedy(cls, scale, match):
+    # squared distances beyond float64's range: NaN kernels deep in a solver
+    # (overflow) or an infinite median-heuristic width, i.e. silently uniform
+    # weights (underflow), before these were refused
+    data = make_covariate_shift(60, 40, 2, random_state=0)
+    with pytest.raises(ValueError, match=match):
+        cls().fit(data.X * scale, data.domain)
+    if scale > 1:  # a given width cannot help either
+        params = {"gammas": [1.0]} if "gammas" in cls().get_params() else {"gamma": 1.0}
+        with pytest.raises(ValueError, match=match):
+            cls(**params).fit(data.X * scale, data.domain)
