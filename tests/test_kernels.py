@@ -325,3 +325,22 @@ def test_extreme_feature_scales_raise_with_the_remedy(cls, scale, match):
         params = {"gammas": [1.0]} if "gammas" in cls().get_params() else {"gamma": 1.0}
         with pytest.raises(ValueError, match=match):
             cls(**params).fit(data.X * scale, data.domain)
+
+
+@pytest.mark.parametrize(
+    "name", ["ULSIF", "ULSIFCV", "RULSIF", "RULSIFCV", "KLIEP", "KLIEPCV"]
+)
+def test_median_heuristic_width_does_not_depend_on_random_state(name):
+    # above 250 rows per domain the heuristic subsamples; its seed is fixed
+    # (as in KMM), so random_state only draws centres (and held-out pairs)
+    data = make_covariate_shift(400, 300, 2, random_state=0)
+    kw = dict(centers=data.X[data.domain == 1][:20])
+    if "CV" in name:
+        kw["gammas"] = [None]
+    if name == "KLIEPCV":
+        kw["cv"] = 2
+    gammas = {
+        getattr(it, name)(random_state=seed, **kw).fit(data.X, data.domain).gamma_
+        for seed in (0, 1, 2)
+    }
+    assert len(gammas) == 1

@@ -226,21 +226,3 @@ def test_better_than_adapt_kliep_on_the_same_draws():
         theirs = np.asarray(peer.fit_weights(data.X[s], data.X[~s])).ravel()
         wins += _nmse(ours.weights_, truth) < _nmse(theirs, truth)
     assert wins >= 2
-
-
-@pytest.mark.parametrize("name", ["KLIEP", "KLIEPCV"])
-def test_median_heuristic_width_does_not_depend_on_random_state(name):
-    # above 250 rows per domain the heuristic subsamples; its seed is fixed
-    # (as in KMM), so random_state only draws centres (and held-out pairs)
-    data = make_covariate_shift(400, 300, 2, random_state=0)
-    C = data.X[data.domain == 1][:20]
-    kw = dict(centers=C)
-    if "CV" in name:
-        kw["gammas"] = [None]
-    if name == "KLIEPCV":
-        kw["cv"] = 2
-    gammas = {
-        getattr(it, name)(random_state=seed, **kw).fit(data.X, data.domain).gamma_
-        for seed in (0, 1, 2)
-    }
-    assert len(gammas) == 1
