@@ -526,3 +526,28 @@ def test_demo_explains_a_low_ess_without_python_advice(capsys):
     assert pct < 10
     assert "Under 10 % effective rows" in captured.out
     assert captured.err == ""
+
+
+def test_weigh_report_names_levels_only_in_the_target(tmp_path, capsys):
+    rng = np.random.RandomState(0)
+    src = pd.DataFrame(
+        {"age": rng.normal(50, 8, 60), "ward": rng.choice(["A", "B", "C"], 60)}
+    )
+    tgt = pd.DataFrame(
+        {"age": rng.normal(55, 8, 50), "ward": rng.choice(["B", "C", "D"], 50)}
+    )
+    src.to_csv(tmp_path / "s.csv", index=False)
+    tgt.to_csv(tmp_path / "t.csv", index=False)
+    share = 100 * (tgt["ward"] == "D").mean()
+    argv = ["weigh", str(tmp_path / "s.csv"), str(tmp_path / "t.csv"), "--quiet"]
+    argv += ["--out", str(tmp_path / "w.csv"), "--report", str(tmp_path / "rep")]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    lines = [ln for ln in captured.out.splitlines() if "Only in the target" in ln]
+    assert len(lines) == 1
+    assert f"ward=D ({share:.1f} % of target rows)" in lines[0]
+    assert "ward=B" not in lines[0] and "no weighting" in lines[0].lower()
+    # said once, in the report, not again as a warning on stderr
+    assert "occur in the target" not in captured.err
+    table = pd.read_csv(tmp_path / "rep" / "balance.csv", index_col="covariate")
+    assert table.index[table["target_only"]].tolist() == ["ward=D"]

@@ -645,3 +645,50 @@ def test_balance_table_object_array_and_levels_that_print_alike():
     assert tab.index.is_unique and len(tab) == 3
     assert tab.loc["m=1", "mean_source"] == pytest.approx(0.5)
     assert tab.loc["m='1'", "mean_source"] == pytest.approx(0.25)
+
+
+def test_balance_table_flags_and_warns_about_levels_only_in_the_target():
+    rng = np.random.RandomState(0)
+    src = pd.DataFrame(
+        {
+            "ward": ["A", "B", "C", "A", "B", "C", "A", "E"],
+            "age": rng.normal(50, 5, 8),
+            "flag": [0, 0, 0, 0, 0, 0, 1, 0],
+        }
+    )
+    tgt = pd.DataFrame(
+        {
+            "ward": ["B", "C", "D", "D", "B", None, "C", "D", "B", "C"],
+            "age": rng.normal(55, 5, 10),
+            "flag": [1, 0, 1, 0, 0, 0, 1, 0, 0, 0],
+        }
+    )
+    w = np.array([1.0, 0.5, 2.0, 1.0, 1.0, 1.0, 0.0, 1.0])  # flag=1 row: weight 0
+    with pytest.warns(UserWarning, match="level") as record:
+        tab = balance_table(src, tgt, w)
+    flagged = tab.index[tab["target_only"]].tolist()
+    # D and the missing ward: no source row; flag=1: no source row of positive
+    # weight; E (source only) can be weighted away, so it is not flagged
+    assert flagged == ["ward=D", "ward=<NA>", "flag"]
+    assert tab["target_only"].dtype == bool
+    assert not tab.loc[["ward=A", "ward=B", "ward=E", "age"], "target_only"].any()
+    # no weighting balances them: the weighted share stays 0 whatever the weights
+    for _ in range(5):
+        with pytest.warns(UserWarning, match="ward=D"):
+            other = balance_table(src, tgt, rng.uniform(0.1, 5, 8))
+        assert other.loc["ward=D", "mean_weighted"] == 0
+        assert other.loc["ward=D", "diff_after"] == pytest.approx(-0.3)
+    assert not other.loc["flag", "target_only"]  # flag=1 row weighted now
+    ours = [r for r in record if "occur in the target" in str(r.message)]
+    assert len(ours) == 1  # once, naming every level
+    message = str(ours[0].message)
+    assert "ward=D (30.0 % of target rows)" in message
+    assert "ward=<NA> (10.0 % of target rows)" in message
+    assert "flag=1 (30.0 % of target rows)" in message
+    assert "restrict the target population" in message and "collect" in message
+    assert ours[0].filename == __file__  # points at the caller
+    # nothing only in the target: no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tab = balance_table(src, src.iloc[:6], np.ones(8))
+    assert not tab["target_only"].any()

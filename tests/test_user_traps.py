@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.compose import make_column_transformer  # noqa: F401 (eval'd recipes)
 from sklearn.impute import SimpleImputer  # noqa: F401
 from sklearn.linear_model import LogisticRegression
@@ -159,6 +160,43 @@ def test_iw_scorer_and_score_are_quiet_when_domain_reaches_them(labeled_target):
         scorer(fitted, data.X, data.y)
     with pytest.warns(UserWarning, match="scored as a source row"):
         fitted.score(data.X, data.y)
+
+
+def test_iw_scorer_says_why_a_model_has_no_target_rows(labeled_target):
+    from sklearn import config_context
+
+    from instransfer import NoTargetRowsWarning
+
+    data, model = labeled_target
+    # routing on, domain requested but never passed, y fully labeled: no
+    # splitter helps, and the error says so instead of blaming the folds
+    with config_context(enable_metadata_routing=True):
+        step = clone(model).set_fit_request(domain=True)
+        search = GridSearchCV(
+            make_pipeline(StandardScaler(), step),
+            {"importanceweightedclassifier__flatten": [0, 1]},
+            scoring=make_iw_scorer("neg_log_loss"),
+            cv=DomainStratifiedKFold(3, random_state=0),
+            error_score="raise",
+        )
+        with pytest.warns(NoTargetRowsWarning):
+            with pytest.raises(ValueError, match="y has no unlabeled rows") as exc:
+                search.fit(data.X, data.y)
+    msg = str(exc.value)
+    assert "set_fit_request(domain=True)" in msg and "(-1 or None/NaN)" in msg
+    assert "training fold had none" not in msg
+    scorer = make_iw_scorer("accuracy")
+    source = data.domain == 0
+    with pytest.warns(NoTargetRowsWarning):
+        fitted = clone(model).fit(data.X[source], data.y[source])
+    # domain reached the scorer but not the fit: request it for fit
+    with pytest.raises(ValueError, match="reached the scorer but not the fit"):
+        scorer(fitted, data.X, data.y, domain=data.domain)
+    # a training fold without the target rows, which the held-out fold holds:
+    # the splitter is the cause
+    y_masked = np.where(data.domain == 1, -1, data.y)
+    with pytest.raises(ValueError, match="training fold had none"):
+        scorer(fitted, data.X, y_masked)
 
 
 # ---------------------------------------------------------------------------

@@ -338,8 +338,15 @@ def run(args, out=None):
     if not args.report:
         return 0
 
+    import warnings
+
     try:
-        table = balance_table(source, target, result)
+        with warnings.catch_warnings():
+            # the report prints these levels on a line of their own, below
+            warnings.filterwarnings(
+                "ignore", message=r".*occur in the target but in no source row"
+            )
+            table = balance_table(source, target, result)
     except ValueError as exc:
         raise CLIError(f"cannot build the balance report: {exc}", code=1) from None
     table.to_csv(report_dir / "balance.csv")
@@ -352,10 +359,28 @@ def run(args, out=None):
         file=out,
     )
     print(format_balance(table, max_rows=25), file=out)
+    only = _target_only_line(table)
+    if only:
+        print(only, file=out)
     _report_plots(
         report_dir, table, weights, full, weighter, X, domain, args, progress, out
     )
     return 0
+
+
+def _target_only_line(table):
+    """The levels no weighting can balance, on one line ("" when none)."""
+    from ..metrics._balance import _target_only_text
+
+    count, shown = _target_only_text(table)
+    if not count:
+        return ""
+    return (
+        f"Only in the target ({count} level(s), no source row): {shown}. No "
+        "weighting of the source rows can balance a level the source lacks: "
+        "report it, restrict the target file to the levels the source has, or "
+        "collect source rows of that level."
+    )
 
 
 # as weight_summary's default min_ess_fraction

@@ -22,6 +22,7 @@ so its standard deviation is the default yardstick.
   weighted empirical CDF of the source (Austin & Stuart, 2015, sec. 4.1.3).
 """
 
+import warnings
 from numbers import Real
 
 import numpy as np
@@ -45,7 +46,9 @@ COLUMNS = [
     "ks_after",
     "imbalanced_before",
     "imbalanced_after",
+    "target_only",
 ]
+_FLOATS = COLUMNS[3:12]
 
 _MISSING = "<NA>"
 
@@ -210,6 +213,13 @@ def _levels(s, t):
 
 
 def _proportion_row(name, variable, level, ind_s, ind_t, w, threshold, kind):
+    # a level the target has but no source row of positive weight: every
+    # weighting leaves its weighted proportion at 0 (for a binary covariate,
+    # either of its two values)
+    kept = w > 0
+    target_only = bool(ind_t.any() and not np.dot(kept, ind_s) > 0)
+    if kind == "binary":
+        target_only |= bool((ind_t < 1).any() and not np.dot(kept, 1 - ind_s) > 0)
     p_t = ind_t.mean() if ind_t.size else np.nan
     p_s = ind_s.mean() if ind_s.size else np.nan
     p_w = np.dot(w, ind_s) / w.sum() if ind_s.size else np.nan
@@ -230,6 +240,7 @@ def _proportion_row(name, variable, level, ind_s, ind_t, w, threshold, kind):
         "ks_after": abs(after),
         "imbalanced_before": bool(abs(before) > threshold),
         "imbalanced_after": bool(abs(after) > threshold),
+        "target_only": target_only,
     }
 
 
@@ -260,7 +271,45 @@ def _continuous_row(name, xs, xt, ws, sd, threshold):
         "ks_after": weighted_ecdf_distance(xs, ws, xt),
         "imbalanced_before": bool(abs(before) > threshold),
         "imbalanced_after": bool(abs(after) > threshold),
+        "target_only": False,
     }
+
+
+def _target_only_text(table, limit=8):
+    """The ``target_only`` rows of a table, largest target share first.
+
+    Returns ``(count, text)``; ``text`` names at most ``limit`` of them (an ID
+    column taken for a covariate has a target-only level per target row).
+    """
+    names, shares = [], []
+    for name, row in table[table["target_only"]].iterrows():
+        share = row["mean_target"]
+        if row["type"] == "binary":  # the value that the weighted source lacks
+            value = 1 if row["mean_weighted"] == 0 else 0
+            name, share = f"{name}={value}", share if value else 1 - share
+        names.append(name)
+        shares.append(share)
+    order = np.argsort(-np.asarray(shares, dtype=float), kind="stable")
+    shown = [f"{names[i]} ({100 * shares[i]:.1f} % of target rows)" for i in order]
+    more = len(shown) - limit
+    text = ", ".join(shown[:limit]) + (f" and {more} more" if more > 0 else "")
+    return len(shown), text
+
+
+def _warn_target_only(table):
+    """Warn once about the levels that no weighting of the source can balance."""
+    count, shown = _target_only_text(table)
+    if not count:
+        return
+    warnings.warn(
+        f"{count} level(s) occur in the target but in no source row with a "
+        f"positive weight: {shown}. No weighting of the source rows can balance "
+        "a level the source lacks (its weighted share stays 0). Report it, "
+        "restrict the target population to the levels the source has, or "
+        "collect source rows of that level.",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def balance_table(
@@ -329,7 +378,12 @@ def balance_table(
         - ``var_ratio_before``, ``var_ratio_after``: source over target
           variance (continuous only);
         - ``ks_before``, ``ks_after``: Kolmogorov–Smirnov statistic;
-        - ``imbalanced_before``, ``imbalanced_after``: ``|diff| > threshold``.
+        - ``imbalanced_before``, ``imbalanced_after``: ``|diff| > threshold``;
+        - ``target_only``: True for a categorical level or a missing-value
+          row whose rows occur in the target but in no source row with a
+          positive weight (for a binary covariate: one of its two values). No
+          weighting of the source rows can balance such a level (its weighted
+          share stays 0); a ``UserWarning`` names these levels.
 
         ``table.attrs`` holds ``sd``, ``threshold``, ``n_source``,
         ``n_target`` and ``ess`` (Kish's ESS of the weights). Statistics of a
@@ -453,7 +507,7 @@ def balance_table(
     table = pd.DataFrame([r for _, r in rows], index=[n for n, _ in rows])
     table = table[COLUMNS]
     table.index.name = "covariate"
-    for col in COLUMNS[3:-2]:
+    for col in _FLOATS:
         table[col] = table[col].astype(float)
     table.attrs.update(
         sd=sd,
@@ -462,4 +516,5 @@ def balance_table(
         n_target=len(Xt),
         ess=effective_sample_size(w),
     )
+    _warn_target_only(table)
     return table

@@ -73,6 +73,41 @@ def _with_full_labels(scorer, classes):
     return out
 
 
+def _no_target_message(weighted, y, domain):
+    """Why a model fit without target rows cannot be scored, and the remedy.
+
+    Its fit got no domain (a domain of zeros only is refused), so its training
+    y had no unlabeled rows. If the held-out y has none either and no domain
+    reached the scorer, the whole y of the search has none: no splitter can
+    help, unlike a fold that only happened to miss the target rows.
+    """
+    marker = "-1 or None/NaN" if weighted._task == "classification" else "NaN"
+    if domain is not None and np.any(np.asarray(domain) == 1):
+        return (
+            "This model was fit without target rows: domain reached the scorer "
+            "but not the fit, and its y has no unlabeled rows. Request it for fit "
+            "with set_fit_request(domain=True) on the importance-weighted "
+            "estimator (with sklearn.set_config(enable_metadata_routing=True))."
+        )
+    if domain is None and not unlabeled_mask(y, weighted._task).any():
+        return (
+            f"This model was fit without target rows: y has no unlabeled rows "
+            f"({marker}) and no domain was given, so no row of the stacked X is a "
+            "target row and there are no importance weights to score with (the "
+            "cv splitter is not the cause). Mask the target rows' labels in y "
+            f"({marker}), or pass domain= (0 source, 1 target): with "
+            "sklearn.set_config(enable_metadata_routing=True), call "
+            "set_fit_request(domain=True) on the importance-weighted estimator "
+            "and GridSearchCV(...).fit(X, y, domain=domain)."
+        )
+    return (
+        "This model was fit without target rows (its training fold had none), so "
+        "it has no importance weights to score with. Use "
+        "instransfer.model_selection.DomainStratifiedKFold as cv so that every "
+        "training fold keeps target rows."
+    )
+
+
 class _IWScorer(_MetadataRequester):
     """Scorer that weights labeled source rows by the fitted weighter's ratio.
 
@@ -88,14 +123,9 @@ class _IWScorer(_MetadataRequester):
 
     def __call__(self, estimator, X, y_true, sample_weight=None, **kwargs):
         weighted, X_seen = _locate_weighted(estimator, X)
-        if weighted.weighter_ is None:
-            raise ValueError(
-                "This model was fit without target rows (its training fold had "
-                "none), so it has no importance weights to score with. Use "
-                "instransfer.model_selection.DomainStratifiedKFold as cv so that "
-                "every training fold keeps target rows."
-            )
         y = column_or_1d(y_true)
+        if weighted.weighter_ is None:
+            raise ValueError(_no_target_message(weighted, y, kwargs.get("domain")))
         rows = ~unlabeled_mask(y, weighted._task)
         domain = kwargs.pop("domain", None)
         if domain is not None:  # routed to the scorer: labeled target rows out
