@@ -254,7 +254,8 @@ def check_feature_scales(X, owner, feature_names=None):
         return
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         std = X.std(axis=0)
-        amax = np.abs(X).max(axis=0)
+        # no |X| temporary: one copy of X less at every fit
+        amax = np.maximum(X.max(axis=0), -X.min(axis=0))
         # Very large or very small values overflow or underflow the squares
         # of the variance: redo those (few) columns on values scaled to <= 1.
         redo = ~np.isfinite(std) | ((std < 1e-150) & (amax > 0))
@@ -262,6 +263,10 @@ def check_feature_scales(X, owner, feature_names=None):
             std[j] = (X[:, j] / amax[j]).std() * amax[j]
     # a constant column has a std of rounding error, ~eps * |value|, not 0
     varying = std > 100 * np.finfo(X.dtype).eps * amax
+    # 0/1 indicator columns (one-hot levels) are left out: a rare level has a
+    # tiny std, yet standardising it would put its few rows far from the rest
+    indicator = np.all((X == 0) | (X == 1), axis=0)
+    varying &= ~indicator
     if np.count_nonzero(varying) < 2:
         return
     cols = np.flatnonzero(varying)

@@ -407,13 +407,16 @@ def _labels_array(y):
 
     An object array of ints with ``None`` marking unlabeled rows stays object
     after those rows are dropped; scikit-learn then calls its type "unknown".
-    Integer (or real) labels get an int (or float) dtype, so ``classes_`` are
-    ints; strings, which scikit-learn takes as object, and mixed labels (left
-    to scikit-learn's own error) are returned as they are.
+    Boolean, integer (or real) labels get a bool, int (or float) dtype, so
+    ``classes_`` are of that type; strings, which scikit-learn takes as
+    object, and mixed labels (left to scikit-learn's own error) are returned
+    as they are.
     """
     if y.dtype != object or y.shape[0] == 0:
         return y
     values = y.tolist()
+    if all(isinstance(v, (bool, np.bool_)) for v in values):
+        return np.asarray(values, dtype=bool)
     for kind, dtype in ((Integral, np.int64), (Real, np.float64)):
         if all(isinstance(v, kind) and not isinstance(v, bool) for v in values):
             return np.asarray(values, dtype=dtype)
@@ -621,7 +624,7 @@ class _BaseImportanceWeighted(MetaEstimatorMixin, BaseEstimator):
             w = self.weighter_.predict_ratio(X_l)
         if sample_weight is not None:
             w = w * _check_sample_weight(sample_weight, np.empty((n, 0)))[rows]
-        return X_l, y[rows], w
+        return X_l, _labels_array(y[rows]), w
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

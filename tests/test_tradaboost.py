@@ -1306,3 +1306,21 @@ def test_early_stopping_keeps_every_class_among_the_training_rows():
         )
         clf.fit(X, y, domain=domain)
         assert -5 in clf.classes_
+
+
+def test_early_stopping_with_a_rare_target_class_keeps_a_validation_row():
+    # the one held-out row was the only row of its class: moved back to
+    # training, it left no validation row (a crash for some seeds)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(43, 2))
+    y = np.r_[(X[:40, 0] > 0).astype(int), [0, 0, 2]]
+    domain = np.r_[np.zeros(40), np.ones(3)].astype(int)
+    for seed in range(12):
+        clf = TrAdaBoostClassifier(
+            n_estimators=5,
+            early_stopping=True,
+            validation_fraction=0.3,
+            random_state=seed,
+        ).fit(X, y, domain=domain)
+        assert len(clf.validation_scores_) >= 1
+        assert 2 in clf.classes_

@@ -295,3 +295,21 @@ def test_importance_weights_keep_the_source_index():
     tgt = pd.DataFrame({"a": rng.randn(20) + 0.5})
     w = it.importance_weights(src, tgt, method=it.ULSIF())
     pd.testing.assert_index_equal(w.index, src.index)
+
+
+def test_one_hot_levels_do_not_trigger_the_scale_warning():
+    # a rare one-hot level has a tiny std; standardising it would make its
+    # rows distance outliers, so 0/1 indicator columns are left out
+    import warnings
+
+    from instransfer._validation import FeatureScaleWarning, check_feature_scales
+
+    rng = np.random.default_rng(0)
+    X = np.c_[rng.normal(size=(20000, 3)), np.zeros(20000)]
+    X[0, 3] = 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FeatureScaleWarning)
+        check_feature_scales(X, "ULSIFCV")
+    X[:, 2] *= 1e4  # a real scale mismatch among the numeric columns still warns
+    with pytest.warns(FeatureScaleWarning):
+        check_feature_scales(X, "ULSIFCV")

@@ -473,3 +473,19 @@ def test_stack_domains_sparse_with_dense_says_what_to_do():
         it.importance_weights(csr_matrix(Xs), Xt)
     X, domain = it.stack_domains(csr_matrix(Xs), csr_matrix(Xt))  # the advice works
     np.testing.assert_array_equal(X.toarray(), np.r_[Xs, Xt])
+
+
+def test_score_with_object_labels_and_none_markers():
+    # fit converted ints/bools with None markers; score did not
+    import instransfer as it
+
+    d = it.datasets.make_covariate_shift(300, 200, 2, random_state=0)
+    ref = it.ImportanceWeightedClassifier(random_state=0)
+    y_int = np.where(d.domain == 1, -1, d.y)
+    expected = ref.fit(d.X, y_int).score(d.X, y_int)
+    for labels in (d.y, d.y.astype(bool)):
+        y_obj = labels.astype(object)
+        y_obj[d.domain == 1] = None
+        clf = it.ImportanceWeightedClassifier(random_state=0).fit(d.X, y_obj)
+        assert clf.classes_.dtype.kind in "ib"
+        assert clf.score(d.X, y_obj) == pytest.approx(expected)

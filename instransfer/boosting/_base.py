@@ -64,6 +64,11 @@ def _validate_X(est, X, reset):
     """
     if hasattr(X, "columns") and hasattr(X, "iloc"):
         validate_data(est, X, reset=reset, skip_check_array=True)
+        if X.shape[0] == 0:
+            raise ValueError(
+                f"Found array with 0 sample(s) (shape={X.shape}) while a minimum "
+                f"of 1 is required by {type(est).__name__}."
+            )
         return X
     return validate_data(
         est,

@@ -144,6 +144,21 @@ class _BaseTrAdaBoost(MetaEstimatorMixin, BaseEstimator):
                     back = val_idx[y[val_idx] == code][0]
                     train[back] = True
                     val_idx = val_idx[val_idx != back]
+                    if val_idx.size == 0:
+                        # hold out a target row of a class that keeps
+                        # another training row instead
+                        counts = np.bincount(y[train], minlength=y.max() + 1)
+                        spare = np.flatnonzero(train & is_t & (counts[y] >= 2))
+                        if spare.size == 0:
+                            raise ValueError(
+                                "early_stopping needs a labeled target row to "
+                                "hold out whose class keeps a training row, and "
+                                "no target row here can be held out without "
+                                "removing its class from training. Label more "
+                                "target rows or set early_stopping=False."
+                            )
+                        val_idx = spare[rng.randint(spare.size)][None]
+                        train[val_idx] = False
             val = (_safe_indexing(X, val_idx), y[val_idx], w0[val_idx])
             X = _safe_indexing(X, np.flatnonzero(train))
             y, is_t, w0 = y[train], is_t[train], w0[train]

@@ -20,7 +20,7 @@ from ..base import BaseWeighter
 
 
 class SaturatedProbabilityWarning(UserWarning):
-    """A domain classifier predicted a probability of exactly 0 or 1.
+    """A domain classifier predicted a target probability of exactly 1.
 
     Step-function classifiers (isotonic calibration, k-nearest neighbours,
     trees with pure leaves) do this; the log-odds of those rows are then
@@ -64,12 +64,13 @@ def _domain_log_odds(estimator, X, n_fit):
     p = np.asarray(proba[:, list(final.classes_).index(1)], dtype=np.float64)
     n_saturated = int(np.count_nonzero(p <= 0)), int(np.count_nonzero(p >= 1))
     # A classifier fit on n rows cannot resolve a probability finer than one
-    # row; we bound it half a row from 0 and 1, p in [1/(2n), 1 - 1/(2n)]
-    # (|log-odds| <= log(2n - 1)): the smoothing of Schapire & Singer (1999),
-    # ln((W+ + eps) / (W- + eps)) with eps of the order of 1/n. A fixed 1e-12
-    # gave |log-odds| = 27.6 and one row ~1e12 times the weight of the others.
-    eps = 0.5 / n_fit
-    p = np.clip(p, eps, 1 - eps)
+    # row: P(t|x) is bounded half a row below 1, p <= 1 - 1/(2n) (log-odds <=
+    # log(2n - 1)), the smoothing of Schapire & Singer (1999), ln((W+ + eps) /
+    # (W- + eps)) with eps of the order of 1/n. A fixed 1 - 1e-12 gave
+    # log-odds 27.6 and one row ~1e12 times the weight of the others. Only the
+    # top is bounded: a small P(t|x) only makes a small weight, and flooring it
+    # would flatten the weights of every source row far from the target.
+    p = np.clip(p, 1e-12, 1 - 0.5 / n_fit)
     return np.log(p) - np.log1p(-p), n_saturated
 
 
@@ -83,11 +84,11 @@ class ClassifierWeighter(BaseWeighter):
     so an over-fitting classifier cannot inflate them. :meth:`predict_weights`
     uses a classifier fit on all rows.
 
-    A classifier exposing only probabilities has its probability bounded to
-    ``[1 / (2 n), 1 - 1 / (2 n)]``, ``n`` the number of rows it was fit on
+    A classifier exposing only probabilities has its probability of the
+    target bounded by ``1 - 1 / (2 n)``, ``n`` the number of rows it was fit on
     (half a row, the smoothing of Schapire & Singer, 1999), so a row's raw
     ratio is at most ``(n_s / n_t) (2 n - 1)``; logistic regression's exact
-    log-odds are used unbounded. A probability of exactly 0 or 1 (isotonic
+    log-odds are used unbounded. A probability of exactly 1 (isotonic
     calibration, k-nearest neighbours, trees with pure leaves) hits that bound
     and ``fit`` warns with :class:`SaturatedProbabilityWarning`: prefer
     ``calibration="sigmoid"``, a smoother classifier, or ``clip`` /
@@ -275,17 +276,16 @@ class ClassifierWeighter(BaseWeighter):
         return log_r
 
     def _warn_saturated(self, n_saturated, n_source):
-        n_zero, n_one = (int(c) for c in n_saturated)
-        if n_zero + n_one == 0:
+        n_one = int(n_saturated[1])
+        if n_one == 0:  # a probability of 0 only makes a weight of ~0
             return
         import warnings
 
         warnings.warn(
-            f"The domain classifier gave {n_zero + n_one} of the {n_source} "
-            f"source rows a target probability of exactly 0 or 1 ({n_one} at 1: "
-            f"the largest weights; {n_zero} at 0), so their weights sit at the "
-            "bound set by the classifier's resolution (probability clipped to "
-            "[1/(2n), 1 - 1/(2n)], n the rows it was fit on) rather than at an "
+            f"The domain classifier gave {n_one} of the {n_source} source rows "
+            "a target probability of exactly 1, so their (largest) weights sit "
+            "at the bound set by the classifier's resolution (probability "
+            "clipped to 1 - 1/(2n), n the rows it was fit on) rather than at an "
             "estimate. Step functions do this (isotonic calibration, "
             "k-nearest neighbours, trees with pure leaves): use "
             'calibration="sigmoid" or a smoother classifier (e.g. logistic '
