@@ -35,12 +35,15 @@ __getattr__, __dir__, __all__ = attach(
         "ImportanceWeightedClassifierCV": ".model_selection",
         "ImportanceWeightedRegressorCV": ".model_selection",
         # warnings
-        "NoTargetRowsWarning": "._validation",
-        "FeatureScaleWarning": "._validation",
-        "NoDomainWarning": "._validation",
+        "NoTargetRowsWarning": ".exceptions",
+        "FeatureScaleWarning": ".exceptions",
+        "NoDomainWarning": ".exceptions",
         # subpackages
         "boosting": ".boosting",
         "datasets": ".datasets",
+        "exceptions": ".exceptions",
+        "SaturatedProbabilityWarning": ".exceptions",
+        "LowEffectiveSampleSizeWarning": ".exceptions",
         "density_ratio": ".density_ratio",
         "metrics": ".metrics",
         "model_selection": ".model_selection",

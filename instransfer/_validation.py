@@ -12,6 +12,12 @@ import warnings
 import numpy as np
 from sklearn.utils.validation import _num_samples
 
+from .exceptions import (  # noqa: F401 (old paths)
+    FeatureScaleWarning,
+    NoDomainWarning,
+    NoTargetRowsWarning,
+)
+
 SOURCE, TARGET = 0, 1
 
 _DOMAIN_HELP = (
@@ -217,15 +223,6 @@ def _nan_columns(X):
     return np.flatnonzero(np.isnan(X).any(axis=0)).tolist()
 
 
-class FeatureScaleWarning(UserWarning):
-    """The columns of ``X`` have spreads too different for one kernel width.
-
-    Kernel and nearest-neighbour weighters measure distances with one
-    isotropic width; a column whose spread is orders of magnitude larger than
-    the others' then decides every distance alone.
-    """
-
-
 # A single isotropic kernel width (or Euclidean distance) cannot serve columns
 # whose standard deviations differ by more than this factor: the widest column
 # sets the width and the narrowest ones stop counting, so the weights come out
@@ -293,18 +290,6 @@ def check_feature_scales(X, owner, feature_names=None):
         FeatureScaleWarning,
         stacklevel=4,
     )
-
-
-class NoTargetRowsWarning(UserWarning):
-    """A weighted estimator was fit without target rows, hence unweighted."""
-
-
-class NoDomainWarning(UserWarning):
-    """A transfer-boosting estimator was fit without ``domain``.
-
-    Every labeled row is then a target row and there are no source rows to
-    transfer from: TrAdaBoost reduces to plain AdaBoost on those rows.
-    """
 
 
 def _preview_values(a, limit=5):

@@ -14,6 +14,6 @@ __getattr__, __dir__, __all__ = attach(
         "KLIEP": "._kliep",
         "KLIEPCV": "._kliep",
         "KMM": "._kmm",
-        "SaturatedProbabilityWarning": "._classifier",
+        "SaturatedProbabilityWarning": "..exceptions",
     },
 )

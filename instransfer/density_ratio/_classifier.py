@@ -17,15 +17,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from .._validation import _num_rows, check_numeric_covariates
 from ..base import BaseWeighter
-
-
-class SaturatedProbabilityWarning(UserWarning):
-    """A domain classifier predicted a target probability of exactly 1.
-
-    Step-function classifiers (isotonic calibration, k-nearest neighbours,
-    trees with pure leaves) do this; the log-odds of those rows are then
-    bounded at the classifier's resolution (see :class:`ClassifierWeighter`).
-    """
+from ..exceptions import SaturatedProbabilityWarning  # noqa: F401 (old path)
 
 
 def _default_domain_classifier(sparse=False):

@@ -20,7 +20,7 @@ __getattr__, __dir__, __all__ = attach(
         "truncate_weights": "._weight_stats",
         "ess_by_flatten": "._weight_stats",
         "domain_probability": "._weight_stats",
-        "LowEffectiveSampleSizeWarning": "._weight_stats",
+        "LowEffectiveSampleSizeWarning": "..exceptions",
         "evaluate": "._evaluation",
     },
 )

@@ -14,6 +14,7 @@ from numbers import Real
 import numpy as np
 
 from .._weights import WeightTransform, postprocess_weights
+from ..exceptions import LowEffectiveSampleSizeWarning  # noqa: F401 (old path)
 
 __all__ = [
     "LowEffectiveSampleSizeWarning",
@@ -26,17 +27,6 @@ __all__ = [
 ]
 
 DEFAULT_QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
-
-
-class LowEffectiveSampleSizeWarning(UserWarning):
-    """The weights leave fewer effective samples than the fraction asked for.
-
-    Raised by :func:`weight_summary` when ``ESS / n < min_ess_fraction``. A few
-    source rows then dominate any weighted fit; flatten the weights
-    (``flatten < 1``, chosen e.g. by
-    :class:`~instransfer.ImportanceWeightedClassifierCV`) or truncate them
-    (:func:`truncate_weights`).
-    """
 
 
 def _check_weights(weights, name="weights"):

@@ -1,0 +1,61 @@
+"""Every public warning and exception of instransfer, in one module.
+
+As :mod:`sklearn.exceptions`: import them from here
+(``from instransfer.exceptions import FeatureScaleWarning``). The old import
+paths (``instransfer.FeatureScaleWarning``, ``instransfer.metrics.…``,
+``instransfer.density_ratio.…``) keep working.
+
+A warning here means the answer may be *invalid on the target population*;
+each message says what is wrong and what to do.
+"""
+
+__all__ = [
+    "NoTargetRowsWarning",
+    "NoDomainWarning",
+    "FeatureScaleWarning",
+    "SaturatedProbabilityWarning",
+    "LowEffectiveSampleSizeWarning",
+]
+
+
+class NoTargetRowsWarning(UserWarning):
+    """A weighted estimator was fit without target rows, hence unweighted."""
+
+
+class NoDomainWarning(UserWarning):
+    """A transfer-boosting estimator was fit without ``domain``.
+
+    Every labeled row is then a target row and there are no source rows to
+    transfer from: TrAdaBoost reduces to plain AdaBoost on those rows.
+    """
+
+
+class FeatureScaleWarning(UserWarning):
+    """The columns of ``X`` have spreads too different for one kernel width.
+
+    Kernel and nearest-neighbour weighters measure distances with one
+    isotropic width; a column whose spread is orders of magnitude larger than
+    the others' then decides every distance alone.
+    """
+
+
+class SaturatedProbabilityWarning(UserWarning):
+    """A domain classifier predicted a target probability of exactly 1.
+
+    Step-function classifiers (isotonic calibration, k-nearest neighbours,
+    trees with pure leaves) do this; the log-odds of those rows are then
+    bounded at the classifier's resolution (see
+    :class:`~instransfer.ClassifierWeighter`).
+    """
+
+
+class LowEffectiveSampleSizeWarning(UserWarning):
+    """The weights leave fewer effective samples than the fraction asked for.
+
+    Raised by :func:`~instransfer.metrics.weight_summary` when
+    ``ESS / n < min_ess_fraction``. A few source rows then dominate any
+    weighted fit; flatten the weights
+    (``flatten < 1``, chosen e.g. by
+    :class:`~instransfer.ImportanceWeightedClassifierCV`) or truncate them
+    (:func:`~instransfer.metrics.truncate_weights`).
+    """
