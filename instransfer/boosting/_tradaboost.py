@@ -17,12 +17,18 @@ from sklearn.base import (
     ClassifierMixin,
     MetaEstimatorMixin,
     RegressorMixin,
-    _fit_context,
 )
-from sklearn.utils import _safe_indexing, check_random_state, get_tags
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils._compat import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    _check_sample_weight,
+    _fit_context,
+    _safe_indexing,
+)
 from ._base import (
     _EPS,
     _adjusted_errors,
@@ -1163,9 +1169,7 @@ class TrAdaBoostRegressor(RegressorMixin, _BaseTrAdaBoost):
 
 def _scored_rows(est, X, y, sample_weight, domain):
     """Labeled rows (target rows only, when ``domain`` is given) and weights."""
-    from sklearn.utils import _safe_indexing
     from sklearn.utils.validation import (
-        _check_sample_weight,
         check_consistent_length,
         column_or_1d,
     )

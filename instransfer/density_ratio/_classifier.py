@@ -7,18 +7,19 @@ classifier trained to tell target rows (label 1) from source rows (label 0)
 log-odds so that confident predictions neither overflow nor round to 0/1.
 """
 
+from functools import partial
 from numbers import Integral
 
 import numpy as np
 from scipy.sparse import issparse
 from sklearn.base import clone
-from sklearn.utils import _safe_indexing, check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils import check_random_state
 
 from .._validation import _num_rows, check_numeric_covariates
 from ..base import BaseWeighter
 from ..exceptions import SaturatedProbabilityWarning  # noqa: F401 (old path)
-from ..utils._domain import stack_domains
+from ..utils._compat import HasMethods, Interval, StrOptions, _safe_indexing
+from ..utils._crossfit import crossfit, domain_folds
 
 
 def _default_domain_classifier(sparse=False):
@@ -221,11 +222,12 @@ class ClassifierWeighter(BaseWeighter):
             est.fit(X, domain)
         return est
 
-    def _fit_log_ratio(self, X_source, X_target):
-        from joblib import Parallel, delayed
-
-        X, domain = stack_domains(X_source, X_target)
-        n_s, n_t = _num_rows(X_source), _num_rows(X_target)
+    def _fit_stacked(self, X, is_target):
+        # the stacked rows as passed: the classifier is fit on them directly
+        domain = is_target.astype(int)
+        n_t = int(np.count_nonzero(is_target))
+        n_s = domain.shape[0] - n_t
+        source = np.flatnonzero(~is_target)
         if self.cv is not None:
             self._check_fold_rows(n_s, n_t, min(self.cv, n_t, n_s))
         rng = check_random_state(self.random_state)
@@ -236,32 +238,27 @@ class ClassifierWeighter(BaseWeighter):
         n_splits = min(self.cv, n_t, n_s) if self.cv is not None else 1
         if n_splits < 2:
             log_odds, n_saturated = _domain_log_odds(
-                self.estimator_, X_source, self._n_fit
+                self.estimator_, _safe_indexing(X, source), self._n_fit
             )
             self._warn_saturated(n_saturated, n_s)
             return log_odds + self._log_prior
-        from sklearn.model_selection import StratifiedKFold
-
-        folds = list(
-            StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(
-                np.zeros((domain.shape[0], 1)), domain
-            )
+        folds = domain_folds(is_target, n_splits, seed)
+        models = crossfit(
+            partial(self._fit_one, seed=seed), X, domain, folds, n_jobs=self.n_jobs
         )
-        models = Parallel(n_jobs=self.n_jobs)(
-            delayed(self._fit_one)(_safe_indexing(X, tr), domain[tr], seed)
-            for tr, _ in folds
-        )
+        # each source row's position among the source rows (weights_' order)
+        within = np.cumsum(~is_target) - 1
         log_r = np.empty(n_s)
         n_saturated = np.zeros(2, dtype=int)
         for (tr, te), model in zip(folds, models, strict=True):
-            te_s = te[te < n_s]  # source rows come first in the stacked X
+            te_s = te[~is_target[te]]
             prior = np.log(
                 np.count_nonzero(domain[tr] == 0) / np.count_nonzero(domain[tr] == 1)
             )
             log_odds, n_sat = _domain_log_odds(
                 model, _safe_indexing(X, te_s), tr.shape[0]
             )
-            log_r[te_s] = log_odds + prior
+            log_r[within[te_s]] = log_odds + prior
             n_saturated += n_sat
         self._warn_saturated(n_saturated, n_s)
         return log_r
@@ -283,7 +280,7 @@ class ClassifierWeighter(BaseWeighter):
             "regression, larger min_samples_leaf), or cap the weights with "
             "clip= or clip_quantile=.",
             SaturatedProbabilityWarning,
-            stacklevel=5,  # _fit_log_ratio, BaseWeighter.fit, _fit_context
+            stacklevel=5,  # _fit_stacked, BaseWeighter.fit, _fit_context
         )
 
     def _check_fold_rows(self, n_s, n_t, n_splits):

@@ -25,10 +25,10 @@ from numbers import Integral, Real
 import numpy as np
 from scipy import linalg
 from sklearn.utils import check_random_state, gen_batches
-from sklearn.utils._param_validation import Interval
 
 from .. import _kernels
 from ..base import BaseWeighter
+from ..utils._compat import Interval
 
 __all__ = ["ULSIF", "ULSIFCV", "RULSIF", "RULSIFCV"]
 
