@@ -34,7 +34,9 @@ def test_domain_folds_do_not_depend_on_how_the_domains_interleave():
 
 
 @pytest.mark.parametrize("cv", [None, 5])
-def test_classifier_weighter_gives_each_source_row_its_weight_however_the_domains_mix(cv):
+def test_classifier_weighter_gives_each_source_row_its_weight_however_the_domains_mix(
+    cv,
+):
     # the cross-fitted weights follow the rows however the domains are mixed:
     # the weighter works on the stacked rows as passed, without re-stacking
     data = make_covariate_shift(n_source=120, n_target=80, random_state=1)
