@@ -104,7 +104,7 @@ def test_regressor_chooses_and_predicts():
     )
     y = np.where(data.domain == 1, np.nan, data.y)
     reg = it.ImportanceWeightedRegressorCV(
-        weighter=_fast_weighter(), cv=4, random_state=0
+        weighter=_fast_weighter(), cv=4, n_repeats=1, random_state=0
     ).fit(data.X, y)
     assert reg.scores_.shape == (4, 5)
     assert reg.flatten_ >= 0.5
