@@ -15,3 +15,14 @@ def _numpy_scalar_repr():
     np.set_printoptions(legacy="1.25")
     yield
     np.set_printoptions(legacy=False)
+
+
+@pytest.fixture(autouse=True)
+def _restore_sklearn_config():
+    # A test cannot change the next one's configuration, nor can a peer it
+    # imports: `import skada` switches metadata routing on for the process.
+    import sklearn
+
+    config = sklearn.get_config()
+    yield
+    sklearn.set_config(**config)

@@ -103,3 +103,45 @@ def test_the_contract_does_not_import_what_is_built_on_it():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+def test_a_peer_that_flips_global_config_on_import(tmp_path, monkeypatch):
+    # as skada does at import; the autouse fixture undoes it after this test
+    import importlib
+
+    import sklearn
+
+    (tmp_path / "flipping_peer.py").write_text(
+        "import sklearn\nsklearn.set_config(enable_metadata_routing=True)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.import_module("flipping_peer")
+    assert sklearn.get_config()["enable_metadata_routing"]
+
+
+def test_cannot_leak_into_the_next_test():
+    import sklearn
+
+    assert not sklearn.get_config()["enable_metadata_routing"]
+
+
+def test_weighted_fit_routes_with_routing_on_or_off():
+    # the demo's pipelines get their weights through the library's helper,
+    # which routes by request when metadata routing is on
+    from sklearn import config_context
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from instransfer.utils._routing import fit_weighted
+
+    data = make_covariate_shift(n_source=80, n_target=40, random_state=0)
+    w = np.random.RandomState(0).uniform(0.1, 3, data.X.shape[0])
+    ref = LogisticRegression().fit(data.X, data.y, sample_weight=w)
+    for routing in (False, True):
+        with config_context(enable_metadata_routing=routing):
+            model = make_pipeline(
+                StandardScaler(with_mean=False, with_std=False), LogisticRegression()
+            )
+            fit_weighted(model, data.X, data.y, w)
+        np.testing.assert_allclose(model[-1].coef_, ref.coef_, rtol=1e-6)

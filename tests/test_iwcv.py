@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from _helpers import masked
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import log_loss, mean_squared_error
@@ -40,8 +41,7 @@ def _linear_logistic(seed, n_s=400, n_t=200, d=5):
     return X, y, domain, p
 
 
-def _masked(data):
-    return np.where(data.domain == 1, -1, data.y)
+_masked = masked
 
 
 # --------------------------------------------------------------------------

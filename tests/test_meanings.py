@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from _helpers import masked
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 
@@ -24,8 +25,7 @@ def _iwcv(**params):
     )
 
 
-def _masked(data):
-    return np.where(data.domain == 1, -1, data.y)
+_masked = masked
 
 
 def test_iwcv_cv_none_is_five_folds_and_takes_any_splitter(data):

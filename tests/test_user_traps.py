@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from _helpers import nmse
 from sklearn.base import clone
 from sklearn.compose import make_column_transformer  # noqa: F401 (eval'd recipes)
 from sklearn.impute import SimpleImputer  # noqa: F401
@@ -22,7 +23,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: F401
 
 import instransfer as it
-from conftest import nmse
 from instransfer import FeatureScaleWarning
 from instransfer._validation import check_feature_scales
 from instransfer.model_selection import DomainStratifiedKFold, make_iw_scorer
