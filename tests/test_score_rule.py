@@ -12,7 +12,7 @@ import inspect
 
 import numpy as np
 import pytest
-from sklearn.base import is_classifier
+from sklearn.base import clone, is_classifier
 from sklearn.metrics import accuracy_score, r2_score
 
 from instransfer.base import BaseWeighter
@@ -107,3 +107,33 @@ def test_score_follows_the_rule(cls):
         assert est.score(data.X, y_masked) == pytest.approx(
             metric(y_s, est.predict(X_s))
         )
+
+
+def test_cross_validation_on_stacked_y_scores_by_the_rule():
+    # a plain scorer cannot drop the unlabeled target rows (the estimator never
+    # sees y_true); scoring=None (the rule) and make_iw_scorer do
+    import instransfer as it
+    from instransfer.model_selection import DomainStratifiedKFold, make_iw_scorer
+
+    data, _, y_masked, _ = _data(True)
+    model = it.ImportanceWeightedClassifier(
+        weighter=it.ClassifierWeighter(cv=None, random_state=0)
+    )
+    cv = DomainStratifiedKFold(3, random_state=0)
+    from sklearn.model_selection import cross_val_score
+
+    by_rule = cross_val_score(model, data.X, y_masked, cv=cv)
+    auc = cross_val_score(
+        model, data.X, y_masked, cv=cv, scoring=make_iw_scorer("roc_auc")
+    )
+    assert np.isfinite(by_rule).all() and np.isfinite(auc).all()
+    assert (auc > 0.5).all()
+    # fold by fold, the rule is the IW accuracy of the held-out source rows
+    for k, (train, test) in enumerate(cv.split(data.X, y_masked)):
+        fitted = clone(model).fit(data.X[train], y_masked[train])
+        rows = test[y_masked[test] != -1]
+        ratio = fitted.weighter_.predict_ratio(data.X[rows])
+        expected = accuracy_score(
+            y_masked[rows], fitted.predict(data.X[rows]), sample_weight=ratio
+        )
+        assert by_rule[k] == pytest.approx(expected)
