@@ -35,6 +35,8 @@ from ..utils._compat import (
 )
 from ..utils._domain import unlabeled_mask
 from ..utils._routing import check_weightable, final_step
+from ._scorer import _IWScorer, make_iw_scorer
+from ._split import DomainStratifiedKFold
 
 __all__ = ["ImportanceWeightedClassifierCV", "ImportanceWeightedRegressorCV"]
 
@@ -239,8 +241,6 @@ class _BaseImportanceWeightedCV:
         )
 
     def _get_scorer(self):
-        from ._scorer import _IWScorer, make_iw_scorer
-
         if isinstance(self.scoring, _IWScorer):
             return self.scoring
         scoring = self.scoring
@@ -264,8 +264,6 @@ class _BaseImportanceWeightedCV:
 
     def _splits(self, X, y_cv, rng):
         from sklearn.model_selection import check_cv
-
-        from ._split import DomainStratifiedKFold
 
         if self.cv is None or isinstance(self.cv, Integral):
             # None is scikit-learn's 5 folds; the default cv=10 is repeated
