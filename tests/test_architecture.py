@@ -145,3 +145,26 @@ def test_weighted_fit_routes_with_routing_on_or_off():
             )
             fit_weighted(model, data.X, data.y, w)
         np.testing.assert_allclose(model[-1].coef_, ref.coef_, rtol=1e-6)
+
+
+def test_classifier_weighter_cross_fits_over_any_splitter():
+    from sklearn.model_selection import ShuffleSplit, StratifiedKFold
+
+    data = make_covariate_shift(n_source=100, n_target=60, random_state=0)
+    is_target = data.domain == 1
+    # cv=5 is these folds: the same weights from the splits given as a list
+    seed = int(np.random.RandomState(0).randint(np.iinfo(np.int32).max))
+    folds = domain_folds(is_target, 5, seed)
+    by_int = it.ClassifierWeighter(cv=5, random_state=0).fit(data.X, data.domain)
+    by_list = it.ClassifierWeighter(cv=folds, random_state=0).fit(data.X, data.domain)
+    np.testing.assert_allclose(by_list.weights_, by_int.weights_)
+    splitter = StratifiedKFold(4, shuffle=True, random_state=1)
+    by_splitter = it.ClassifierWeighter(cv=splitter, random_state=0)
+    w = by_splitter.fit(data.X, data.domain).weights_
+    assert w.shape == (100,) and np.isclose(w.mean(), 1.0)
+    assert not np.allclose(w, by_int.weights_)  # other folds, other weights
+    # every source row needs exactly one held-out prediction
+    with pytest.raises(ValueError, match="exactly one test fold"):
+        it.ClassifierWeighter(cv=ShuffleSplit(3, random_state=0)).fit(
+            data.X, data.domain
+        )

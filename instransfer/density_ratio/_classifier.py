@@ -13,6 +13,7 @@ from numbers import Integral
 import numpy as np
 from scipy.sparse import issparse
 from sklearn.base import clone
+from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
 
 from .._validation import _num_rows, check_numeric_covariates
@@ -98,9 +99,13 @@ class ClassifierWeighter(BaseWeighter):
         (``StandardScaler(with_mean=False)`` for sparse input). A
         ``random_state`` left at ``None`` in it is seeded from this
         weighter's; one you set is kept.
-    cv : int or None, default=5
-        Folds for cross-fitting the source weights; ``None`` fits once on all
-        rows and reuses that model (in-sample weights, faster).
+    cv : int, cross-validation generator, iterable or None, default=5
+        Folds for cross-fitting the source weights: an int is that many folds
+        stratified by domain; a splitter or an iterable of ``(train, test)``
+        splits of the stacked rows is used as given (every source row in
+        exactly one test fold). ``None`` fits once on all rows and reuses
+        that model (in-sample weights, faster): unlike scikit-learn's
+        ``cv=None``, it means no cross-fitting.
     calibration : {"sigmoid", "isotonic"} or None, default=None
         Calibrate the classifier's probabilities with
         :class:`~sklearn.calibration.CalibratedClassifierCV`. ``"isotonic"``
@@ -160,7 +165,7 @@ class ClassifierWeighter(BaseWeighter):
     _parameter_constraints: dict = {
         **BaseWeighter._parameter_constraints,
         "estimator": [HasMethods(["fit", "predict_proba"]), None],
-        "cv": [Interval(Integral, 2, None, closed="left"), None],
+        "cv": [Interval(Integral, 2, None, closed="left"), "cv_object", None],
         "calibration": [StrOptions({"sigmoid", "isotonic"}), None],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
@@ -228,21 +233,18 @@ class ClassifierWeighter(BaseWeighter):
         n_t = int(np.count_nonzero(is_target))
         n_s = domain.shape[0] - n_t
         source = np.flatnonzero(~is_target)
-        if self.cv is not None:
-            self._check_fold_rows(n_s, n_t, min(self.cv, n_t, n_s))
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
+        folds = self._crossfit_folds(X, is_target, seed)
         self.estimator_ = self._fit_one(X, domain, seed)
         self._n_fit = n_s + n_t
         self._log_prior = np.log(n_s / n_t)
-        n_splits = min(self.cv, n_t, n_s) if self.cv is not None else 1
-        if n_splits < 2:
+        if folds is None:
             log_odds, n_saturated = _domain_log_odds(
                 self.estimator_, _safe_indexing(X, source), self._n_fit
             )
             self._warn_saturated(n_saturated, n_s)
             return log_odds + self._log_prior
-        folds = domain_folds(is_target, n_splits, seed)
         models = crossfit(
             partial(self._fit_one, seed=seed), X, domain, folds, n_jobs=self.n_jobs
         )
@@ -262,6 +264,37 @@ class ClassifierWeighter(BaseWeighter):
             n_saturated += n_sat
         self._warn_saturated(n_saturated, n_s)
         return log_r
+
+    def _crossfit_folds(self, X, is_target, seed):
+        """The cross-fitting folds, or None for one in-sample fit."""
+        if self.cv is None:
+            return None
+        n_t = int(np.count_nonzero(is_target))
+        n_s = is_target.shape[0] - n_t
+        if isinstance(self.cv, Integral):
+            n_splits = min(self.cv, n_t, n_s)
+            self._check_fold_rows(n_s, n_t, n_splits)
+            return domain_folds(is_target, n_splits, seed) if n_splits >= 2 else None
+        folds = [
+            (np.asarray(train), np.asarray(test))
+            for train, test in check_cv(self.cv).split(X, is_target.astype(int))
+        ]
+        tested = np.zeros(is_target.shape[0], dtype=int)
+        for k, (train, test) in enumerate(folds):
+            tested[test] += 1
+            if is_target[train].all() or not is_target[train].any():
+                raise ValueError(
+                    f"Fold {k} of cv trains on one domain only; each training fold "
+                    "needs source and target rows. Use an int cv (stratified by "
+                    "domain) or a splitter stratified by the domain."
+                )
+        if np.any(tested[~is_target] != 1):
+            raise ValueError(
+                "cv must put every source row in exactly one test fold (as K-fold "
+                "splitters do): each source row's weight comes from the model of "
+                "the fold that held it out."
+            )
+        return folds
 
     def _warn_saturated(self, n_saturated, n_source):
         n_one = int(n_saturated[1])
