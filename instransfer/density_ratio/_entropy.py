@@ -47,10 +47,6 @@ from ..base import BaseWeighter
 __all__ = ["EntropyBalancing"]
 
 _MOMENTS = ("mean", "variance", "interaction")
-# Largest spread of the standardised exponent lambda . c~ over the source
-# rows before we call the problem infeasible: exp(60) ~ 1e26 between two
-# source rows means at most a handful of rows carry all the weight.
-_MAX_EXPONENT_SPREAD = 60.0
 _ARMIJO = 1e-4  # sufficient-decrease constant of the line search
 _MIN_STEP = 1e-12
 
@@ -164,10 +160,38 @@ def _newton(C, log_q, lam, tol, max_iter):
             return lam, w, gap, it, False
         lam = lam + t * step
         value, w, grad = new_value, new_w, new_grad
-        if np.ptp(C @ lam) > _MAX_EXPONENT_SPREAD:
-            return lam, w, np.max(np.abs(grad)), it, False
     gap = np.max(np.abs(grad)) if grad.size else 0.0
     return lam, w, gap, max_iter, gap <= tol
+
+
+def _strictly_feasible(C):
+    """Whether some weights ``w_i > 0`` summing to 1 give ``C' w = 0``.
+
+    The linear programme ``max t  s.t.  w_i >= t, sum w = 1, C' w = 0``
+    (HiGHS) has a positive optimum iff the origin -- the target's moments --
+    lies in the relative interior of the convex hull of the rows of ``C``,
+    the condition for entropy balancing to have a solution. Run only when
+    Newton did not converge, to tell an infeasible problem from a slow one.
+    """
+    from scipy.optimize import linprog
+    from scipy.sparse import csr_matrix, hstack, identity
+
+    n, k = C.shape
+    # variables (w_1..w_n, t); minimise -t; w_i >= t as t - w_i <= 0
+    cost = np.r_[np.zeros(n), -1.0]
+    A_ub = hstack([-identity(n), csr_matrix(np.ones((n, 1)))]).tocsr()
+    A_eq = np.vstack([np.c_[C.T, np.zeros(k)], np.r_[np.ones(n), 0.0]])
+    b_eq = np.r_[np.zeros(k), 1.0]
+    res = linprog(
+        cost,
+        A_ub=A_ub,
+        b_ub=np.zeros(n),
+        A_eq=A_eq,
+        b_eq=b_eq,
+        bounds=[(0, None)] * n + [(None, None)],
+        method="highs",
+    )
+    return bool(res.status == 0 and -res.fun > 1e-9 / n)
 
 
 class EntropyBalancing(BaseWeighter):
@@ -429,7 +453,11 @@ class EntropyBalancing(BaseWeighter):
         )
         if not converged:
             self._diagnose(
-                C, lam, gap, [n for n, a in zip(moment_names, active, strict=True) if a]
+                C,
+                log_q,
+                lam,
+                gap,
+                [n for n, a in zip(moment_names, active, strict=True) if a],
             )
 
         coef = np.zeros(len(terms))
@@ -443,11 +471,11 @@ class EntropyBalancing(BaseWeighter):
         self._scale = scale
         return log_q + centred @ coef
 
-    def _diagnose(self, C, lam, gap, names):
+    def _diagnose(self, C, log_q, lam, gap, names):
         """Raise for an infeasible problem, warn for a slow one."""
-        if np.ptp(C @ lam) > _MAX_EXPONENT_SPREAD or gap > 1e-3:
-            # jointly out of reach: lambda diverges along the separating
-            # direction; its largest components name the moments involved
+        if not _strictly_feasible(C[np.isfinite(log_q)]):
+            # out of reach: lambda diverges along a separating direction; its
+            # largest standardised components name the moments involved
             big = np.abs(lam)
             order = np.argsort(-big)
             chosen = [names[r] for r in order if big[r] >= 0.2 * big[order[0]]][:5]
