@@ -77,7 +77,7 @@ def run_ebal(quick):
             (10_000, 10_000, 10, "variance"),
             (100_000, 50_000, 10, "mean"),
         ]
-        rounds = 5
+        rounds = 3
     peers = have_peer("ebal")
     rows, ratios = [], []
     for n_s, n_t, d, moments in cases:
@@ -183,7 +183,7 @@ def run_coverage(quick):
     from instransfer.survival import kaplan_meier
 
     mu, n = 0.8, 400
-    reps = 20 if is_smoke() else 200 if quick else 1000
+    reps = 20 if is_smoke() else 200 if quick else 500
     times = np.array([2.0, 5.0, 10.0])
     truth = _true_survival(times, mu)
     rng = np.random.RandomState(0)
@@ -366,7 +366,7 @@ def run_survival_cohorts(quick):
     from instransfer.survival import concordance_index, kaplan_meier
 
     names = ["kidney"] if is_smoke() else ["kidney", "gbsg2", "rossi"]
-    seeds = range(2) if is_smoke() else range(10) if quick else range(30)
+    seeds = range(2) if is_smoke() else range(10) if quick else range(20)
     conds = (
         "unweighted",
         "oracle (true ratio)",

@@ -38,6 +38,7 @@ import numpy as np
 from scipy import linalg
 from scipy.special import logsumexp
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
@@ -402,17 +403,44 @@ class EntropyBalancing(BaseWeighter):
             del self._sample_weight
 
     def _fit_log_ratio(self, X_source, X_target):
+        p = self._moment_problem(X_source, X_target)
+        lam0 = np.zeros(p.C.shape[1])
+        previous = getattr(self, "coef_", None)
+        if (
+            self.warm_start
+            and previous is not None
+            and getattr(self, "moment_names_", None) == p.names
+        ):
+            lam0 = (previous * p.scale)[p.active]
+        lam, _, gap, n_iter, converged = _newton(
+            p.C, p.log_q, lam0, self.tol, self.max_iter
+        )
+        if not converged:
+            active_names = [n for n, a in zip(p.names, p.active, strict=True) if a]
+            self._diagnose(p.C, p.log_q, lam, gap, n_iter, active_names)
+
+        coef = np.zeros(len(p.terms))
+        coef[p.active] = lam / p.scale[p.active]
+        self.coef_ = coef
+        self.target_moments_ = p.target_moments
+        self.moment_names_ = p.names
+        self.moment_gap_ = float(gap)
+        self.n_iter_ = n_iter
+        self._terms = p.terms
+        self._scale = p.scale
+        return p.log_q + p.centred @ coef
+
+    def _moment_problem(self, X_source, X_target):
+        """Moment functions centred at the target's, scaled, and checked."""
         n_features = X_source.shape[1]
-        names = getattr(self, "feature_names_in_", None)
-        terms = _resolve_terms(self.moments, n_features, names)
-        moment_names = _term_names(terms, names, n_features)
+        feature_names = getattr(self, "feature_names_in_", None)
+        terms = _resolve_terms(self.moments, n_features, feature_names)
+        names = _term_names(terms, feature_names, n_features)
         C_s = _moment_matrix(X_source, terms)
         C_t = _moment_matrix(X_target, terms)
         q_s, q_t = self._sample_weight or (None, None)
-        if q_s is None:
-            q_s = np.ones(C_s.shape[0])
-        if q_t is None:
-            q_t = np.ones(C_t.shape[0])
+        q_s = np.ones(C_s.shape[0]) if q_s is None else q_s
+        q_t = np.ones(C_t.shape[0]) if q_t is None else q_t
         if q_s.sum() <= 0 or q_t.sum() <= 0:
             raise ValueError(
                 "sample_weight is 0 on every source or every target row; give "
@@ -432,7 +460,7 @@ class EntropyBalancing(BaseWeighter):
             np.abs(centred[keep]).max(axis=0) > 1e-9 * (1 + np.abs(target_moments))
         )
         if off.any():
-            self._raise_infeasible([moment_names[r] for r in np.flatnonzero(off)])
+            self._raise_infeasible([names[r] for r in np.flatnonzero(off)])
         active = ~constant
         scale = np.where(active, scale, 1.0)
         C = centred[:, active] / scale[active]
@@ -442,40 +470,18 @@ class EntropyBalancing(BaseWeighter):
         edge = 1e-12 * np.maximum(1.0, np.abs(target_moments[active]) / scale[active])
         alone = (C[keep].min(axis=0) >= -edge) | (C[keep].max(axis=0) <= edge)
         if alone.any():
-            named = [n for n, a in zip(moment_names, active, strict=True) if a]
+            named = [n for n, a in zip(names, active, strict=True) if a]
             self._raise_infeasible([named[r] for r in np.flatnonzero(alone)])
-
-        lam0 = np.zeros(C.shape[1])
-        previous = getattr(self, "coef_", None)
-        if (
-            self.warm_start
-            and previous is not None
-            and getattr(self, "moment_names_", None) == moment_names
-        ):
-            lam0 = (previous * scale)[active]
-        lam, w, gap, n_iter, converged = _newton(
-            C, log_q, lam0, self.tol, self.max_iter
+        return Bunch(
+            terms=terms,
+            names=names,
+            C=C,
+            centred=centred,
+            scale=scale,
+            active=active,
+            log_q=log_q,
+            target_moments=target_moments,
         )
-        if not converged:
-            self._diagnose(
-                C,
-                log_q,
-                lam,
-                gap,
-                n_iter,
-                [n for n, a in zip(moment_names, active, strict=True) if a],
-            )
-
-        coef = np.zeros(len(terms))
-        coef[active] = lam / scale[active]
-        self.coef_ = coef
-        self.target_moments_ = target_moments
-        self.moment_names_ = moment_names
-        self.moment_gap_ = float(gap)
-        self.n_iter_ = n_iter
-        self._terms = terms
-        self._scale = scale
-        return log_q + centred @ coef
 
     def _diagnose(self, C, log_q, lam, gap, n_iter, names):
         """Raise for an infeasible problem, warn for a slow one."""
