@@ -1,7 +1,7 @@
 """
-==========================================================
+=============================================================
 The survival curve of an older population, from a younger one
-==========================================================
+=============================================================
 
 A transplant centre knows how its past patients fared, but the patients it
 will see next are older. What survival should it expect for them? Weighting
