@@ -39,11 +39,11 @@ from scipy import linalg
 from scipy.special import logsumexp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from .._validation import _num_rows, check_domain
 from ..base import BaseWeighter
+from ..utils._compat import Interval, StrOptions, _check_sample_weight
 
 __all__ = ["EntropyBalancing"]
 
