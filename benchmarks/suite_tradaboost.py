@@ -248,7 +248,7 @@ def _classification(quick):
         "soft − paper (paired)",
         "adapt TrAdaBoost",
         "ours − adapt (paired)",
-        "defaults < both baselines",
+        "< both baselines",
         "<= adapt (mean)",
         "not worse than adapt by > 2 SE",
     ]
