@@ -240,9 +240,10 @@ class _BaseTrAdaBoost(_BaseTransferBoost):
         each fold's vote after ``T`` rounds is scored on its held-out target
         rows (:meth:`_row_losses`), and the rounds stop once the mean
         out-of-fold loss has not improved for ``n_iter_no_change`` rounds.
-        The choice is the fewest rounds within one paired standard error of
-        the best (``_one_se_rounds``): one round, the base learner on all
-        labeled rows, unless more rounds are clearly better on the target.
+        The choice (``_one_se_rounds``) is one round, the base learner on all
+        labeled rows, unless more rounds are clearly better on the target
+        (a Bonferroni-corrected paired t-test), then the fewest rounds within
+        one paired standard error of the best.
 
         Returns the number of rounds and the out-of-fold votes at that number
         (``None`` without cross-validation).

@@ -55,8 +55,10 @@ class TrAdaBoostClassifier(ClassifierMixin, _BaseTrAdaBoost):
     (``early_stopping="cv"``) the number of rounds ``T`` is chosen by
     cross-validation over the labeled target rows: each fold boosts on all
     source rows and the other target rows, the Brier score of its vote after
-    ``1, 2, ...`` rounds is measured on its held-out target rows, and ``T``
-    is the fewest rounds within one paired standard error of the best. One
+    ``1, 2, ...`` rounds is measured on its held-out target rows, and more
+    than one round is kept only if the best count beats one round in a
+    Bonferroni-corrected paired t-test (then ``T`` is the fewest rounds
+    within one paired standard error of the best). One
     round is the base learner fit on all labeled rows (the *pooled* fit, with
     the default uniform ``w^1``): boosting falls back to it unless the target
     rows show that more rounds help. The vote is soft (``vote="soft"``: the
