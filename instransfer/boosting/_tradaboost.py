@@ -756,10 +756,9 @@ class TrAdaBoostRegressor(RegressorMixin, _BaseTrAdaBoost):
     early_stopping : "cv" or bool, default="cv"
         ``"cv"`` (or True): choose the number of rounds by cross-validation
         over the labeled target rows, as :class:`TrAdaBoostClassifier` does
-        (out-of-fold squared error of the weighted median; the fewest rounds
-        within one paired standard error of the best, so one round, the base
-        learner on all labeled rows, unless more are clearly better). False:
-        all ``n_estimators`` rounds (Pardoe & Stone).
+        (out-of-fold squared error of the weighted median): one round, the
+        base learner on all labeled rows, unless more are clearly better.
+        False: all ``n_estimators`` rounds (Pardoe & Stone).
     cv : int, cross-validation generator, iterable or None, default=None
         Folds over the labeled target rows (see
         :class:`TrAdaBoostClassifier`); None is 5 folds.
