@@ -190,7 +190,7 @@ def test_default_learner_encodes_categorical_columns_and_missing_values():
 def test_a_learner_that_cannot_read_text_columns_names_them():
     df, y, domain = _mixed_frame()
     clf = TrAdaBoostClassifier(DecisionTreeClassifier(max_depth=2))
-    with pytest.raises(ValueError, match=r"\['grade', 'sex'\].*OneHotEncoder"):
+    with pytest.raises(ValueError, match=r"\[.grade., .sex.\].*OneHotEncoder"):
         clf.fit(df.drop(columns="dose"), y, domain=domain)
 
 

@@ -370,11 +370,10 @@ def _raise_if_categorical(X, learner, exc):
     if not cats:
         raise exc
     raise ValueError(
-        f"The base learner {type(learner).__name__} failed on the non-numeric "
-        f"columns {cats[:10]} of X ({exc}). Leave estimator=None (its default "
-        "one-hot encodes them), or pass make_pipeline(make_column_transformer("
-        "(OneHotEncoder(handle_unknown='ignore'), cat_cols), "
-        "remainder='passthrough'), your_learner)."
+        f"The base learner {type(learner).__name__} cannot read the non-numeric "
+        f"columns {cats[:10]} of X: leave estimator=None (it one-hot encodes "
+        "them) or put a OneHotEncoder in front of your learner (see 'Mixed-type "
+        "cohort tables' in the data convention guide)."
     ) from exc
 
 
