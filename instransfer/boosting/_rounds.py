@@ -242,8 +242,8 @@ class _BaseTrAdaBoost(_BaseTransferBoost):
         out-of-fold loss has not improved for ``n_iter_no_change`` rounds.
         The choice (``_one_se_rounds``) is one round, the base learner on all
         labeled rows, unless more rounds are clearly better on the target
-        (a Bonferroni-corrected paired t-test), then the fewest rounds within
-        one paired standard error of the best.
+        (a Bonferroni-corrected paired t-test, and better in every fold),
+        then the fewest rounds within one paired standard error of the best.
 
         Returns the number of rounds and the out-of-fold votes at that number
         (``None`` without cross-validation).
@@ -298,7 +298,12 @@ class _BaseTrAdaBoost(_BaseTransferBoost):
             if choose and r - best >= self.n_iter_no_change:
                 break
         losses = np.column_stack(columns)
-        n_rounds = _one_se_rounds(losses, test_w) if choose else self.n_estimators
+        folds = np.concatenate(
+            [np.full(run["test"].shape[0], k) for k, run in enumerate(runs)]
+        )
+        n_rounds = (
+            _one_se_rounds(losses, test_w, folds) if choose else self.n_estimators
+        )
         self._store_cv_results(losses, runs)
         oof = {
             "rows": np.concatenate([run["test"] for run in runs]),

@@ -57,8 +57,8 @@ class TrAdaBoostClassifier(ClassifierMixin, _BaseTrAdaBoost):
     source rows and the other target rows, the Brier score of its vote after
     ``1, 2, ...`` rounds is measured on its held-out target rows, and more
     than one round is kept only if the best count beats one round in a
-    Bonferroni-corrected paired t-test (then ``T`` is the fewest rounds
-    within one paired standard error of the best). One
+    Bonferroni-corrected paired t-test and in every fold (then ``T`` is the
+    fewest rounds within one paired standard error of the best). One
     round is the base learner fit on all labeled rows (the *pooled* fit, with
     the default uniform ``w^1``): boosting falls back to it unless the target
     rows show that more rounds help. The vote is soft (``vote="soft"``: the
@@ -211,9 +211,9 @@ class TrAdaBoostClassifier(ClassifierMixin, _BaseTrAdaBoost):
     calibration : {"closed_test"} or None, default="closed_test"
         For two classes: recalibrate the vote on the out-of-fold target votes
         (``logit p' = a + b logit p``), choosing no update, the intercept, or
-        intercept and slope by likelihood-ratio tests at level 0.05 (closed
-        testing; Vergouwe et al. 2017). None: no recalibration. Not applied
-        for more than two classes.
+        intercept and slope by likelihood-ratio tests at level 0.001 (closed
+        testing; Vergouwe et al. 2017, who use 0.05). None: no
+        recalibration. Not applied for more than two classes.
     random_state : int, RandomState instance or None, default=None
         Draws an integer seed for each round's learner (every ``random_state``
         parameter in it) and the folds.
