@@ -6,7 +6,6 @@ rows, and keeps the calibration scores with their weights. Subclasses give
 the score (``_calibration_scores``) and the prediction region.
 """
 
-import math
 import warnings
 from numbers import Integral, Real
 
@@ -295,4 +294,3 @@ class BaseWeightedConformal(MetaEstimatorMixin, BaseEstimator):
         for name in ("allow_nan", "string", "categorical", "sparse"):
             setattr(tags.input_tags, name, getattr(est.input_tags, name))
         return tags
-
