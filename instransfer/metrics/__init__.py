@@ -22,5 +22,6 @@ __getattr__, __dir__, __all__ = attach(
         "domain_probability": "._weight_stats",
         "LowEffectiveSampleSizeWarning": "..exceptions",
         "evaluate": "._evaluation",
+        "target_performance": "._target_performance",
     },
 )
