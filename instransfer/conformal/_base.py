@@ -194,6 +194,7 @@ class BaseWeightedConformal(MetaEstimatorMixin, BaseEstimator):
         ratio = self._ratio(X_cal)
         self._transform = WeightTransform(self.flatten, self.clip, self.clip_quantile)
         self.calibration_weights_ = self._transform.fit_transform(ratio)
+        self.calibration_rows_ = fit_idx[cal]
         self.n_calibration_ = int(cal.shape[0])
         self.n_train_ = int(train.shape[0])
         return self

@@ -72,6 +72,8 @@ class WeightedConformalClassifier(ClassifierMixin, BaseWeightedConformal):
         Class labels: the columns of :meth:`predict_set`.
     calibration_scores_, calibration_weights_ : ndarray of shape (n_calibration_,)
         Scores of the calibration rows and their weights (mean 1).
+    calibration_rows_ : ndarray of shape (n_calibration_,)
+        Positions in the ``X`` given to ``fit`` of the calibration rows.
     n_calibration_, n_train_ : int
         Rows used to calibrate and to fit the model.
     n_features_in_ : int

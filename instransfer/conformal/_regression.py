@@ -73,6 +73,8 @@ class WeightedConformalRegressor(RegressorMixin, BaseWeightedConformal):
         Non-conformity scores of the calibration rows.
     calibration_weights_ : ndarray of shape (n_calibration_,)
         Their weights (mean 1).
+    calibration_rows_ : ndarray of shape (n_calibration_,)
+        Positions in the ``X`` given to ``fit`` of the calibration rows.
     n_calibration_, n_train_ : int
         Rows used to calibrate and to fit the model.
     n_features_in_ : int
