@@ -72,6 +72,44 @@ def _quadratic_weighter(seed):
     )
 
 
+class _Holder:
+    """A fitted weighter behind a non-estimator, so ``clone`` copies it as is."""
+
+    def __init__(self, fitted):
+        self.fitted = fitted
+
+    def __deepcopy__(self, memo):
+        return self  # read-only: no copy needed
+
+
+def _frozen(fitted):
+    """A weighter that reuses an already fitted one (fit once per repetition,
+    shared by every method that uses the same estimated ratio)."""
+    from instransfer.base import BaseWeighter
+
+    class FrozenWeighter(BaseWeighter):
+        def __init__(self, holder=None, *, flatten=1.0, clip=None, clip_quantile=None):
+            self.holder = holder
+            self.flatten, self.clip, self.clip_quantile = flatten, clip, clip_quantile
+
+        def _fit_log_ratio(self, X_source, X_target):
+            return self._log_ratio(X_source)
+
+        def _log_ratio(self, X):
+            return np.log(self.holder.fitted.predict_ratio(X))
+
+    return FrozenWeighter(_Holder(fitted))
+
+
+def _estimated_ratio(data, seed):
+    """Cross-fitted estimated weights of the source rows, one per row of X
+    (what ``target_performance(weighter=...)`` uses), fit once and shared."""
+    fitted = _quadratic_weighter(seed).fit(data.X, data.domain)
+    w = np.ones(data.X.shape[0])
+    w[data.domain == 0] = fitted.weights_
+    return w
+
+
 def _ess(w):
     return float(w.sum() ** 2 / (w**2).sum())
 
@@ -114,7 +152,7 @@ def _regression_coverage(quick):
         "weighted, oracle ratio": lambda s: dict(
             weighter=_oracle_weighter(shift, scale)
         ),
-        "weighted, estimated ratio": lambda s: dict(weighter=_quadratic_weighter(s)),
+        "weighted, estimated ratio": lambda s: dict(weighter=_frozen(fitted)),
     }
     out = {m: dict(cov=[], width=[], inf=[], ess=[]) for m in methods}
     t0 = time.perf_counter()
@@ -131,6 +169,7 @@ def _regression_coverage(quick):
         )
         y_masked = np.where(data.domain == 1, np.nan, data.y)
         t = data.domain == 1
+        fitted = _quadratic_weighter(seed).fit(data.X, data.domain)
         for name, kw in methods.items():
             cp = WeightedConformalRegressor(
                 LinearRegression(), random_state=seed, **kw(seed)
@@ -257,7 +296,7 @@ def _classification_coverage(quick):
     methods = {
         "plain (flatten=0)": lambda s: dict(flatten=0),
         "weighted, oracle": lambda s: dict(weighter=_oracle_weighter(shift, scale)),
-        "weighted, estimated": lambda s: dict(weighter=_quadratic_weighter(s)),
+        "weighted, estimated": lambda s: dict(weighter=_frozen(fitted)),
     }
     out = {(m, sc): dict(cov=[], size=[]) for m in methods for sc in ("lac", "aps")}
     for seed in range(reps):
@@ -272,6 +311,7 @@ def _classification_coverage(quick):
         )
         y_masked = np.where(data.domain == 1, -1, data.y)
         t = data.domain == 1
+        fitted = _quadratic_weighter(seed).fit(data.X, data.domain)
         for name, kw in methods.items():
             for score in ("lac", "aps"):
                 cp = WeightedConformalClassifier(
@@ -514,6 +554,7 @@ def _target_performance_coverage(quick):
             random_state=30_000 + seed,
         )
         y_masked = np.where(held.domain == 1, np.nan, held.y)
+        est_w = _estimated_ratio(held, seed)
         for name, spec in {**variants, **misspec}.items():
             spec = dict(spec)
             kw = dict(
@@ -527,7 +568,7 @@ def _target_performance_coverage(quick):
             elif spec.pop("ones", False):
                 kw["weights"] = np.ones(held.X.shape[0])
             else:
-                kw["weighter"] = _quadratic_weighter(seed)
+                kw["weights"] = est_w
             kw.update(spec)
             out = target_performance(
                 models, held.X, y_masked, baseline="B (line fit on all)", **kw
@@ -672,6 +713,7 @@ def _classification_risk_coverage(quick):
             random_state=40_000 + seed,
         )
         y_masked = np.where(held.domain == 1, -1, held.y)
+        est_w = _estimated_ratio(held, seed)
         for name, spec in variants.items():
             kw = dict(
                 method=spec["method"],
@@ -682,7 +724,7 @@ def _classification_risk_coverage(quick):
             if spec.get("oracle"):
                 kw["weights"] = held.true_ratio
             else:
-                kw["weighter"] = _quadratic_weighter(seed)
+                kw["weights"] = est_w
             out = target_performance(model, held.X, y_masked, **kw)
             for metric, true in truth.items():
                 r = out.loc[metric]

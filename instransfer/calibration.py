@@ -15,6 +15,7 @@ weights as ``sample_weight``: with equal weights the result *is*
 ``CalibratedClassifierCV``'s.
 """
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -65,7 +66,9 @@ class ImportanceWeightedCalibratedClassifier(
     estimator : classifier, default=None
         ``None`` means :class:`~sklearn.linear_model.LogisticRegression`.
         If its ``fit`` takes ``sample_weight`` it is weighted too (as
-        :class:`~instransfer.ImportanceWeightedClassifier` would fit it).
+        :class:`~instransfer.ImportanceWeightedClassifier` would fit it);
+        otherwise (a :class:`~sklearn.pipeline.Pipeline`, whose ``fit`` takes
+        none) it is fit unweighted and only the calibration map is weighted.
     weighter : weighter, default=None
         ``None`` means ``ClassifierWeighter(random_state=random_state)``.
     method : {"sigmoid", "isotonic"}, default="sigmoid"
@@ -226,12 +229,22 @@ class ImportanceWeightedCalibratedClassifier(
                     "class needs at least 2 to be calibrated on held-out folds. "
                     "Give more labeled rows."
                 )
-        self.calibrated_ = CalibratedClassifierCV(
+        calibrated = CalibratedClassifierCV(
             clone(self._get_estimator()),
             method=self.method,
             cv=cv,
             ensemble=self.ensemble,
-        ).fit(_safe_indexing(X, fit_rows), y_fit, sample_weight=sw)
+        )
+        with warnings.catch_warnings():
+            # a classifier whose fit takes no sample_weight (a Pipeline) is fit
+            # unweighted and only the calibration map is weighted, as the
+            # class documents; scikit-learn's warning would say it again
+            warnings.filterwarnings(
+                "ignore", message=".*does not appear to accept sample_weight"
+            )
+            self.calibrated_ = calibrated.fit(
+                _safe_indexing(X, fit_rows), y_fit, sample_weight=sw
+            )
         self.n_source_fit_ = int(fit_rows.sum())
         return self
 
