@@ -142,6 +142,7 @@ def _verdict(m, se, nominal):
 def _regression_coverage(quick):
     from sklearn.linear_model import LinearRegression
 
+    import instransfer as it
     from instransfer.conformal import WeightedConformalRegressor
     from instransfer.datasets import make_covariate_shift
 
@@ -153,6 +154,9 @@ def _regression_coverage(quick):
             weighter=_oracle_weighter(shift, scale)
         ),
         "weighted, estimated ratio": lambda s: dict(weighter=_frozen(fitted)),
+        "weighted, default ClassifierWeighter (linear logit)": lambda s: dict(
+            weighter=it.ClassifierWeighter(random_state=s)
+        ),
     }
     out = {m: dict(cov=[], width=[], inf=[], ess=[]) for m in methods}
     t0 = time.perf_counter()
@@ -313,13 +317,18 @@ def _classification_coverage(quick):
         t = data.domain == 1
         fitted = _quadratic_weighter(seed).fit(data.X, data.domain)
         for name, kw in methods.items():
+            cp = WeightedConformalClassifier(
+                LogisticRegression(), random_state=seed, **kw(seed)
+            ).fit(data.X, y_masked)
             for score in ("lac", "aps"):
-                cp = WeightedConformalClassifier(
-                    LogisticRegression(),
-                    conformity_score=score,
-                    random_state=seed,
-                    **kw(seed),
-                ).fit(data.X, y_masked)
+                # the same split, model and weights with the other score:
+                # what a refit with conformity_score=score gives, at half
+                # the cost
+                cp.set_params(conformity_score=score)
+                rows = cp.calibration_rows_
+                cp.calibration_scores_ = cp._calibration_scores(
+                    data.X[rows], data.y[rows]
+                )
                 sets = cp.predict_set(data.X[t], ALPHA)
                 out[name, score]["cov"].append(
                     sets[np.arange(t.sum()), data.y[t]].mean()
@@ -517,7 +526,7 @@ def _target_performance_coverage(quick):
     from instransfer.metrics import target_performance
 
     models, truth, shift, scale = _semi_synthetic_regression()
-    reps = _reps(quick, 300)
+    reps = _reps(quick, 200)
     n = 60 if is_smoke() else 300
     good_g = make_pipeline(SplineTransformer(n_knots=8), Ridge(1e-3))
     variants = {
@@ -696,7 +705,7 @@ def _classification_risk_coverage(quick):
         "brier_score_loss": float(np.mean(p1 * (1 - q) ** 2 + (1 - p1) * q**2)),
         "accuracy": float(np.mean(np.where(pred == 1, p1, 1 - p1))),
     }
-    reps = _reps(quick, 300)
+    reps = _reps(quick, 200)
     n = 60 if is_smoke() else 400
     good_g = make_pipeline(SplineTransformer(n_knots=8), Ridge(1e-3))
     variants = {
@@ -783,7 +792,7 @@ def _calibration(quick):
     from instransfer.datasets import make_covariate_shift
 
     shift, scale = 1.0, 0.5
-    reps = _reps(quick, 100)
+    reps = _reps(quick, 50)
     n_s, n_t = (100, 200) if is_smoke() else (600, 2000)
     variants = {"logistic regression, uncalibrated": None}
     for method in ("sigmoid", "isotonic"):
