@@ -98,7 +98,6 @@ class BaseWeightedConformal(MetaEstimatorMixin, BaseEstimator):
     """Split weighted conformal prediction on stacked source and target rows."""
 
     _task = None
-    _scores = ()
 
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "predict"]), None],
