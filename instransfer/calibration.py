@@ -35,14 +35,10 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._validation import _num_rows, resolve_rows
+from ._validation import _num_rows
 from ._weights import WeightTransform
-from .conformal._base import (
-    as_indexable,
-    default_weighter,
-    labels_array,
-    target_rows_for_score,
-)
+from .conformal._base import default_weighter, target_rows_for_score
+from .utils._domain import as_indexable, labels_array, resolve_rows
 
 __all__ = ["ImportanceWeightedCalibratedClassifier"]
 

@@ -10,7 +10,6 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
@@ -21,9 +20,16 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from .._validation import _num_rows, check_domain, resolve_rows, unlabeled_mask
+from .._validation import _num_rows
 from .._weights import WeightTransform
 from ..exceptions import UnboundedPredictionWarning
+from ..utils._domain import (
+    as_indexable,
+    check_domain,
+    labels_array,
+    resolve_rows,
+    unlabeled_mask,
+)
 from ._quantile import check_alpha, min_calibration_rows, weighted_conformal_quantile
 
 _POSTPROCESS = {
@@ -31,30 +37,6 @@ _POSTPROCESS = {
     "clip": [Interval(Real, 1, None, closed="left"), None],
     "clip_quantile": [Interval(Real, 0, 1, closed="neither"), None],
 }
-
-
-def as_indexable(X):
-    """Row-indexable X without numeric conversion (the inner models validate)."""
-    if issparse(X):
-        X = X.tocsr()
-    elif not (hasattr(X, "iloc") or isinstance(X, np.ndarray)):
-        X = np.asarray(X)
-    if getattr(X, "dtype", None) is not None and X.dtype.kind == "c":
-        raise ValueError("Complex data not supported: X has a complex dtype.")
-    return X
-
-
-def labels_array(y):
-    """Object labels that are all ints (bools, floats) as such an array."""
-    if y.dtype != object or y.shape[0] == 0:
-        return y
-    values = y.tolist()
-    if all(isinstance(v, (bool, np.bool_)) for v in values):
-        return np.asarray(values, dtype=bool)
-    for kind, dtype in ((Integral, np.int64), (Real, np.float64)):
-        if all(isinstance(v, kind) and not isinstance(v, bool) for v in values):
-            return np.asarray(values, dtype=dtype)
-    return y
 
 
 def default_weighter(random_state):

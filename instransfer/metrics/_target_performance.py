@@ -35,7 +35,8 @@ from sklearn.base import clone, is_classifier
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
-from .._validation import _num_rows, resolve_rows
+from .._validation import _num_rows
+from ..utils._domain import resolve_rows
 from ._evaluation import _bootstrap_counts, _CachedResponse, _fast_roc_auc
 from ._weight_stats import _check_weights, effective_sample_size
 
@@ -330,7 +331,8 @@ def target_performance(
             f"Unknown scoring {unknown or scoring!r}; use any of {sorted(_METRICS)}."
         )
 
-    from ..conformal._base import as_indexable, default_weighter, labels_array
+    from ..conformal._base import default_weighter
+    from ..utils._domain import as_indexable, labels_array
 
     X = as_indexable(X)
     y = column_or_1d(y)
