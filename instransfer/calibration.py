@@ -19,15 +19,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import (
-    BaseEstimator,
-    ClassifierMixin,
-    MetaEstimatorMixin,
-    _fit_context,
-    clone,
-)
-from sklearn.utils import _safe_indexing
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.utils.validation import (
     check_consistent_length,
     check_is_fitted,
@@ -37,8 +29,16 @@ from sklearn.utils.validation import (
 
 from ._validation import _num_rows
 from ._weights import WeightTransform
-from .conformal._base import default_weighter, target_rows_for_score
-from .utils._domain import as_indexable, labels_array, resolve_rows
+from .conformal._base import default_weighter
+from .utils._compat import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    _fit_context,
+    _safe_indexing,
+)
+from .utils._domain import as_indexable, labels_array, resolve_rows, unlabeled_mask
+from .utils._scoring import target_score
 
 __all__ = ["ImportanceWeightedCalibratedClassifier"]
 
@@ -121,6 +121,8 @@ class ImportanceWeightedCalibratedClassifier(
     (2, 2)
     """
 
+    _task = "classification"
+
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit"]), None],
         "weighter": [HasMethods(["fit", "predict_ratio"]), None],
@@ -197,6 +199,9 @@ class ImportanceWeightedCalibratedClassifier(
         n = _num_rows(X)
         check_consistent_length(X, y)
         is_target, fit_rows = resolve_rows(y, domain, "classification", n)
+        self._n_labeled_target = int(
+            np.count_nonzero(is_target & ~unlabeled_mask(y, self._task))
+        )
         y_fit = labels_array(y[fit_rows])
         check_classification_targets(y_fit)
         source_w = np.ones(n)
@@ -305,19 +310,15 @@ class ImportanceWeightedCalibratedClassifier(
         from sklearn.metrics import accuracy_score
 
         check_is_fitted(self)
-        X = as_indexable(X)
-        y = column_or_1d(y)
-        check_consistent_length(X, y)
-        rows, weighted = target_rows_for_score(X, y, domain, "classification")
-        X_r = _safe_indexing(X, rows)
-        if weighted and self.weighter_ is not None:
-            w = self.weighter_.predict_ratio(X_r)
-        else:
-            w = np.ones(int(rows.sum()))
-        if sample_weight is not None:
-            w = w * np.asarray(sample_weight, dtype=float)[rows]
-        return float(
-            accuracy_score(labels_array(y[rows]), self.predict(X_r), sample_weight=w)
+        ratio = self.weighter_.predict_ratio if self.weighter_ is not None else None
+        return target_score(
+            self,
+            X,
+            y,
+            domain=domain,
+            sample_weight=sample_weight,
+            metric=accuracy_score,
+            ratio=ratio if ratio is not None else _unit_ratio,
         )
 
     def __sklearn_tags__(self):
@@ -331,3 +332,8 @@ class ImportanceWeightedCalibratedClassifier(
         for name in ("allow_nan", "string", "categorical", "sparse"):
             setattr(tags.input_tags, name, getattr(est.input_tags, name))
         return tags
+
+
+def _unit_ratio(X):
+    # fit without target rows: no ratio was estimated, every row counts alike
+    return np.ones(X.shape[0])

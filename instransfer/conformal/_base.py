@@ -10,9 +10,8 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
-from sklearn.utils import _safe_indexing, check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import (
     check_consistent_length,
     check_is_fitted,
@@ -23,13 +22,14 @@ from sklearn.utils.validation import (
 from .._validation import _num_rows
 from .._weights import WeightTransform
 from ..exceptions import UnboundedPredictionWarning
+from ..utils._compat import HasMethods, Interval, _fit_context, _safe_indexing
 from ..utils._domain import (
     as_indexable,
-    check_domain,
     labels_array,
     resolve_rows,
     unlabeled_mask,
 )
+from ..utils._scoring import target_score
 from ._quantile import check_alpha, min_calibration_rows, weighted_conformal_quantile
 
 _POSTPROCESS = {
@@ -43,37 +43,6 @@ def default_weighter(random_state):
     from ..density_ratio import ClassifierWeighter
 
     return ClassifierWeighter(random_state=random_state)
-
-
-def target_rows_for_score(X, y, domain, task):
-    """The score rule: which rows to score, and whether to weight them.
-
-    Labeled target rows (by ``domain``) -> the plain metric on them; else the
-    labeled source rows, importance-weighted; no ``domain`` and no unlabeled
-    row -> every row is the population of interest, plain metric.
-
-    Returns
-    -------
-    rows : ndarray of bool
-    weighted : bool
-    """
-    y = np.asarray(y)
-    unlabeled = unlabeled_mask(y, task)
-    if domain is not None:
-        is_target = check_domain(domain, _num_rows(X), min_source=0, min_target=0)
-        if (is_target & ~unlabeled).any():
-            return is_target & ~unlabeled, False
-        rows = ~is_target & ~unlabeled
-    else:
-        if not unlabeled.any():
-            return ~unlabeled, False
-        rows = ~unlabeled
-    if not rows.any():
-        raise ValueError(
-            "No labeled rows to score: give labeled target rows (domain=1) or "
-            "labeled source rows, which are then importance-weighted."
-        )
-    return rows, True
 
 
 class BaseWeightedConformal(MetaEstimatorMixin, BaseEstimator):
@@ -154,6 +123,11 @@ class BaseWeightedConformal(MetaEstimatorMixin, BaseEstimator):
         n = _num_rows(X)
         check_consistent_length(X, y)
         is_target, fit_rows = resolve_rows(y, domain, self._task, n)
+        # labeled target rows: a score without domain warns that it takes them
+        # for source rows (utils._scoring)
+        self._n_labeled_target = int(
+            np.count_nonzero(is_target & ~unlabeled_mask(y, self._task))
+        )
         fit_idx = np.flatnonzero(fit_rows)
         y_fit = y[fit_rows]
         if self._task == "classification":
@@ -250,20 +224,18 @@ class BaseWeightedConformal(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self)
         return self.estimator_.predict(X)
 
-    def _score_rows(self, X, y, domain, sample_weight):
-        """Rows and weights that the score rule asks for (see ``score``)."""
+    def _score(self, X, y, domain, sample_weight, metric):
+        """The score rule (``utils._scoring``) with the full estimated ratio."""
         check_is_fitted(self)
-        X = as_indexable(X)
-        y = column_or_1d(y)
-        check_consistent_length(X, y)
-        rows, weighted = target_rows_for_score(X, y, domain, self._task)
-        X_r = _safe_indexing(X, rows)
-        w = self._ratio(X_r) if weighted else np.ones(int(rows.sum()))
-        if sample_weight is not None:
-            sw = np.asarray(sample_weight, dtype=float)
-            check_consistent_length(y, sw)
-            w = w * sw[rows]
-        return X_r, labels_array(y[rows]), w
+        return target_score(
+            self,
+            X,
+            y,
+            domain=domain,
+            sample_weight=sample_weight,
+            metric=metric,
+            ratio=self._ratio,
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -2,9 +2,9 @@
 
 import numpy as np
 from sklearn.base import ClassifierMixin
-from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils._compat import HasMethods, StrOptions
 from ._base import BaseWeightedConformal
 
 
@@ -235,5 +235,4 @@ class WeightedConformalClassifier(ClassifierMixin, BaseWeightedConformal):
         """
         from sklearn.metrics import accuracy_score
 
-        X_r, y_r, w = self._score_rows(X, y, domain, sample_weight)
-        return float(accuracy_score(y_r, self.predict(X_r), sample_weight=w))
+        return self._score(X, y, domain, sample_weight, accuracy_score)

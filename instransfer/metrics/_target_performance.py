@@ -32,10 +32,11 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import clone, is_classifier
-from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from .._validation import _num_rows
+from ..utils._compat import _safe_indexing
 from ..utils._domain import resolve_rows
 from ._evaluation import _bootstrap_counts, _CachedResponse, _fast_roc_auc
 from ._weight_stats import _check_weights, effective_sample_size
@@ -166,6 +167,102 @@ def _se(inf_s, inf_t):
     if inf_t.shape[0]:
         var += np.sum(inf_t**2) / inf_t.shape[0] ** 2
     return float(np.sqrt(var))
+
+
+def _from_boot(samples, lo_q, hi_q):
+    """Percentile interval and standard error of bootstrap estimates."""
+    ok = samples[np.isfinite(samples)]
+    if ok.size < 2:
+        return np.nan, np.nan, np.nan
+    lo, hi = np.quantile(ok, [lo_q, hi_q])
+    return lo, hi, ok.std(ddof=1)
+
+
+def _paired_interval(diff, key, bkey, terms, boot, z, lo_q, hi_q):
+    """Interval of a paired difference: bootstrap or influence functions."""
+    if key in boot:
+        dlo, dhi, _ = _from_boot(boot[key] - boot[bkey], lo_q, hi_q)
+        return dlo, dhi
+    a_s, a_t = terms[key][0].influence()
+    b_s, b_t = terms[bkey][0].influence()
+    dse = _se(a_s - b_s, a_t - b_t)
+    return diff - z * dse, diff + z * dse
+
+
+def _bootstrap_estimates(terms, models, X_s, y_s, w, n_t, interval, n_resamples, rng):
+    """Bootstrap estimates per (model, metric).
+
+    Source and target rows are resampled independently: the two samples are.
+    """
+    cs = np.concatenate(list(_bootstrap_counts(rng, w.shape[0], n_resamples)))
+    ct = np.concatenate(list(_bootstrap_counts(rng, n_t, n_resamples)))
+    boot = {}
+    for key, t in terms.items():
+        if t is None:
+            model = _CachedResponse(models[key[0]], X_s)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                boot[key] = _fast_roc_auc(y_s, model, cs * w)
+        elif interval == "bootstrap":
+            boot[key] = t[0].estimate(cs, ct)
+    return boot
+
+
+def _check_arguments(
+    models, method, interval, confidence_level, n_resamples, cv, scoring
+):
+    """Validate the options of :func:`target_performance`; the task and scorings."""
+    if method not in ("dr", "iw", "plugin"):
+        raise ValueError(f"method must be 'dr', 'iw' or 'plugin'; got {method!r}.")
+    if interval not in ("influence", "bootstrap"):
+        raise ValueError(
+            f"interval must be 'influence' or 'bootstrap'; got {interval!r}."
+        )
+    if (
+        isinstance(confidence_level, bool)
+        or not isinstance(confidence_level, Real)
+        or not (0 < confidence_level < 1)
+    ):
+        raise ValueError(
+            f"confidence_level must be in (0, 1); got {confidence_level!r}."
+        )
+    if not isinstance(n_resamples, Integral) or n_resamples < 0:
+        raise ValueError(
+            f"n_resamples must be a non-negative integer; got {n_resamples!r}."
+        )
+    if not isinstance(cv, Integral) or cv < 2:
+        raise ValueError(f"cv must be an integer >= 2; got {cv!r}.")
+    first = next(iter(models.values()))
+    task = "classification" if is_classifier(first) else "regression"
+    if scoring is None:
+        scoring = _DEFAULT_SCORING[task]
+    elif isinstance(scoring, str):
+        scoring = (scoring,)
+    unknown = [s for s in scoring if s not in _METRICS]
+    if unknown or not scoring:
+        raise ValueError(
+            f"Unknown scoring {unknown or scoring!r}; use any of {sorted(_METRICS)}."
+        )
+
+    return task, scoring
+
+
+def _source_weights(weights, weighter, X, y, is_target, source_rows, rng):
+    """Importance weights of the labeled source rows: given, or fitted."""
+    from ..conformal._base import default_weighter
+
+    if weights is not None:
+        w_all = _check_weights(weights, "weights")
+        check_consistent_length(y, w_all)
+        w = w_all[source_rows]
+        if w.sum() <= 0:
+            raise ValueError("weights are all zero on the labeled source rows.")
+    else:
+        wtr = clone(weighter) if weighter is not None else default_weighter(rng)
+        wtr.fit(X, is_target.astype(int))
+        source_w = np.zeros(is_target.shape[0])
+        source_w[~is_target] = wtr.weights_
+        w = source_w[source_rows]
+    return w
 
 
 def target_performance(
@@ -299,39 +396,9 @@ def target_performance(
         raise ValueError(
             f"baseline={baseline!r} is not one of the models {list(models)}."
         )
-    if method not in ("dr", "iw", "plugin"):
-        raise ValueError(f"method must be 'dr', 'iw' or 'plugin'; got {method!r}.")
-    if interval not in ("influence", "bootstrap"):
-        raise ValueError(
-            f"interval must be 'influence' or 'bootstrap'; got {interval!r}."
-        )
-    if (
-        isinstance(confidence_level, bool)
-        or not isinstance(confidence_level, Real)
-        or not (0 < confidence_level < 1)
-    ):
-        raise ValueError(
-            f"confidence_level must be in (0, 1); got {confidence_level!r}."
-        )
-    if not isinstance(n_resamples, Integral) or n_resamples < 0:
-        raise ValueError(
-            f"n_resamples must be a non-negative integer; got {n_resamples!r}."
-        )
-    if not isinstance(cv, Integral) or cv < 2:
-        raise ValueError(f"cv must be an integer >= 2; got {cv!r}.")
-    first = next(iter(models.values()))
-    task = "classification" if is_classifier(first) else "regression"
-    if scoring is None:
-        scoring = _DEFAULT_SCORING[task]
-    elif isinstance(scoring, str):
-        scoring = (scoring,)
-    unknown = [s for s in scoring if s not in _METRICS]
-    if unknown or not scoring:
-        raise ValueError(
-            f"Unknown scoring {unknown or scoring!r}; use any of {sorted(_METRICS)}."
-        )
-
-    from ..conformal._base import default_weighter
+    task, scoring = _check_arguments(
+        models, method, interval, confidence_level, n_resamples, cv, scoring
+    )
     from ..utils._domain import as_indexable, labels_array
 
     X = as_indexable(X)
@@ -348,18 +415,7 @@ def target_performance(
             "NaN for regression) or pass domain= (0 source, 1 target)."
         )
     rng = check_random_state(random_state)
-    if weights is not None:
-        w_all = _check_weights(weights, "weights")
-        check_consistent_length(y, w_all)
-        w = w_all[source_rows]
-        if w.sum() <= 0:
-            raise ValueError("weights are all zero on the labeled source rows.")
-    else:
-        wtr = clone(weighter) if weighter is not None else default_weighter(rng)
-        wtr.fit(X, is_target.astype(int))
-        source_w = np.zeros(n)
-        source_w[~is_target] = wtr.weights_
-        w = source_w[source_rows]
+    w = _source_weights(weights, weighter, X, y, is_target, source_rows, rng)
     w = w / w.mean()
     X_s, X_t = _safe_indexing(X, source_rows), _safe_indexing(X, is_target)
     y_s = labels_array(y[source_rows])
@@ -387,26 +443,12 @@ def target_performance(
 
     # bootstrap resamples: counts of source rows and of target rows, drawn
     # independently (the two samples are independent)
-    need_boot = n_resamples > 0 and (interval == "bootstrap" or "roc_auc" in scoring)
     boot = {}
-    if need_boot:
-        cs = np.concatenate(list(_bootstrap_counts(rng, n_s, n_resamples)))
-        ct = np.concatenate(list(_bootstrap_counts(rng, n_t, n_resamples)))
-        for key, t in terms.items():
-            if t is None:
-                model = _CachedResponse(models[key[0]], X_s)
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    boot[key] = _fast_roc_auc(y_s, model, cs * w)
-            elif interval == "bootstrap":
-                boot[key] = t[0].estimate(cs, ct)
+    if n_resamples > 0 and (interval == "bootstrap" or "roc_auc" in scoring):
+        boot = _bootstrap_estimates(
+            terms, models, X_s, y_s, w, n_t, interval, n_resamples, rng
+        )
     lo_q, hi_q = (1 - confidence_level) / 2, 1 - (1 - confidence_level) / 2
-
-    def from_boot(samples):
-        ok = samples[np.isfinite(samples)]
-        if ok.size < 2:
-            return np.nan, np.nan, np.nan
-        lo, hi = np.quantile(ok, [lo_q, hi_q])
-        return lo, hi, ok.std(ddof=1)
 
     def point(key):
         t = terms[key]
@@ -423,7 +465,7 @@ def target_performance(
             key = (name, metric)
             est, iw_est = point(key)
             if key in boot:
-                lo, hi, se = from_boot(boot[key])
+                lo, hi, se = _from_boot(boot[key], lo_q, hi_q)
             else:
                 se = _se(*terms[key][0].influence())
                 lo, hi = est - z * se, est + z * se
@@ -441,13 +483,7 @@ def target_performance(
             if baseline is not None:
                 bkey = (baseline, metric)
                 diff = est - point(bkey)[0]
-                if key in boot:
-                    dlo, dhi, _ = from_boot(boot[key] - boot[bkey])
-                else:
-                    a_s, a_t = terms[key][0].influence()
-                    b_s, b_t = terms[bkey][0].influence()
-                    dse = _se(a_s - b_s, a_t - b_t)
-                    dlo, dhi = diff - z * dse, diff + z * dse
+                dlo, dhi = _paired_interval(diff, key, bkey, terms, boot, z, lo_q, hi_q)
                 rec.update(diff=diff, diff_ci_low=dlo, diff_ci_high=dhi)
             records.append(rec)
             index.append(metric if name is None else (name, metric))
