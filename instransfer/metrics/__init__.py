@@ -22,5 +22,11 @@ __getattr__, __dir__, __all__ = attach(
         "domain_probability": "._weight_stats",
         "LowEffectiveSampleSizeWarning": "..exceptions",
         "evaluate": "._evaluation",
+        "overlap_report": "._overlap",
+        "shift_test": "._shift_test",
+        "weighting_diagnostics": "._fit_checks",
+        "NoOverlapWarning": "..exceptions",
+        "ResidualImbalanceWarning": "..exceptions",
+        "WeightConcentrationWarning": "..exceptions",
     },
 )
