@@ -230,7 +230,8 @@ def residual_imbalance(
         low_q = (q_w < collapse_ratio * q_t) & enough_q
         # only when weighting made it so (the raw source share was not as low)
         collapsed = indicator & (
-            (low & ~(p_s < collapse_ratio * p_t)) | (low_q & ~(1 - p_s < collapse_ratio * q_t))
+            (low & ~(p_s < collapse_ratio * p_t))
+            | (low_q & ~(1 - p_s < collapse_ratio * q_t))
         )
     table = pd.DataFrame(
         {
@@ -365,11 +366,17 @@ def fit_diagnostics(
     n_t = int(is_target[rows].sum())
     n_bad = int(flags["unsupported"].sum())
     share = n_bad / n_t
-    diag["overlap"] = {"share_unsupported": share, "n_unsupported": n_bad, "n_target": n_t}
+    diag["overlap"] = {
+        "share_unsupported": share,
+        "n_unsupported": n_bad,
+        "n_target": n_t,
+    }
     if share >= unsupported_share and n_bad >= MIN_UNSUPPORTED_ROWS:
         from .metrics._overlap import _describe_regions
 
-        regions = _describe_regions(Zs, is_target[rows], flags["unsupported"], names, indicator)
+        regions = _describe_regions(
+            Zs, is_target[rows], flags["unsupported"], names, indicator
+        )
         where = "; ".join(regions["text"].tolist()[:3]) if len(regions) else ""
         found.append(
             (
@@ -386,7 +393,29 @@ def fit_diagnostics(
     return diag, found
 
 
-def record_fit_diagnostics(weighter, X, is_target, *, stacklevel=4):
+def _caller_stacklevel():
+    """``stacklevel`` of the first frame outside instransfer and sklearn.base.
+
+    The warning then points at the user's ``fit`` call, also when the weighter
+    is fitted inside a weighted estimator or a ``*CV`` weighter (frames of ours)
+    and through scikit-learn's ``_fit_context`` wrapper.
+    """
+    import sys
+
+    frame, level = sys._getframe(1), 1
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if not (
+            module == "instransfer"
+            or module.startswith("instransfer.")
+            or module == "sklearn.base"
+        ):
+            return level
+        frame, level = frame.f_back, level + 1
+    return 1
+
+
+def record_fit_diagnostics(weighter, X, is_target):
     """The hook of ``BaseWeighter.fit``: set ``diagnostics_`` and warn."""
     diag, found = fit_diagnostics(
         X,
@@ -397,4 +426,5 @@ def record_fit_diagnostics(weighter, X, is_target, *, stacklevel=4):
     )
     weighter.diagnostics_ = diag
     for message, category in found:
-        warnings.warn(message, category, stacklevel=stacklevel)
+        # counted from this frame, as warn() counts from its caller
+        warnings.warn(message, category, stacklevel=_caller_stacklevel())

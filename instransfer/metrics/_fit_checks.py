@@ -111,5 +111,3 @@ def weighting_diagnostics(
         for message, category in found:
             warnings.warn(message, category, stacklevel=2)
     return diag
-
-

@@ -222,14 +222,20 @@ def shift_test(
         )
     out = Bunch(method=method, null=null, n_source=n_s, n_target=n_t, gamma=None)
     if method == "classifier":
-        stat, p, null_stats = _classifier_test(S, is_target, null, n_permutations, cv, rng)
+        stat, p, null_stats = _classifier_test(
+            S, is_target, null, n_permutations, cv, rng
+        )
         out.update(statistic=stat, effect_size=stat)
         what = f"a domain classifier tells the rows apart with AUC {stat:.2f}"
     else:
-        stat, p, null_stats, gamma = _mmd_test(S, is_target, n_permutations, rng=rng, gamma=gamma)
-        out.update(statistic=stat, effect_size=float(np.sqrt(max(stat, 0.0))), gamma=gamma)
+        stat, p, null_stats, gamma = _mmd_test(
+            S, is_target, n_permutations, rng=rng, gamma=gamma
+        )
+        out.update(
+            statistic=stat, effect_size=float(np.sqrt(max(stat, 0.0))), gamma=gamma
+        )
         what = f"kernel MMD {out.effect_size:.3f}"
     out.update(pvalue=p, null_distribution=null_stats)
-    verdict = "a shift" if p < 0.05 else "no detectable shift"
+    verdict = "a shift" if p <= 0.05 else "no detectable shift"
     out.summary = f"Shift test ({method}): {verdict}, p = {p:.3g}; {what}."
     return out
