@@ -1,12 +1,12 @@
-"""Fit-time diagnostics of every weighter: is the answer valid on the target?
+"""Fit-time diagnostics of every weighter: whether the answer holds on the target.
 
 :meth:`instransfer.base.BaseWeighter.fit` calls :func:`record_fit_diagnostics`
 once, after the weights are fitted. It never changes them; it measures three
 things on the fit's own rows, records them in ``diagnostics_`` and warns:
 
-- **weight concentration** (:class:`~instransfer.exceptions.WeightConcentrationWarning`):
-  Kish's ESS below ``ESS_FRACTION`` of the source rows, or one row holding
-  more than ``MAX_SHARE`` of the total weight;
+- **weight concentration**
+  (:class:`~instransfer.exceptions.WeightConcentrationWarning`): Kish's ESS
+  below ``ESS_FRACTION`` of the source rows, or one row holding more than ``MAX_SHARE`` of the total weight;
 - **no overlap** (:class:`~instransfer.exceptions.NoOverlapWarning`): the
   share of target rows outside the source's support
   (:func:`instransfer.metrics.overlap_report`, on at most ``MAX_ROWS`` rows
@@ -297,8 +297,9 @@ def fit_diagnostics(
         found.append(
             (
                 f"{owner}: the weights concentrate on few source rows: effective "
-                f"sample size {diag['ess']:.1f} of {n_s} ({100 * diag['ess_fraction']:.1f}"
-                f" %), and source row {diag['max_row']} holds "
+                f"sample size {diag['ess']:.1f} of {n_s} "
+                f"({100 * diag['ess_fraction']:.1f} %), and source row "
+                f"{diag['max_row']} holds "
                 f"{100 * diag['max_share']:.1f} % of the total weight. A weighted "
                 "fit rests on those rows: check them for outliers, flatten (flatten"
                 "=0.5) or clip (clip=10) the weights, or check the overlap "

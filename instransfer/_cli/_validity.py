@@ -34,7 +34,7 @@ def _pct(x):
 
 
 def validity_lines(X, domain, weights, table=None, *, seed=0, what="patients"):
-    """Lines answering: is there a shift, is there overlap, is balance reached?
+    """Lines that say whether there is a shift, overlap and balance.
 
     ``X``/``domain`` are the stacked rows the weighter saw, ``weights`` the
     source rows' full weights, ``table`` the balance table (for collapsed

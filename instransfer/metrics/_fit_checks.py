@@ -2,7 +2,6 @@
 
 import warnings
 
-
 from .. import _diagnostics as _d
 
 __all__ = ["weighting_diagnostics"]

@@ -1,4 +1,4 @@
-"""Overlap (positivity): which target rows have comparable source rows?
+"""Overlap (positivity): the target rows that have comparable source rows.
 
 Importance weighting can only move source rows toward the target where the
 source has rows: ``w(x) = p_t(x) / p_s(x)`` is unbounded, and no estimate of
@@ -324,8 +324,9 @@ def overlap_report(
     >>> rep = overlap_report(age[:, None], domain, feature_names=["age"])
     >>> 0.3 < rep.share_unsupported < 0.55
     True
-    >>> rep.summary
-    '48 % of the target (95 of 200 rows) has no comparable source rows: age > 60.18: 95 target rows, 0 source rows.'
+    >>> print(rep.summary)  # doctest: +NORMALIZE_WHITESPACE
+    48 % of the target (95 of 200 rows) has no comparable source rows:
+    age > 60.18: 95 target rows, 0 source rows.
     """
     from .._diagnostics import _subsample, encode_covariates
 
