@@ -6,7 +6,8 @@ things on the fit's own rows, records them in ``diagnostics_`` and warns:
 
 - **weight concentration**
   (:class:`~instransfer.exceptions.WeightConcentrationWarning`): Kish's ESS
-  below ``ESS_FRACTION`` of the source rows, or one row holding more than ``MAX_SHARE`` of the total weight;
+  below ``ESS_FRACTION`` of the source rows, or one row holding more than
+  ``MAX_SHARE`` of the total weight;
 - **no overlap** (:class:`~instransfer.exceptions.NoOverlapWarning`): the
   share of target rows outside the source's support
   (:func:`instransfer.metrics.overlap_report`, on at most ``MAX_ROWS`` rows
