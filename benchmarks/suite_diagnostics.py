@@ -72,7 +72,7 @@ def _null_problem(i, cohorts, n):
 
 TESTS = {
     "classifier, split null": dict(method="classifier", null="split"),
-    "classifier, permutation null": dict(method="classifier", n_permutations=99, cv=3),
+    "classifier, permutation null": dict(method="classifier", n_permutations=49, cv=3),
     "MMD, permutation null": dict(method="mmd", n_permutations=199),
 }
 
@@ -98,6 +98,8 @@ def _calibration(quick):
     for i in range(reps):
         X, domain, _ = _null_problem(i, cohorts, n)
         for name, kw in TESTS.items():
+            if is_smoke() and "n_permutations" in kw:
+                kw = {**kw, "n_permutations": 9}
             pvals[name].append(shift_test(X, domain, random_state=i, **kw).pvalue)
         pvals["per-column KS, Bonferroni"].append(_ks_bonferroni(X, domain))
     rows, verdicts = [], []
@@ -156,7 +158,7 @@ def _power(quick):
     from instransfer.datasets import make_covariate_shift
     from instransfer.metrics import shift_test
 
-    reps = 2 if is_smoke() else 20 if quick else 60
+    reps = 2 if is_smoke() else 20 if quick else 40
     n = 30 if is_smoke() else 100
     d = 5
     settings = [("mean", s, 1.0) for s in (0.0, 0.1, 0.2, 0.3, 0.5)]
@@ -165,7 +167,7 @@ def _power(quick):
         settings = settings[:2]
     tests = {
         "classifier (split)": dict(method="classifier", null="split"),
-        "classifier (perm.)": dict(method="classifier", n_permutations=49, cv=3),
+        "classifier (perm.)": dict(method="classifier", n_permutations=29, cv=3),
         "MMD (perm.)": dict(method="mmd", n_permutations=99),
     }
     rows, wins = [], []
@@ -176,6 +178,8 @@ def _power(quick):
                 n, n, n_features=d, shift=shift, target_scale=scale, random_state=i
             )
             for name, kw in tests.items():
+                if is_smoke() and "n_permutations" in kw:
+                    kw = {**kw, "n_permutations": 9}
                 p = shift_test(data.X, data.domain, random_state=i, **kw).pvalue
                 rej[name].append(p <= 0.05)
             rej["KS + Bonferroni"].append(_ks_bonferroni(data.X, data.domain) <= 0.05)
@@ -214,6 +218,11 @@ def _power(quick):
 def _weighters(seed):
     import instransfer as it
 
+    if is_smoke():
+        return {
+            "ClassifierWeighter": it.ClassifierWeighter(random_state=seed),
+            "NearestNeighborWeighter": it.NearestNeighborWeighter(),
+        }
     return {
         "ClassifierWeighter": it.ClassifierWeighter(random_state=seed),
         "NearestNeighborWeighter": it.NearestNeighborWeighter(),
@@ -280,6 +289,8 @@ def _fit_warnings(quick):
     seeds = 1 if is_smoke() else 4 if quick else 12
     cohorts = _cohorts()
     scenarios = list(SCENARIOS)
+    if is_smoke():
+        scenarios = [scenarios[0], scenarios[5], scenarios[6]]
     if not cohorts:
         scenarios = [s for s in scenarios if "cohort" not in s and "age" not in s]
     counts = {}

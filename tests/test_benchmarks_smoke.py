@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SUITES = ("weighting", "import", "quality")
+SUITES = ("weighting", "import", "quality", "diagnostics")
 
 
 def _harness():
@@ -104,6 +104,12 @@ def test_smoke_quality_recovers_a_known_ratio(smoke_results):
     assert _row(cohorts, "unweighted")[2] == "(reference)"
     _row(cohorts, "oracle (true ratio)")
     _row(cohorts, "ours NearestNeighborWeighter() + flatten by IWCV")
+
+
+def test_smoke_diagnostics_hard_split_warns(smoke_results):
+    text = (smoke_results / "diagnostics.smoke.md").read_text()
+    assert "Calibration under no shift" in text
+    assert "NoOverlapWarning for every weighter and seed: yes" in text
 
 
 def test_committed_results_untouched(smoke_results):

@@ -185,12 +185,15 @@ def _describe_regions(Z, is_target, unsupported, names, indicator, *, max_region
         random_state=0,
     ).fit(Z[fit_rows], unsupported[fit_rows])
     t = tree.tree_
-    leaf_of = tree.apply(Z)
+    paths = tree.decision_path(Z).tocsc()
+    # a node holding no source row is read as one region: its children would
+    # only split the unsupported rows into rules that say the same
+    n_source_in = np.asarray(paths[np.flatnonzero(~is_target)].sum(axis=0)).ravel()
     rows = []
 
     def walk(node, conds):
-        if t.children_left[node] == -1:
-            in_leaf = leaf_of == node
+        if t.children_left[node] == -1 or n_source_in[node] == 0:
+            in_leaf = paths[:, node].toarray().ravel().astype(bool)
             n_bad = int((in_leaf & unsupported).sum())
             if n_bad == 0:
                 return
