@@ -63,7 +63,7 @@ hard_report = overlap_report(X_all, hard_domain)
 soft_report = overlap_report(X_soft, soft.domain)
 print(hard_report.summary)
 print(soft_report.summary)
-hard_report.regions
+print(hard_report.regions[["rule", "n_target", "n_source"]])
 
 # %%
 # Every weighter's ``fit`` says so too. The weights are still fitted (and
