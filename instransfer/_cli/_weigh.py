@@ -385,7 +385,7 @@ def _print_validity(X, domain, full, source, target, weights, args, out):
             table = balance_table(source, target, weights)
     except ValueError:
         table = None
-    from ..base import stack_domains
+    from ..utils._domain import stack_domains
 
     # the raw columns, so that the overlap rules read in the file's units
     X_raw, domain_raw = stack_domains(source, target)

@@ -82,7 +82,8 @@ def weighting_diagnostics(
     >>> d["balance"]["imbalanced"].tolist()
     [True, False]
     """
-    from .._validation import _num_rows, check_domain
+    from .._validation import _num_rows
+    from ..utils._domain import check_domain
     from ._weight_stats import _check_weights
 
     is_target = check_domain(domain, _num_rows(X))

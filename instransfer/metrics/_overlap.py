@@ -242,8 +242,8 @@ def _describe_regions(Z, is_target, unsupported, names, indicator, *, max_region
 
 def _stacked(X, y):
     """``(X, is_target)`` from a stacked ``(X, domain)`` or ``(X_source, X_target)``."""
-    from .._validation import _num_rows, check_domain
-    from ..base import stack_domains
+    from .._validation import _num_rows
+    from ..utils._domain import check_domain, stack_domains
 
     if y is None:
         raise ValueError(
