@@ -335,3 +335,38 @@ def test_shift_test_dataframe_and_errors():
         shift_test(X, domain, method="mmd", null="split")
     with pytest.raises(ValueError, match="n_permutations"):
         shift_test(X, domain, n_permutations=0)
+
+
+# --------------------------------------------------------------------------
+# command line
+
+
+def test_weigh_reports_shift_overlap_and_imbalance_in_words(tmp_path, capsys):
+    from instransfer.__main__ import main
+
+    rng = np.random.RandomState(0)
+    n = 200
+    src = pd.DataFrame(
+        {
+            "age": rng.uniform(20, 60, n).round(),
+            "perfor": np.r_[np.ones(12), np.zeros(n - 12)].astype(int),
+        }
+    )
+    tgt = pd.DataFrame(
+        {
+            "age": rng.uniform(40, 80, n).round(),
+            "perfor": np.r_[np.ones(8), np.zeros(n - 8)].astype(int),
+        }
+    )
+    src.to_csv(tmp_path / "s.csv", index=False)
+    tgt.to_csv(tmp_path / "t.csv", index=False)
+    args = ["weigh", str(tmp_path / "s.csv"), str(tmp_path / "t.csv")]
+    args += ["--out", str(tmp_path / "w.csv"), "--quiet", "--method", "nn"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the report says it in words
+        assert main(args) == 0
+    out = " ".join(capsys.readouterr().out.split())  # undo the line wrapping
+    assert "Is the answer valid on the target?" in out
+    assert "Shift: the target differs from the source" in out
+    assert "(93 of 200 rows) has no comparable source rows: age > 60.5" in out
+    assert "Residual imbalance: 1 covariate(s) still differ" in out

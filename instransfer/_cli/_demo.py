@@ -127,14 +127,13 @@ def run(args, out=None):
         return _run(args, out)
 
 
-def _say_validity(say, X, domain, weights, table, seed):
+def _say_validity(out, X, domain, weights, table, seed):
     """Shift test, overlap and residual imbalance in words (see _validity.py)."""
-    from ._validity import validity_lines
+    from ._validity import validity_lines, wrapped
 
-    say()
-    say("   Is the answer valid on the target?")
+    print("\n   Is the answer valid on the target?", file=out)
     for line in validity_lines(X, domain, weights, table, seed=seed):
-        say("- " + line, indent="     ")
+        print(wrapped(line, "   - "), file=out)
 
 
 def _run(args, out=None):
@@ -238,7 +237,7 @@ def _run(args, out=None):
             indent="   ",
         )
 
-    _say_validity(say, X, domain, w_full, table, args.seed)
+    _say_validity(out, X, domain, w_full, table, args.seed)
 
     y_fit = _masked(sh.y, domain, task)
     fitted = {}

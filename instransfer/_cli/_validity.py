@@ -29,6 +29,15 @@ def reported_fit_warnings():
         yield
 
 
+def wrapped(line, bullet, width=88):
+    """One bullet, its continuation lines indented under the text."""
+    import textwrap
+
+    return textwrap.fill(
+        line, width, initial_indent=bullet, subsequent_indent=" " * len(bullet)
+    )
+
+
 def _pct(x):
     return f"{100 * x:.0f}%" if x >= 0.01 or x == 0 else f"{100 * x:.1f}%"
 
@@ -59,9 +68,20 @@ def validity_lines(X, domain, weights, table=None, *, seed=0, what="patients"):
             f"Shift: none detected (domain classifier AUC {test.statistic:.2f}, "
             f"p = {test.pvalue:.2g}); weighting should change little."
         )
+    from .._diagnostics import MIN_UNSUPPORTED_ROWS, UNSUPPORTED_SHARE
+
     rep = overlap_report(X, domain, max_rows=2000, random_state=seed)
     if rep.n_unsupported == 0:
         lines.append(f"Overlap: every target row has comparable source {what}.")
+    elif (
+        rep.share_unsupported < UNSUPPORTED_SHARE
+        or rep.n_unsupported < MIN_UNSUPPORTED_ROWS
+    ):
+        lines.append(
+            f"Overlap: good; {rep.n_unsupported} of {rep.n_target} target rows "
+            f"({_pct(rep.share_unsupported)}) lack comparable source {what}, "
+            f"below the {_pct(UNSUPPORTED_SHARE)} at which the library warns."
+        )
     else:
         where = "; ".join(rep.regions["text"]) if len(rep.regions) else "scattered"
         lines.append(

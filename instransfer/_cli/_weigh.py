@@ -389,9 +389,12 @@ def _print_validity(X, domain, full, source, target, weights, args, out):
 
     # the raw columns, so that the overlap rules read in the file's units
     X_raw, domain_raw = stack_domains(source, target)
+    from ._validity import wrapped
+
     print("Is the answer valid on the target?", file=out)
-    for line in validity_lines(X_raw, domain_raw, full, table, seed=args.seed):
-        print(f"  - {line}", file=out)
+    lines = validity_lines(X_raw, domain_raw, full, table, seed=args.seed, what="rows")
+    for line in lines:
+        print(wrapped(line, "  - "), file=out)
 
 
 def _target_only_line(table):

@@ -227,12 +227,15 @@ def _describe_regions(Z, is_target, unsupported, names, indicator, *, max_region
 
     walk(0, [])
     table = pd.DataFrame(rows, columns=cols)
-    # leaves mostly made of unsupported rows first
+    # regions mostly made of unsupported rows (against the source rows and
+    # against the other target rows), those first
     purity = table["n_unsupported"] / (table["n_source"] + table["n_unsupported"])
+    of_target = table["n_unsupported"] / table["n_target"]
     table = table.assign(_p=purity).sort_values(
         ["_p", "n_unsupported"], ascending=False
     )
-    table = table[table["_p"] >= 0.5].drop(columns="_p").head(max_regions)
+    keep = (table["_p"] >= 0.5) & (of_target.loc[table.index] >= 0.5)
+    table = table[keep].drop(columns="_p").head(max_regions)
     table["text"] = [
         f"{r.rule}: {r.n_target} target rows, {r.n_source} source rows"
         for r in table.itertuples()
