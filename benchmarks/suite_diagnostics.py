@@ -400,6 +400,8 @@ def _overlap_rates(quick):
                 f"{m:.3f} ± {se:.3f}",
                 f"{np.quantile(shares, 0.95):.3f}",
                 f"{max(shares):.3f}",
+                f"{np.mean(np.asarray(shares) >= 0.05):.3f}",
+                f"{np.mean(np.asarray(shares) >= 0.10):.3f}",
                 f"{rate:.3f}",
             ]
         )
@@ -415,8 +417,10 @@ def _overlap_rates(quick):
         "The check every weighter's `fit` runs (at most 1 000 rows per domain, "
         "3-fold domain classifier, neighbours and range), on many more draws "
         "than the per-weighter table, since it does not depend on the weighter. "
-        "Share of target rows flagged as without support; the warning fires from "
-        "5 % (and 5 rows).\n\n"
+        "Share of target rows flagged as without support, the share of draws "
+        "above 5 % and 10 % of the target (candidate thresholds), and the rate of "
+        f"the warning as shipped (from {UNSUPPORTED_SHARE:.0%} of the target and "
+        f"{MIN_UNSUPPORTED_ROWS} rows).\n\n"
         + markdown_table(
             [
                 "scenario",
@@ -424,6 +428,8 @@ def _overlap_rates(quick):
                 "share unsupported (mean ± s.e.)",
                 "95th percentile",
                 "max",
+                "share >= 5 %",
+                "share >= 10 %",
                 "warning rate",
             ],
             rows,

@@ -78,7 +78,7 @@ class WeightConcentrationWarning(UserWarning):
 class NoOverlapWarning(UserWarning):
     """A material share of the target rows has no comparable source rows.
 
-    Raised by every weighter's ``fit`` when at least 5 % of the target rows
+    Raised by every weighter's ``fit`` when at least 10 % of the target rows
     (and at least 5 rows) lie outside the source's support (positivity fails:
     Petersen et al., 2012). No weighting can reach those rows: restrict the
     target to the common support (:func:`~instransfer.metrics.overlap_report`,

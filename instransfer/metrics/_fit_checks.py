@@ -42,7 +42,7 @@ def weighting_diagnostics(
     max_share : float, default=0.2
         ... or when one row holds more than this share of the total weight
         (and more than 10 times the mean weight).
-    unsupported_share : float, default=0.05
+    unsupported_share : float, default=0.1
         Warn (:class:`~instransfer.exceptions.NoOverlapWarning`) when this share
         of the target rows (and at least 5) has no source support
         (:func:`overlap_report`, cross-fitted over 3 folds).
