@@ -171,9 +171,11 @@ def _condition(name, is_indicator, le, thr):
 def _describe_regions(Z, is_target, unsupported, names, indicator, *, max_regions=3):
     """Where the unsupported target rows are: leaves of a depth-2 tree.
 
-    The tree separates the unsupported target rows from the source rows, on
+    The tree separates the unsupported target rows from every other row, on
     the covariates in their own units, so each leaf reads as a rule such as
-    ``age > 78`` with its counts of target and source rows.
+    ``age > 78`` with its counts of target and source rows (separating them
+    from the source rows alone put the cut midway to the supported target
+    rows, and the rule then counted those too).
     """
     import pandas as pd
     from sklearn.tree import DecisionTreeClassifier
@@ -186,14 +188,12 @@ def _describe_regions(Z, is_target, unsupported, names, indicator, *, max_region
     if nan.any():
         med = np.nanmedian(np.where(nan.all(axis=0), 0.0, Z), axis=0)
         Z[nan] = np.take(med, np.nonzero(nan)[1])
-    fit_rows = ~is_target | unsupported
-    n_fit = int(fit_rows.sum())
     tree = DecisionTreeClassifier(
         max_depth=2,
-        min_samples_leaf=max(3, int(0.01 * n_fit)),
+        min_samples_leaf=max(3, int(0.01 * Z.shape[0])),
         class_weight="balanced",
         random_state=0,
-    ).fit(Z[fit_rows], unsupported[fit_rows])
+    ).fit(Z, unsupported)
     t = tree.tree_
     paths = tree.decision_path(Z).tocsc()
     # a node holding no source row is read as one region: its children would
@@ -342,7 +342,7 @@ def overlap_report(
     True
     >>> print(rep.summary)  # doctest: +NORMALIZE_WHITESPACE
     44 % of the target (88 of 200 rows) has no comparable source rows:
-    age > 60.85: 90 target rows, 0 source rows.
+    age > 61.61: 88 target rows, 0 source rows.
     """
     from .._diagnostics import _subsample, encode_covariates
 
