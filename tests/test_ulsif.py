@@ -10,7 +10,7 @@ from sklearn.model_selection import GridSearchCV
 
 import instransfer as it
 from instransfer.datasets import make_covariate_shift
-from instransfer.density_ratio import _ulsif
+from instransfer.density_ratio import _lsif_loo
 from instransfer.model_selection import DomainStratifiedKFold
 
 
@@ -99,7 +99,7 @@ def test_loocv_in_chunks_of_pairs_equals_one_chunk(monkeypatch, cls, extra):
     data = make_covariate_shift(70, 55, 3, random_state=2)
     params = dict(n_centers=20, max_loo_pairs=None, random_state=0, **extra)
     whole = cls(**params).fit(data.X, data.domain)
-    monkeypatch.setattr(_ulsif, "_LOO_CHUNK", 8)
+    monkeypatch.setattr(_lsif_loo, "_LOO_CHUNK", 8)
     chunked = cls(**params).fit(data.X, data.domain)
     for key in ("mean_test_score", "std_test_score"):
         np.testing.assert_allclose(
@@ -113,7 +113,7 @@ def test_loocv_memory_is_one_chunk_of_pairs_whatever_their_number(monkeypatch):
     # at once (source and target, distances and kernel values, b = 100
     # centres) would be 4 * 8000 * 100 * 8 B = 25.6 MB on their own (38 MB
     # peak measured when they were); one chunk and its products stay ~11 MB.
-    monkeypatch.setattr(_ulsif, "_LOO_CHUNK", 1000)
+    monkeypatch.setattr(_lsif_loo, "_LOO_CHUNK", 1000)
     rng = np.random.RandomState(0)
     n = 8000
     X = np.vstack([rng.normal(size=(n, 5)), 0.3 + 0.8 * rng.normal(size=(n, 5))])

@@ -35,8 +35,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .. import _kernels
+from .._optim import DenseGram, LowRankGram, slab_bounds, solve_kmm_qp
 from ..base import BaseWeighter
-from ._qp import _DenseGram, _LowRankGram, _slab_bounds, solve_kmm_qp
 
 __all__ = ["KMM"]
 
@@ -77,30 +77,8 @@ _MEDIAN_ROWS = 1000
 _BLOCK_MIB = 16
 
 
-def _canonical_order(X):
-    """Row order that depends on the values of the rows only.
-
-    Subsamples drawn along it are the same whatever the order of the input
-    rows, so the fit is invariant to shuffling (ties are identical rows).
-    """
-    u = np.random.RandomState(0).standard_normal(X.shape[1])
-    return np.argsort(X @ u, kind="stable")
-
-
-def _subsample(X, k, rng):
-    """``k`` rows of ``X`` (all when ``k >= n``), chosen along the canonical order."""
-    order = _canonical_order(X)
-    if k >= X.shape[0]:
-        return order
-    return order[np.sort(rng.choice(X.shape[0], k, replace=False))]
-
-
 def _median_gamma(X_source, X_target):
-    rng = np.random.RandomState(0)
-    rows = [X[_subsample(X, _MEDIAN_ROWS, rng)] for X in (X_source, X_target)]
-    return _kernels.median_heuristic_gamma(
-        np.vstack(rows), max_rows=2 * _MEDIAN_ROWS, random_state=0
-    )
+    return _kernels.pooled_median_gamma(X_source, X_target, _MEDIAN_ROWS)
 
 
 def _gram(X, gamma):
@@ -132,10 +110,10 @@ def _nystroem_problem(X_source, X_target, gamma, n_components, rng):
     """
     n_s, n_t = X_source.shape[0], X_target.shape[0]
     m = _n_components(n_components, n_s, n_t)
-    idx_t = _subsample(X_target, min(m, n_t), rng)
+    idx_t = _kernels.subsample_rows(X_target, min(m, n_t), rng)
     C = X_target[idx_t]
     if m > n_t:
-        C = np.vstack([C, X_source[_subsample(X_source, m - n_t, rng)]])
+        C = np.vstack([C, X_source[_kernels.subsample_rows(X_source, m - n_t, rng)]])
     w, V = np.linalg.eigh(_kernels.rbf_kernel(C, gamma=gamma))
     keep = w > _NYSTROEM_RCOND * w[-1]
     T = V[:, keep] / np.sqrt(w[keep])
@@ -373,7 +351,7 @@ class KMM(BaseWeighter):
             else (np.sqrt(n_s) - 1) / np.sqrt(n_s)
         )
         upper = float(self.B)
-        lo, hi = _slab_bounds(n_s, self.eps_, upper)
+        lo, hi = slab_bounds(n_s, self.eps_, upper)
         if lo > hi:
             raise ValueError(
                 f"B={self.B} and eps={self.eps_:.4g} leave no feasible weights: the "
@@ -396,7 +374,7 @@ class KMM(BaseWeighter):
                 mode = "nystroem"
             else:
                 start, warm = solve_kmm_qp(
-                    _LowRankGram(Phi, D),
+                    LowRankGram(Phi, D),
                     kappa,
                     upper,
                     lo,
@@ -411,13 +389,13 @@ class KMM(BaseWeighter):
             kappa = (n_s / n_t) * _kernels.rbf_row_sums(
                 Xs, Xt, self.gamma_, working_memory=_BLOCK_MIB
             )
-            op = _DenseGram(_gram(Xs, self.gamma_))
+            op = DenseGram(_gram(Xs, self.gamma_))
         else:
             Phi, D, kappa = _nystroem_problem(
                 Xs, Xt, self.gamma_, self.n_components, rng
             )
             self.n_components_ = Phi.shape[1]
-            op = _LowRankGram(Phi, D)
+            op = LowRankGram(Phi, D)
         beta, info = solve_kmm_qp(
             op,
             kappa,
@@ -449,7 +427,7 @@ class KMM(BaseWeighter):
             )
         # rows the out-of-sample smoother averages over
         keep = (
-            _subsample(Xs, _MAX_SMOOTHER_ROWS, rng)
+            _kernels.subsample_rows(Xs, _MAX_SMOOTHER_ROWS, rng)
             if n_s > _MAX_SMOOTHER_ROWS
             else np.arange(n_s)
         )
