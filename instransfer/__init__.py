@@ -34,6 +34,8 @@ __getattr__, __dir__, __all__ = attach(
         # choosing how much to weight
         "ImportanceWeightedClassifierCV": ".model_selection",
         "ImportanceWeightedRegressorCV": ".model_selection",
+        # encoding mixed-type tables
+        "CovariateEncoder": ".preprocessing",
         # warnings
         "NoTargetRowsWarning": ".exceptions",
         "FeatureScaleWarning": ".exceptions",
@@ -48,6 +50,7 @@ __getattr__, __dir__, __all__ = attach(
         "metrics": ".metrics",
         "model_selection": ".model_selection",
         "plotting": ".plotting",
+        "preprocessing": ".preprocessing",
         "utils": ".utils",
     },
 )
