@@ -621,3 +621,32 @@ def log_rbf_expansion(X, C, gamma, log_coef, *, working_memory=None):
         np.exp(M, out=M)
         out[sl] = np.log(M.sum(axis=1)) + top
     return out
+
+
+def relevance_scales(X_source, X_target):
+    """Per-column factors of an ARD-like kernel: how much each column shifts.
+
+    ``s_j = (|mean_t - mean_s| / sd_j + |log(sd_t / sd_s)|) / sd_j`` with
+    ``sd_j`` the pooled standard deviation: after multiplying column ``j`` by
+    ``s_j`` its spread is its standardised shift in location plus scale. The
+    ratio ``p_t / p_s`` is constant along columns whose distribution does not
+    change (and that are independent of the others), so one isotropic width
+    spent on them only dilutes every distance; this is the screen of
+    automatic relevance determination (MacKay 1994; Rasmussen & Williams,
+    2006, Sec. 5.1) computed from the two samples' first two moments instead
+    of a marginal likelihood. Columns that are constant get 0 (they never
+    change a distance). A shift that changes no column's mean or SD (an
+    interaction) is invisible to this screen.
+    """
+    X = np.vstack([X_source, X_target])
+    sd = X.std(axis=0)
+    sd_s, sd_t = X_source.std(axis=0), X_target.std(axis=0)
+    ok = sd > 0
+    scales = np.zeros(X.shape[1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        loc = np.abs(X_target.mean(axis=0) - X_source.mean(axis=0)) / sd
+        spread = np.where((sd_s > 0) & (sd_t > 0), np.abs(np.log(sd_t / sd_s)), 0.0)
+        scales[ok] = (loc[ok] + spread[ok]) / sd[ok]
+    if not scales.any():  # no column moves: keep the standardised geometry
+        scales[ok] = 1.0 / sd[ok]
+    return scales

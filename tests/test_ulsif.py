@@ -169,7 +169,8 @@ def test_cv_refit_is_the_single_setting_model():
     np.testing.assert_array_equal(cv.centers_, single.centers_)
     np.testing.assert_allclose(cv.coef_, single.coef_, rtol=1e-10)
     np.testing.assert_allclose(cv.weights_, single.weights_, rtol=1e-10)
-    assert len(cv.cv_results_["mean_test_score"]) == 81  # 9 widths x 9 lambdas
+    # 100 target rows: the bounded default grid, 7 widths x 9 lambdas
+    assert len(cv.cv_results_["mean_test_score"]) == 63
 
 
 @pytest.mark.parametrize("cls, extra", [(it.ULSIF, {}), (it.RULSIF, {"alpha": 0.2})])

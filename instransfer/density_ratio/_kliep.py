@@ -36,6 +36,11 @@ from .. import _kernels
 from .._optim import kliep_solve
 from .._validation import check_domain
 from ..base import BaseWeighter
+from ._feature_scaling import (
+    FEATURE_SCALING_CONSTRAINT,
+    FEATURE_SCALING_DOC,
+    FeatureScalingMixin,
+)
 from ._ulsif import _resolve_gamma_grid
 
 __all__ = ["KLIEP", "KLIEPCV"]
@@ -120,11 +125,12 @@ def _warn_not_converged(gap, tol, max_iter, where=""):
     )
 
 
-class _BaseKLIEP(BaseWeighter):
+class _BaseKLIEP(FeatureScalingMixin, BaseWeighter):
     _parameter_constraints: dict = {
         **BaseWeighter._parameter_constraints,
         "n_centers": [Interval(Integral, 1, None, closed="left")],
         "centers": ["array-like", None],
+        "feature_scaling": FEATURE_SCALING_CONSTRAINT,
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="neither")],
         "random_state": ["random_state"],
@@ -152,6 +158,9 @@ class _BaseKLIEP(BaseWeighter):
             _warn_not_converged(gap, self.tol, self.max_iter)
 
     def _log_ratio(self, X):
+        return self._log_ratio_scaled(self._scaled(X))
+
+    def _log_ratio_scaled(self, X):
         return _kernels.log_rbf_expansion(X, self.centers_, self.gamma_, self._log_coef)
 
     def _score_terms(self, X_source, X_target):
@@ -203,6 +212,7 @@ _COMMON_PARAMS_DOC = """
     tol : float, default=1e-6
         Stop when the duality gap, an upper bound on how far the training
         mean log-ratio is below its optimum, is at most ``tol``.
+{feature_scaling}
     random_state : int, RandomState instance or None, default=None
         Seeds the choice of centres (drawn from the rows sorted by content,
         so the row order does not matter). The median heuristic's subsample
@@ -296,6 +306,7 @@ class KLIEP(_BaseKLIEP):
         *,
         n_centers=100,
         centers=None,
+        feature_scaling="none",
         max_iter=100,
         tol=1e-6,
         random_state=None,
@@ -306,6 +317,7 @@ class KLIEP(_BaseKLIEP):
         self.gamma = gamma
         self.n_centers = n_centers
         self.centers = centers
+        self.feature_scaling = feature_scaling
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
@@ -315,16 +327,15 @@ class KLIEP(_BaseKLIEP):
 
     def _fit_log_ratio(self, X_source, X_target):
         rng = check_random_state(self.random_state)
-        X_source = np.asarray(X_source, dtype=np.float64)
-        X_target = np.asarray(X_target, dtype=np.float64)
+        X_source, X_target = self._scale_fit_inputs(X_source, X_target)
         # the source rows' order only serves the median heuristic (made there)
         orders = (None, _kernels.canonical_order(X_target))
         gamma = _resolve_gamma_grid([self.gamma], X_source, X_target, orders)[0]
         C = _kernels.select_centers(
-            X_target, self.n_centers, self.centers, rng, orders[1]
+            X_target, self.n_centers, self._scaled_centers(), rng, orders[1]
         )
         self._set_fitted(C, gamma, self._fit_one(X_source, X_target, C, gamma))
-        return self._log_ratio(X_source)
+        return self._log_ratio_scaled(X_source)
 
 
 class KLIEPCV(_BaseKLIEP):
@@ -345,7 +356,9 @@ class KLIEPCV(_BaseKLIEP):
     ----------
     gammas : array-like of float or None, default=None
         Kernel widths to try; ``None``: the median heuristic ``g0`` times
-        ``2 ** [-3, ..., 5]``. A ``None`` in the list stands for ``g0``.
+        ``2 ** [-3, ..., K]``, ``K`` from 3 to 5 with the rows, as in
+        :class:`~instransfer.ULSIFCV`. A ``None`` in the list stands for
+        ``g0``.
     cv : int, cross-validation splitter, iterable or None, default=5
         An int (``None``: 5) makes that many folds, stratified by domain,
         from the rows sorted by content (so the row order does not matter);
@@ -420,6 +433,7 @@ class KLIEPCV(_BaseKLIEP):
         cv=5,
         n_centers=100,
         centers=None,
+        feature_scaling="none",
         max_iter=100,
         tol=1e-6,
         random_state=None,
@@ -431,6 +445,7 @@ class KLIEPCV(_BaseKLIEP):
         self.cv = cv
         self.n_centers = n_centers
         self.centers = centers
+        self.feature_scaling = feature_scaling
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
@@ -507,8 +522,7 @@ class KLIEPCV(_BaseKLIEP):
         # GridSearchCV: same centres, same results.
         state = copy.deepcopy(check_random_state(self.random_state))
         rng = copy.deepcopy(state)
-        X_source = np.asarray(X_source, dtype=np.float64)
-        X_target = np.asarray(X_target, dtype=np.float64)
+        X_source, X_target = self._scale_fit_inputs(X_source, X_target)
         orders = (
             _kernels.canonical_order(X_source),
             _kernels.canonical_order(X_target),
@@ -531,7 +545,7 @@ class KLIEPCV(_BaseKLIEP):
             C = _kernels.select_centers(
                 Xt_k,
                 self.n_centers,
-                self.centers,
+                self._scaled_centers(),
                 rng_k,
                 _kernels.canonical_order(Xt_k),
             )
@@ -562,10 +576,10 @@ class KLIEPCV(_BaseKLIEP):
         gamma = gammas[best]
         rng = copy.deepcopy(state)
         C = _kernels.select_centers(
-            X_target, self.n_centers, self.centers, rng, orders[1]
+            X_target, self.n_centers, self._scaled_centers(), rng, orders[1]
         )
         self._set_fitted(C, gamma, self._fit_one(X_source, X_target, C, gamma))
-        return self._log_ratio(X_source)
+        return self._log_ratio_scaled(X_source)
 
 
 def _cv_results(gammas, scores):
@@ -592,6 +606,9 @@ def _cv_results(gammas, scores):
     return out
 
 
+_COMMON = _COMMON_PARAMS_DOC.strip("\n").replace(
+    "{feature_scaling}", FEATURE_SCALING_DOC
+)
 for _cls in (KLIEP, KLIEPCV):
-    _cls.__doc__ = _cls.__doc__.replace("    {common}", _COMMON_PARAMS_DOC.strip("\n"))
+    _cls.__doc__ = _cls.__doc__.replace("    {common}", _COMMON)
 del _cls

@@ -37,6 +37,11 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from .. import _kernels
 from .._optim import DenseGram, LowRankGram, slab_bounds, solve_kmm_qp
 from ..base import BaseWeighter
+from ._feature_scaling import (
+    FEATURE_SCALING_CONSTRAINT,
+    FEATURE_SCALING_DOC,
+    FeatureScalingMixin,
+)
 
 __all__ = ["KMM"]
 
@@ -131,7 +136,7 @@ def _nystroem_problem(X_source, X_target, gamma, n_components, rng):
     return Phi, D, kappa
 
 
-class KMM(BaseWeighter):
+class KMM(FeatureScalingMixin, BaseWeighter):
     r"""Kernel Mean Matching: weights that match the kernel means of the domains.
 
     Solves the quadratic programme of Huang et al. (2007, eq. 6-7),
@@ -192,6 +197,7 @@ class KMM(BaseWeighter):
     max_iter : int, default=200
         Newton iterations allowed per QP solve (active-set and interior-point
         together); the warm start of the exact mode is a solve of its own.
+    {feature_scaling}
     random_state : int, RandomState instance or None, default=None
         Seeds the choice of Nystroem landmarks and of the rows the smoother
         averages over when there are more than 20 000 source rows. The exact
@@ -303,6 +309,7 @@ class KMM(BaseWeighter):
         "n_components": [Interval(Integral, 1, None, closed="left"), None],
         "tol": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "feature_scaling": FEATURE_SCALING_CONSTRAINT,
         "random_state": ["random_state"],
     }
     # one BLAS thread: measured faster, exact QP at 2 000 rows on a busy
@@ -320,6 +327,7 @@ class KMM(BaseWeighter):
         n_components=None,
         tol=1e-8,
         max_iter=200,
+        feature_scaling="none",
         random_state=None,
         flatten=1.0,
         clip=None,
@@ -332,14 +340,14 @@ class KMM(BaseWeighter):
         self.n_components = n_components
         self.tol = tol
         self.max_iter = max_iter
+        self.feature_scaling = feature_scaling
         self.random_state = random_state
         self.flatten = flatten
         self.clip = clip
         self.clip_quantile = clip_quantile
 
     def _fit_log_ratio(self, X_source, X_target):
-        Xs = np.asarray(X_source, dtype=np.float64)
-        Xt = np.asarray(X_target, dtype=np.float64)
+        Xs, Xt = self._scale_fit_inputs(X_source, X_target)
         n_s, n_t = Xs.shape[0], Xt.shape[0]
         rng = check_random_state(self.random_state)
         self.gamma_ = (
@@ -445,7 +453,7 @@ class KMM(BaseWeighter):
         """
         from scipy.special import logsumexp
 
-        X = np.asarray(X, dtype=np.float64)
+        X = self._scaled(X)
         out = np.empty(X.shape[0])
         log_beta = self._smoother_log_beta
         support = np.isfinite(log_beta)
@@ -457,3 +465,6 @@ class KMM(BaseWeighter):
             num = logsumexp(D2[:, support] + log_beta[support], axis=1)
             out[sl] = num - den
         return out
+
+
+KMM.__doc__ = KMM.__doc__.replace("{feature_scaling}", FEATURE_SCALING_DOC)

@@ -28,6 +28,11 @@ from sklearn.utils._param_validation import Interval
 
 from .. import _kernels
 from ..base import BaseWeighter
+from ._feature_scaling import (
+    FEATURE_SCALING_CONSTRAINT,
+    FEATURE_SCALING_DOC,
+    FeatureScalingMixin,
+)
 from ._lsif_loo import _loo_pairs, _lsif_coef, _lsif_loo, _lsif_moments
 
 __all__ = ["ULSIF", "ULSIFCV", "RULSIF", "RULSIFCV"]
@@ -35,12 +40,33 @@ __all__ = ["ULSIF", "ULSIFCV", "RULSIF", "RULSIFCV"]
 # Regularisation grid of the authors' reference code (uLSIF.m, Sugiyama).
 DEFAULT_REG_LAMBDAS = tuple(np.logspace(-3, 1, 9).tolist())
 # The reference code's width grid, sigma = logspace(-3, 1, 9), is in the
-# units of the data; we place nine widths around the median heuristic instead,
-# so that the default works whatever the scale of the features (leave-one-out
-# mostly picks 1-8 times the heuristic's gamma, more with more rows).
+# units of the data; we place the widths around the median heuristic's g0
+# instead, so that the default works whatever the scale of the features.
 # Neighbours differ by a factor 2 in gamma (sqrt 2 in sigma), which also lets
 # one kernel block be squared into the next instead of a new exp.
 DEFAULT_GAMMA_FACTORS = tuple((2.0 ** np.arange(-3, 6)).tolist())
+# The default grid stops at 8 g0 up to 4 000 rows per domain, and its top
+# doubles each time the rows grow 4-fold (gamma ~ sqrt(n), faster than the
+# n^(2 / (d + 4)) a kernel estimator's optimal width allows in any
+# dimension), up to 32 g0 from 16 000 rows: with the full ladder at every
+# size, the exact leave-one-out picked 8-16 g0 kernels on small samples whose
+# best width in the grid was 1-2 g0, at 2-5x that point's ratio NMSE; capped
+# this way the choice was never worse than adapt's ULSIF and within the
+# factor stated in benchmarks/results/kernel_defaults.md of the best width.
+_DEFAULT_TOP_ROWS = 1000
+
+
+def default_gamma_factors(n_rows):
+    """Factors of the median heuristic's gamma tried by default.
+
+    ``2 ** [-3, ..., K]`` with ``K = 3 + floor(log4(n_rows / 1000))`` between
+    3 and 5, ``n_rows`` the smaller domain's row count.
+    """
+    extra = 0
+    if n_rows > _DEFAULT_TOP_ROWS:
+        extra = int(np.floor(np.log2(n_rows / _DEFAULT_TOP_ROWS) / 2))
+    top = min(3 + max(extra, 0), 5)
+    return DEFAULT_GAMMA_FACTORS[: top + 4]
 
 
 # Rows per domain pooled for the median heuristic: its cost stays a few ms
@@ -56,7 +82,8 @@ def _resolve_gamma_grid(gammas, X_source, X_target, orders=(None, None)):
     """The kernel widths to try, the median-heuristic one included."""
     if gammas is None:
         g0 = _median_gamma(X_source, X_target, orders)
-        return g0 * np.asarray(DEFAULT_GAMMA_FACTORS)  # exact doublings
+        n_rows = min(X_source.shape[0], X_target.shape[0])
+        return g0 * np.asarray(default_gamma_factors(n_rows))  # exact doublings
     grid = np.atleast_1d(np.asarray(gammas, dtype=object))
     out = []
     g0 = None
@@ -82,13 +109,14 @@ def _check_lambdas(reg_lambdas):
     return lam
 
 
-class _BaseLSIF(BaseWeighter):
+class _BaseLSIF(FeatureScalingMixin, BaseWeighter):
     """Shared fitting of uLSIF/RuLSIF over a grid (one point for ULSIF)."""
 
     _parameter_constraints: dict = {
         **BaseWeighter._parameter_constraints,
         "n_centers": [Interval(Integral, 1, None, closed="left")],
         "centers": ["array-like", None],
+        "feature_scaling": FEATURE_SCALING_CONSTRAINT,
         "random_state": ["random_state"],
     }
 
@@ -102,8 +130,7 @@ class _BaseLSIF(BaseWeighter):
 
     def _fit_log_ratio(self, X_source, X_target):
         rng = check_random_state(self.random_state)
-        X_source = np.asarray(X_source, dtype=np.float64)
-        X_target = np.asarray(X_target, dtype=np.float64)
+        X_source, X_target = self._scale_fit_inputs(X_source, X_target)
         alpha = float(self._alpha_value)
         gammas, reg_lambdas, do_loo = self._grid()
         orders = (
@@ -113,7 +140,7 @@ class _BaseLSIF(BaseWeighter):
         gammas = _resolve_gamma_grid(gammas, X_source, X_target, orders)
         reg_lambdas = _check_lambdas(reg_lambdas)
         C = _kernels.select_centers(
-            X_target, self.n_centers, self.centers, rng, orders[1]
+            X_target, self.n_centers, self._scaled_centers(), rng, orders[1]
         )
         Hs, Ht, h = _lsif_moments(X_source, X_target, C, gammas, alpha)
 
@@ -148,9 +175,12 @@ class _BaseLSIF(BaseWeighter):
             H = H + alpha * Ht[g_best]
         self.coef_ = _lsif_coef(H, h[g_best], self.reg_lambda_)
         self.centers_ = C
-        return self._log_ratio(X_source)
+        return self._log_ratio_scaled(X_source)
 
     def _log_ratio(self, X):
+        return self._log_ratio_scaled(self._scaled(X))
+
+    def _log_ratio_scaled(self, X):
         with np.errstate(divide="ignore"):
             log_coef = np.log(self.coef_)
         return _kernels.log_rbf_expansion(X, self.centers_, self.gamma_, log_coef)
@@ -224,6 +254,7 @@ _COMMON_PARAMS_DOC = """
     centers : array-like of shape (n_centers, n_features), default=None
         Fixed kernel centres; overrides ``n_centers`` (e.g. to compare fits
         on the same basis).
+{feature_scaling}
     random_state : int, RandomState instance or None, default=None
         Seeds the choice of centres (and of held-out pairs). The draw is
         made from the rows sorted by content, so the fit does not depend on
@@ -311,6 +342,7 @@ class ULSIF(_BaseLSIF):
         *,
         n_centers=100,
         centers=None,
+        feature_scaling="none",
         random_state=None,
         flatten=1.0,
         clip=None,
@@ -320,6 +352,7 @@ class ULSIF(_BaseLSIF):
         self.reg_lambda = reg_lambda
         self.n_centers = n_centers
         self.centers = centers
+        self.feature_scaling = feature_scaling
         self.random_state = random_state
         self.flatten = flatten
         self.clip = clip
@@ -345,8 +378,10 @@ class ULSIFCV(_BaseLSIF):
     ----------
     gammas : array-like of float or None, default=None
         Kernel widths to try; ``None`` tries the median heuristic ``g0``
-        times ``2 ** [-3, ..., 5]``; a ``None`` inside the list stands for
-        ``g0``.
+        times ``2 ** [-3, ..., K]``, ``K = 3`` up to 4 000 rows in the smaller
+        domain, 4 up to 16 000, 5 above (a bounded width grid, chosen by
+        measurement: ``benchmarks/results/kernel_defaults.md``); a ``None``
+        inside the list stands for ``g0``.
     reg_lambdas : array-like of float, default=np.logspace(-3, 1, 9)
         Regularisation values to try (the authors' reference grid).
     max_loo_pairs : int or None, default=5000
@@ -401,7 +436,7 @@ class ULSIFCV(_BaseLSIF):
     >>> data = it.datasets.make_covariate_shift(random_state=0)
     >>> w = it.ULSIFCV(random_state=0).fit(data.X, data.domain)
     >>> len(w.cv_results_["mean_test_score"])
-    81
+    63
     >>> round(w.weights_.mean(), 6)
     1.0
     """
@@ -421,6 +456,7 @@ class ULSIFCV(_BaseLSIF):
         max_loo_pairs=5000,
         n_centers=100,
         centers=None,
+        feature_scaling="none",
         random_state=None,
         flatten=1.0,
         clip=None,
@@ -431,6 +467,7 @@ class ULSIFCV(_BaseLSIF):
         self.max_loo_pairs = max_loo_pairs
         self.n_centers = n_centers
         self.centers = centers
+        self.feature_scaling = feature_scaling
         self.random_state = random_state
         self.flatten = flatten
         self.clip = clip
@@ -518,6 +555,7 @@ class RULSIF(_BaseLSIF):
         alpha=0.1,
         n_centers=100,
         centers=None,
+        feature_scaling="none",
         random_state=None,
         flatten=1.0,
         clip=None,
@@ -528,6 +566,7 @@ class RULSIF(_BaseLSIF):
         self.alpha = alpha
         self.n_centers = n_centers
         self.centers = centers
+        self.feature_scaling = feature_scaling
         self.random_state = random_state
         self.flatten = flatten
         self.clip = clip
@@ -554,7 +593,8 @@ class RULSIFCV(_BaseLSIF):
     ----------
     gammas : array-like of float or None, default=None
         Kernel widths to try; ``None``: the median heuristic times
-        ``2 ** [-3, ..., 5]``.
+        ``2 ** [-3, ..., K]``, ``K`` from 3 to 5 with the rows, as in
+        :class:`ULSIFCV`.
     reg_lambdas : array-like of float, default=np.logspace(-3, 1, 9)
         Regularisation values to try.
     alpha : float in [0, 1), default=0.1
@@ -625,6 +665,7 @@ class RULSIFCV(_BaseLSIF):
         max_loo_pairs=5000,
         n_centers=100,
         centers=None,
+        feature_scaling="none",
         random_state=None,
         flatten=1.0,
         clip=None,
@@ -636,6 +677,7 @@ class RULSIFCV(_BaseLSIF):
         self.max_loo_pairs = max_loo_pairs
         self.n_centers = n_centers
         self.centers = centers
+        self.feature_scaling = feature_scaling
         self.random_state = random_state
         self.flatten = flatten
         self.clip = clip
@@ -649,6 +691,9 @@ class RULSIFCV(_BaseLSIF):
         return self.gammas, self.reg_lambdas, True
 
 
+_COMMON = _COMMON_PARAMS_DOC.strip("\n").replace(
+    "{feature_scaling}", FEATURE_SCALING_DOC
+)
 for _cls in (ULSIF, ULSIFCV, RULSIF, RULSIFCV):
-    _cls.__doc__ = _cls.__doc__.replace("    {common}", _COMMON_PARAMS_DOC.strip("\n"))
+    _cls.__doc__ = _cls.__doc__.replace("    {common}", _COMMON)
 del _cls
