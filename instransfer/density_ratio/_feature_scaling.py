@@ -23,6 +23,12 @@ FEATURE_SCALING_DOC = """\
 class FeatureScalingMixin:
     """Scale the columns before every kernel computation, in fit and after."""
 
+    @property
+    def _scale_sensitive(self):
+        # one isotropic width: columns on very different scales deserve the
+        # FeatureScaleWarning, unless the relevance scaling sets the scales
+        return getattr(self, "feature_scaling", "none") != "relevance"
+
     def _scale_fit_inputs(self, X_source, X_target):
         Xs = np.asarray(X_source, dtype=np.float64)
         Xt = np.asarray(X_target, dtype=np.float64)

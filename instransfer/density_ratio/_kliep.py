@@ -136,7 +136,6 @@ class _BaseKLIEP(FeatureScalingMixin, BaseWeighter):
         "random_state": ["random_state"],
     }
     _single_threaded_blas = True  # products with ~100 centres
-    _scale_sensitive = True  # one isotropic Gaussian width
 
     def _fit_one(self, X_source, X_target, C, gamma, D2T_target=None):
         if D2T_target is None:

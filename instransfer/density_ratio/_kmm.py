@@ -315,7 +315,6 @@ class KMM(FeatureScalingMixin, BaseWeighter):
     # one BLAS thread: measured faster, exact QP at 2 000 rows on a busy
     # machine (benchmarks/results/kernel_ratio.md, "BLAS threads")
     _single_threaded_blas = True
-    _scale_sensitive = True  # one isotropic Gaussian width
 
     def __init__(
         self,

@@ -122,7 +122,6 @@ class _BaseLSIF(FeatureScalingMixin, BaseWeighter):
 
     _alpha_value = 0.0
     _single_threaded_blas = True  # products with ~100 centres
-    _scale_sensitive = True  # one isotropic Gaussian width
 
     def _grid(self):
         """(gammas or None for the median heuristic, reg_lambdas, do_loo)."""
