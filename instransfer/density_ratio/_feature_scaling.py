@@ -12,7 +12,7 @@ FEATURE_SCALING_DOC = """\
         ``"none"``: one isotropic kernel width on the columns as given
         (standardise them first). ``"relevance"``: an ARD-like kernel, each
         column multiplied by its standardised shift in mean and SD between
-        the domains (:func:`instransfer._kernels.relevance_scales`), so the
+        the domains (``instransfer._kernels.relevance_scales``), so the
         width is spent on the columns that move and columns that do not
         (irrelevant or unshifted) drop out; ``gamma``, ``centers`` and
         ``centers_`` are then in the scaled units, the factors in
