@@ -311,6 +311,10 @@ class CovariateEncoder(TransformerMixin, BaseEstimator):
                 "Found array with 0 feature(s) (shape="
                 f"{frame.shape}) while a minimum of 1 is required."
             )
+        # booleans are 0/1 columns (the imputers need numbers); a copy
+        flags = [c for c in frame.columns if pd.api.types.is_bool_dtype(frame[c])]
+        if flags:
+            frame = frame.astype({c: float for c in flags})
         if not reset:
             return frame
         for col in frame.columns:
