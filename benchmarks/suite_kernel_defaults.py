@@ -428,14 +428,24 @@ def _cohort_section(quick):
         ["cohort", "weights", "age SMD after", "ESS / n", "target log-loss"], rows
     )
     lines = []
+    clf = "ClassifierWeighter()"
     for label in dict.fromkeys(k[1] for k in out):
-        if label in ("unweighted", "oracle ratio", "ClassifierWeighter()"):
+        if label in ("unweighted", "oracle ratio", clf):
             continue
-        where = [n for n in names if reach.get((n, "ClassifierWeighter()"))]
+        where = [n for n in names if reach.get((n, clf))]
         ok = [n for n in where if reach.get((n, label))]
+        # as close as the classifier: |SMD| at most its |SMD| + 0.05
+        near = [
+            n
+            for n in names
+            if abs(np.mean(out[(n, label)]["smd"]))
+            <= abs(np.mean(out[(n, clf)]["smd"])) + 0.05
+        ]
         lines.append(
             f"{label}: |mean SMD| ≤ 0.1 on {len(ok)} of the {len(where)} cohorts "
-            f"where ClassifierWeighter reaches it ({', '.join(ok) or 'none'})."
+            f"where ClassifierWeighter reaches it ({', '.join(ok) or 'none'}); "
+            f"within 0.05 of ClassifierWeighter's |SMD| on {len(near)} of "
+            f"{len(names)} ({', '.join(near) or 'none'})."
         )
     note = (
         f"Cohorts split by age (`make_age_shift(strength=1.5)`, at most {cap} rows "
