@@ -1,9 +1,9 @@
 """The ``feature_scaling`` option shared by the kernel weighters."""
 
 import numpy as np
-from sklearn.utils._param_validation import StrOptions
 
 from .. import _kernels
+from ..utils._compat import StrOptions
 
 FEATURE_SCALING_CONSTRAINT = [StrOptions({"none", "relevance"})]
 

@@ -30,12 +30,12 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
 
 from .. import _kernels
 from .._optim import kliep_solve
 from .._validation import check_domain
 from ..base import BaseWeighter
+from ..utils._compat import Interval
 from ._feature_scaling import (
     FEATURE_SCALING_CONSTRAINT,
     FEATURE_SCALING_DOC,

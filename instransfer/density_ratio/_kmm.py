@@ -32,11 +32,11 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 
 from .. import _kernels
 from .._optim import DenseGram, LowRankGram, slab_bounds, solve_kmm_qp
 from ..base import BaseWeighter
+from ..utils._compat import Interval, StrOptions
 from ._feature_scaling import (
     FEATURE_SCALING_CONSTRAINT,
     FEATURE_SCALING_DOC,

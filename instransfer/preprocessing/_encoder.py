@@ -33,9 +33,10 @@ here, and why:
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
+
+from ..utils._compat import Interval, StrOptions, _fit_context
 
 __all__ = ["CovariateEncoder", "id_like_columns"]
 
@@ -262,9 +263,15 @@ class CovariateEncoder(TransformerMixin, BaseEstimator):
         feature_names_out : ndarray of str
         """
         check_is_fitted(self, "transformer_")
-        from sklearn.utils.validation import _check_feature_names_in
-
-        _check_feature_names_in(self, input_features)
+        seen = getattr(self, "feature_names_in_", None)
+        if input_features is not None and (
+            len(input_features) != self.n_features_in_
+            or (seen is not None and list(input_features) != list(seen))
+        ):
+            raise ValueError(
+                "input_features is not equal to feature_names_in_ (or has the "
+                "wrong length); pass None or the names seen in fit."
+            )
         names = []
         for name, trans, cols in self.transformer_.transformers_:
             if name == "remainder" or trans == "drop" or len(cols) == 0:
