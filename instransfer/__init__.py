@@ -27,6 +27,7 @@ __getattr__, __dir__, __all__ = attach(
         "KLIEP": ".density_ratio",
         "KLIEPCV": ".density_ratio",
         "KMM": ".density_ratio",
+        "EntropyBalancing": ".density_ratio",
         # boosting
         "TrAdaBoostClassifier": ".boosting",
         "TrAdaBoostRegressor": ".boosting",
@@ -51,6 +52,7 @@ __getattr__, __dir__, __all__ = attach(
         "model_selection": ".model_selection",
         "plotting": ".plotting",
         "preprocessing": ".preprocessing",
+        "survival": ".survival",
         "utils": ".utils",
     },
 )

@@ -4,10 +4,10 @@ chosen on."""
 
 import numpy as np
 import pytest
+from _helpers import nmse
 from scipy import stats
 
 import instransfer as it
-from conftest import nmse
 from instransfer._kernels import relevance_scales
 from instransfer.datasets import make_ratio_problem
 from instransfer.density_ratio._ulsif import _median_gamma, default_gamma_factors

@@ -251,8 +251,8 @@ def drop_id_columns(source, target, columns, index_col):
 
 def fit_weights(source, target, method, seed, progress):
     """Full importance weights (flatten=1) of the source rows, and the weighter."""
-    from ..base import stack_domains
     from ..preprocessing import CovariateEncoder
+    from ..utils._domain import stack_domains
 
     weighter = resolve_method(method, seed)
     X, domain = stack_domains(source, target)

@@ -147,7 +147,7 @@ class LowRankGram:
             self._s += sign * np.array([kappa[idx] @ inv_d, inv_d.sum()])
 
     def free_step(self, F, U, kappa, upper, target):
-        """As :meth:`_DenseGram.free_step`, in one pass over the rows.
+        """As :meth:`DenseGram.free_step`, in one pass over the rows.
 
         On the free rows, with ``A = Phi_F' diag(1/D_F) Phi_F``, Woodbury
         gives the solution ``x = (kappa_F - nu - Phi_F v) / D_F`` with
@@ -198,7 +198,7 @@ class LowRankGram:
         return beta, nu, G[:, 1] + self.D * beta
 
     def correct(self, F, rhs, with_sum):
-        """As :meth:`_DenseGram.correct`, with the last Woodbury factor.
+        """As :meth:`DenseGram.correct`, with the last Woodbury factor.
 
         One pass over the free rows, one over all rows.
         """

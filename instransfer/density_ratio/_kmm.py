@@ -12,7 +12,7 @@ with ``K_ij = k(x_i, x_j)`` over source rows and
 Two modes:
 
 - ``"exact"`` builds ``K`` and solves the QP to a certified tolerance with
-  the active-set / interior-point solver of :mod:`._qp`.
+  the active-set / interior-point solver of :mod:`instransfer._optim`.
 - ``"nystroem"`` never forms an ``n x n`` matrix: ``K`` is replaced by its
   Nystroem approximation with landmarks drawn from the target rows plus the
   diagonal it misses, ``Phi Phi' + diag(1 - ||phi_i||^2)`` (the "FITC"

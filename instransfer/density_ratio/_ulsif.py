@@ -401,7 +401,9 @@ class ULSIFCV(_BaseLSIF):
         ``param_reg_lambda``, ``mean_test_score`` (minus the leave-one-out
         ``J``; higher is better), ``std_test_score`` (over held-out pairs),
         ``rank_test_score``. ``mean_test_score.reshape(n_gammas, n_lambdas)``
-        gives the grid.
+        gives the grid. There is no ``split{k}_test_score``: the held-out
+        splits are the leave-one-out pairs (thousands), whose criterion is
+        summed as it is computed, chunk by chunk, so memory stays bounded.
     best_score_ : float
         ``mean_test_score`` of the chosen pair.
     coef_ : ndarray of shape (n_centers,)
