@@ -37,16 +37,23 @@ __getattr__, __dir__, __all__ = attach(
         "ImportanceWeightedRegressorCV": ".model_selection",
         # encoding mixed-type tables
         "CovariateEncoder": ".preprocessing",
+        # valid on the target: conformal prediction, calibration
+        "WeightedConformalRegressor": ".conformal",
+        "WeightedConformalClassifier": ".conformal",
+        "ImportanceWeightedCalibratedClassifier": ".calibration",
         # warnings
         "NoTargetRowsWarning": ".exceptions",
         "FeatureScaleWarning": ".exceptions",
         "NoDomainWarning": ".exceptions",
         # subpackages
         "boosting": ".boosting",
+        "calibration": ".calibration",
+        "conformal": ".conformal",
         "datasets": ".datasets",
         "exceptions": ".exceptions",
         "SaturatedProbabilityWarning": ".exceptions",
         "LowEffectiveSampleSizeWarning": ".exceptions",
+        "UnboundedPredictionWarning": ".exceptions",
         "density_ratio": ".density_ratio",
         "metrics": ".metrics",
         "model_selection": ".model_selection",
