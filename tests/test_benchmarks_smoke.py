@@ -23,6 +23,7 @@ SUITES = (
     "boosting_cohorts",
     "conformal",
     "kernel_defaults",
+    "diagnostics",
 )
 
 
@@ -146,6 +147,12 @@ def test_smoke_conformal_tables(smoke_results):
         assert f"## {heading}" in text
     _row(text, "plain split conformal (flatten=0)")
     _row(text, "weighted, oracle ratio")
+
+
+def test_smoke_diagnostics_hard_split_warns(smoke_results):
+    text = (smoke_results / "diagnostics.smoke.md").read_text()
+    assert "Calibration under no shift" in text
+    assert "NoOverlapWarning for every weighter and seed: yes" in text
 
 
 def test_committed_results_untouched(smoke_results):
