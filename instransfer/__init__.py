@@ -35,6 +35,8 @@ __getattr__, __dir__, __all__ = attach(
         # choosing how much to weight
         "ImportanceWeightedClassifierCV": ".model_selection",
         "ImportanceWeightedRegressorCV": ".model_selection",
+        # encoding mixed-type tables
+        "CovariateEncoder": ".preprocessing",
         # valid on the target: conformal prediction, calibration
         "WeightedConformalRegressor": ".conformal",
         "WeightedConformalClassifier": ".conformal",
@@ -59,6 +61,7 @@ __getattr__, __dir__, __all__ = attach(
         "metrics": ".metrics",
         "model_selection": ".model_selection",
         "plotting": ".plotting",
+        "preprocessing": ".preprocessing",
         "survival": ".survival",
         "utils": ".utils",
     },

@@ -22,6 +22,7 @@ SUITES = (
     "quality",
     "boosting_cohorts",
     "conformal",
+    "kernel_defaults",
     "diagnostics",
 )
 
@@ -79,7 +80,13 @@ def smoke_results(tmp_path_factory):
 
 def test_smoke_writes_every_table(smoke_results):
     names = {p.name for p in smoke_results.iterdir()}
-    tables = ("weighting", "import", "quality", "quality_cohorts_regression")
+    tables = (
+        "weighting",
+        "import",
+        "quality",
+        "quality_cohorts_regression",
+        "kernel_defaults",
+    )
     expected = {f"{n}.smoke.md" for n in tables}
     assert expected <= names
     for name in expected:
@@ -111,6 +118,13 @@ def test_smoke_quality_recovers_a_known_ratio(smoke_results):
     assert _row(cohorts, "unweighted")[2] == "(reference)"
     _row(cohorts, "oracle (true ratio)")
     _row(cohorts, "ours NearestNeighborWeighter() + flatten by IWCV")
+
+
+def test_smoke_kernel_defaults_covers_every_method(smoke_results):
+    text = (smoke_results / "kernel_defaults.smoke.md").read_text()
+    for heading in ("## uLSIF", "## RuLSIF", "## KLIEP", "## KMM", "## Cohorts"):
+        assert heading in text
+    assert "oracle in grid" in text and "ClassifierWeighter()" in text
 
 
 def test_smoke_boosting_cohorts_computes_its_verdicts(smoke_results):

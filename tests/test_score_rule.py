@@ -19,7 +19,12 @@ from instransfer.base import BaseWeighter
 from instransfer.datasets import make_covariate_shift
 from instransfer.utils.discovery import all_estimators
 
-ESTIMATORS = [cls for _, cls in all_estimators() if not issubclass(cls, BaseWeighter)]
+# estimators that predict (transformers such as CovariateEncoder have no score)
+ESTIMATORS = [
+    cls
+    for _, cls in all_estimators()
+    if not issubclass(cls, BaseWeighter) and hasattr(cls, "predict")
+]
 
 
 def _fast(cls):
