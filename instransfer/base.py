@@ -47,6 +47,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from . import _hgb
 from ._validation import (
     _num_rows,
     check_domain,
@@ -379,8 +380,8 @@ def _check_weightable(estimator, owner):
 
 def _fit_weighted(estimator, X, y, sample_weight, path, final):
     """Fit ``estimator`` with ``sample_weight`` routed to its final step."""
-    if not path:
-        return estimator.fit(X, y, sample_weight=sample_weight)
+    if not path:  # HistGradientBoosting: unweighted bin placement, fast (_hgb.py)
+        return _hgb.fit_weighted(estimator, X, y, sample_weight)
     if get_config().get("enable_metadata_routing", False):
         # Routing on: the pipeline routes sample_weight by request. On our own
         # clone, the steps before the final one (and what they contain)
