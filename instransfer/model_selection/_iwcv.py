@@ -25,7 +25,7 @@ from sklearn.base import (
     _fit_context,
     clone,
 )
-from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import (
@@ -36,7 +36,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from .._validation import _num_rows, resolve_rows, unlabeled_mask
+from .._validation import _num_rows, resolve_rows
 from ..base import (
     ImportanceWeightedClassifier,
     ImportanceWeightedRegressor,
@@ -47,6 +47,7 @@ from ..base import (
     _labels_array,
     _safe_tags,
 )
+from ._iwcv_eval import SCHEDULES, evaluate
 
 __all__ = ["ImportanceWeightedClassifierCV", "ImportanceWeightedRegressorCV"]
 
@@ -124,29 +125,6 @@ def _unlabel(y, rows, task):
     return out
 
 
-def _fit_fold(cv_model, X, y_cv, is_target, sample_weight, train, test, scorer):
-    """Fit one fold's weighter once, then every ``flatten``; return the scores."""
-    from sklearn.frozen import FrozenEstimator
-
-    X_tr, X_te = _safe_indexing(X, train), _safe_indexing(X, test)
-    dom_tr = is_target[train].astype(int)
-    weighter = clone(cv_model._get_weighter()).fit(X_tr, dom_tr)
-    frozen = FrozenEstimator(weighter)  # clone() of it is itself: fit once
-    sw_tr = None if sample_weight is None else sample_weight[train]
-    sw_te = None if sample_weight is None else sample_weight[test]
-    scores = np.empty(len(cv_model._flattens))
-    for j, flatten in enumerate(cv_model._flattens):
-        model = cv_model._make_weighted(frozen, flatten)
-        model.fit(X_tr, y_cv[train], domain=dom_tr, sample_weight=sw_tr)
-        scores[j] = scorer(model, X_te, y_cv[test], sample_weight=sw_te)
-    # the fold's share of the pooled estimate: its rows' total weight
-    labeled = ~unlabeled_mask(y_cv[test], cv_model._task)
-    ratio = weighter.predict_ratio(_safe_indexing(X_te, np.flatnonzero(labeled)))
-    if sw_te is not None:
-        ratio = ratio * sw_te[labeled]
-    return scores, float(np.sum(ratio))
-
-
 def _check_folds(splits, is_target, fit_rows):
     """Every training fold needs both domains, every held-out fold labels."""
     for k, (train, test) in enumerate(splits):
@@ -192,7 +170,9 @@ class _BaseImportanceWeightedCV(MetaEstimatorMixin, BaseEstimator):
         "scoring": [str, callable, None],
         "selection": [StrOptions(set(_SELECTIONS))],
         "n_repeats": [Interval(Integral, 1, None, closed="left"), None],
+        "schedule": [StrOptions(set(SCHEDULES))],
         "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
         "random_state": ["random_state"],
         "clip": [Interval(Real, 1, None, closed="left"), None],
         "clip_quantile": [Interval(Real, 0, 1, closed="neither"), None],
@@ -208,7 +188,9 @@ class _BaseImportanceWeightedCV(MetaEstimatorMixin, BaseEstimator):
         scoring=None,
         selection="paired_se",
         n_repeats=None,
+        schedule="adaptive",
         n_jobs=None,
+        verbose=0,
         random_state=None,
         clip=None,
         clip_quantile=None,
@@ -220,7 +202,9 @@ class _BaseImportanceWeightedCV(MetaEstimatorMixin, BaseEstimator):
         self.scoring = scoring
         self.selection = selection
         self.n_repeats = n_repeats
+        self.schedule = schedule
         self.n_jobs = n_jobs
+        self.verbose = verbose
         self.random_state = random_state
         self.clip = clip
         self.clip_quantile = clip_quantile
@@ -280,6 +264,7 @@ class _BaseImportanceWeightedCV(MetaEstimatorMixin, BaseEstimator):
             n_repeats = self.n_repeats
             if n_repeats is None:
                 n_repeats = 2 if self.cv is None else 1
+            self._n_splits = n_splits
             splits = []
             for _ in range(n_repeats):
                 seed = int(rng.randint(np.iinfo(np.int32).max))
@@ -293,7 +278,10 @@ class _BaseImportanceWeightedCV(MetaEstimatorMixin, BaseEstimator):
                 f"{self.n_repeats} and cv={self.cv!r})."
             )
         cv = check_cv(self.cv, y_cv, classifier=False)
-        return list(cv.split(X, y_cv))
+        splits = list(cv.split(X, y_cv))
+        # a splitter's own repeats are unknown: look after every few folds
+        self._n_splits = min(len(splits), 10)
+        return splits
 
     # -- fit ---------------------------------------------------------------
 
@@ -354,19 +342,24 @@ class _BaseImportanceWeightedCV(MetaEstimatorMixin, BaseEstimator):
             y_cv = _unlabel(y, ~fit_rows, self._task)
             splits = self._splits(X, y_cv, rng)
             _check_folds(splits, is_target, fit_rows)
-            from joblib import Parallel, delayed
-
-            out = Parallel(n_jobs=self.n_jobs)(
-                delayed(_fit_fold)(self, X, y_cv, is_target, sw, tr, te, scorer)
-                for tr, te in splits
+            self.scores_, self.fold_weights_, self.n_fits_ = evaluate(
+                self,
+                X,
+                y_cv,
+                is_target,
+                sw,
+                splits,
+                scorer,
+                n_splits=self._n_splits,
+                schedule=self.schedule,
+                verbose=self.verbose,
             )
-            self.scores_ = np.vstack([scores for scores, _ in out])
-            self.fold_weights_ = np.array([w for _, w in out])
             _check_defined(self.scores_, self.fold_weights_, scorer)
             best = _select_flatten(self.scores_, self.fold_weights_, self.selection)
         else:  # warned by resolve_rows: nothing to weight, every lambda is equal
             self.scores_ = np.empty((0, flattens.shape[0]))
             self.fold_weights_ = np.empty(0)
+            self.n_fits_ = 0
             best = 0
         self.flatten_ = float(flattens[best])
         self.best_index_ = best

@@ -1,0 +1,250 @@
+"""The folds x candidates evaluation of ``ImportanceWeighted*CV``.
+
+Two schedules fill the ``(n_folds, n_flattens)`` matrix of held-out IW scores:
+
+- ``"full"``: every fold, every candidate (``n_folds * n_flattens`` fits);
+- ``"adaptive"``: folds in batches, in the order of the full schedule; after
+  each batch a candidate whose fate under the selection rule is settled stops
+  being fitted (successive halving over the grid, decided by paired standard
+  errors), and the folds stop when at most the chosen candidate and the best
+  one are left. When no candidate is ever settled it is the full schedule, fold
+  for fold, so the decision is the same as the full one wherever it is close.
+
+"Settled" projects the rule to the full schedule. With ``k`` of ``N`` folds
+done, a candidate's paired difference to the best has standard error ``e``;
+after all ``N`` folds that error will be about ``s = e sqrt(k / N)`` (the
+threshold of ``"paired_se"``), and the difference will have moved by at most
+``z u``, ``u = e sqrt((N - k) / N)`` (the remaining folds' share of the mean,
+``z = 3``: the 99.3 % quantile of Student's t with 4 degrees of freedom, the
+first batch's 5 folds). A candidate is settled *outside* the rule when its
+difference exceeds ``s + z u``, *worse than the best* when it exceeds ``z u``,
+*inside* when it is below ``s - z u``. Measured on
+``benchmarks/suite_iwcv_cost.py`` and ``benchmarks/suite_flatten_choice.py``.
+
+The estimator fits of a batch (folds x live candidates) run in parallel with
+joblib after the batch's weighters (one per fold, shared by its candidates);
+each worker limits the BLAS/OpenMP pools of its process so that ``n_jobs``
+workers share the cores instead of each starting a pool as large as the
+machine (measured in ``benchmarks/results/iwcv_cost.md``).
+"""
+
+import math
+import os
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.utils import _safe_indexing
+
+from .._validation import unlabeled_mask
+
+SCHEDULES = ("adaptive", "full")
+# the rule's margin in projected standard errors (module docstring)
+_Z = 3.0
+_MIN_FOLDS = 5
+
+
+def _inner_threads(n_jobs):
+    """BLAS/OpenMP threads per worker so that workers do not oversubscribe."""
+    from joblib import effective_n_jobs
+
+    n_workers = effective_n_jobs(n_jobs)
+    if n_workers <= 1:
+        return None  # one process: the user's own settings
+    return max(1, (os.cpu_count() or 1) // n_workers)
+
+
+def _limited(threads, func, *args):
+    if threads is None:
+        return func(*args)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=threads):
+        return func(*args)
+
+
+def _fit_weighter(weighter, X, is_target, y_cv, sample_weight, task, split):
+    """Fit one fold's weighter; return it and the fold's share of the pool."""
+    train, test = split
+    weighter = clone(weighter).fit(
+        _safe_indexing(X, train), is_target[train].astype(int)
+    )
+    # the fold's share of the pooled estimate: its rows' total weight
+    labeled = np.flatnonzero(~unlabeled_mask(y_cv[test], task))
+    ratio = weighter.predict_ratio(_safe_indexing(_safe_indexing(X, test), labeled))
+    if sample_weight is not None:
+        ratio = ratio * sample_weight[test][labeled]
+    return weighter, float(np.sum(ratio))
+
+
+def _fit_score(make, weighter, flatten, X, y_cv, is_target, sw, split, scorer):
+    """Fit one candidate on a fold's training rows, score its held-out rows."""
+    from sklearn.frozen import FrozenEstimator
+
+    train, test = split
+    model = make(FrozenEstimator(weighter), flatten)  # weighter fit once
+    model.fit(
+        _safe_indexing(X, train),
+        y_cv[train],
+        domain=is_target[train].astype(int),
+        sample_weight=None if sw is None else sw[train],
+    )
+    return scorer(
+        model,
+        _safe_indexing(X, test),
+        y_cv[test],
+        sample_weight=None if sw is None else sw[test],
+    )
+
+
+def _paired_stats(scores, fold_weights, ref):
+    """Pooled differences to candidate ``ref`` and their paired SEs."""
+    from ._iwcv import _weighted_mean_se
+
+    return _weighted_mean_se(scores[:, [ref]] - scores, fold_weights)
+
+
+def settled(scores, fold_weights, live, selection, n_total, z=_Z):
+    """Which live candidates still need folds, and whether to stop.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (k, n_flattens)
+        Scores of the folds done (NaN where a candidate was dropped).
+    fold_weights : ndarray of shape (k,)
+        The folds' shares of the pooled estimate.
+    live : ndarray of bool of shape (n_flattens,)
+        Candidates fitted on every fold so far.
+    selection : str
+        The selection rule.
+    n_total : int
+        Folds of the full schedule.
+    z : float
+        Margin in projected standard errors.
+
+    Returns
+    -------
+    live : ndarray of bool
+        Candidates to fit on the next folds.
+    stop : bool
+        True when the choice is settled.
+    """
+    from ._iwcv import _weighted_mean_se
+
+    k = scores.shape[0]
+    idx = np.flatnonzero(live)
+    sub = scores[:, idx]
+    if k < 2 or k >= n_total or not np.all(np.isfinite(sub)):
+        return live, k >= n_total
+    mean, se = _weighted_mean_se(sub, fold_weights)
+    b = int(np.argmax(mean))
+    d, e = _paired_stats(sub, fold_weights, b)
+    s = e * math.sqrt(k / n_total)  # projected final SE: the rule's threshold
+    u = e * math.sqrt((n_total - k) / n_total)  # room to move in the last folds
+    if selection == "one_se":
+        s = np.full_like(s, se[b] * math.sqrt(k / n_total))
+    elif selection == "best":
+        s = np.zeros_like(s)
+    inside = d <= s
+    c = int(np.flatnonzero(inside)[0])  # the rule, projected to all folds
+    keep = np.ones(idx.shape[0], dtype=bool)
+    for j in range(idx.shape[0]):
+        if j in (b, c):
+            continue
+        if j < c:  # chosen only if inside at the end: settled when surely not
+            keep[j] = not d[j] - z * u[j] > s[j]
+        else:  # above the choice: matters only if it could become the best
+            keep[j] = not d[j] - z * u[j] > 0
+    new_live = np.zeros_like(live)
+    new_live[idx[keep]] = True
+    c_settled = c == b or d[c] + z * u[c] <= s[c]
+    stop = bool(c_settled and keep.sum() <= (1 if c == b else 2))
+    return new_live, stop
+
+
+def _batches(n_total, n_splits):
+    """Fold counts after which the adaptive schedule looks: half a split.
+
+    Never before 5 folds: the margin ``z`` is a quantile of Student's t with
+    4 degrees of freedom, and 3 or 4 folds leave a standard error too rough
+    to settle anything on.
+    """
+    step = max(_MIN_FOLDS, math.ceil(n_splits / 2))
+    return list(range(step, n_total, step)) + [n_total]
+
+
+def evaluate(
+    cv_model, X, y_cv, is_target, sw, splits, scorer, *, n_splits, schedule, verbose
+):
+    """Score matrix of the candidates on the folds, by ``schedule``.
+
+    Returns ``scores`` of shape (n_folds_done, n_flattens), NaN where a
+    candidate was no longer fitted, the folds' weights, and the number of
+    estimator fits.
+    """
+    from joblib import Parallel, delayed
+
+    flattens = cv_model._flattens
+    n_total, n_cand = len(splits), flattens.shape[0]
+    stops = [n_total] if schedule == "full" else _batches(n_total, n_splits)
+    if verbose:
+        up_to = "" if schedule == "full" else "up to "
+        print(
+            f"Fitting {up_to}{n_total} folds for each of {n_cand} candidates, "
+            f"totalling {up_to}{n_total * n_cand} fits and {up_to}{n_total} "
+            f"weighter fits, then 1 final fit ({schedule} schedule)",
+            flush=True,
+        )
+    threads = _inner_threads(cv_model.n_jobs)
+    parallel = Parallel(n_jobs=cv_model.n_jobs, verbose=max(0, verbose - 1))
+    weighter = cv_model._get_weighter()
+    task = cv_model._task
+    rows, weights, live, n_fits, done = [], [], np.ones(n_cand, bool), 0, 0
+    for stop_at in stops:
+        batch = splits[done:stop_at]
+        fitted = parallel(
+            delayed(_limited)(
+                threads, _fit_weighter, weighter, X, is_target, y_cv, sw, task, split
+            )
+            for split in batch
+        )
+        jobs = [(f, j) for f in range(len(batch)) for j in np.flatnonzero(live)]
+        out = parallel(
+            delayed(_limited)(
+                threads,
+                _fit_score,
+                cv_model._make_weighted,
+                fitted[f][0],
+                flattens[j],
+                X,
+                y_cv,
+                is_target,
+                sw,
+                batch[f],
+                scorer,
+            )
+            for f, j in jobs
+        )
+        block = np.full((len(batch), n_cand), np.nan)
+        for (f, j), score in zip(jobs, out, strict=True):
+            block[f, j] = score
+        rows.append(block)
+        weights.extend(w for _, w in fitted)
+        n_fits += len(jobs)
+        done = stop_at
+        if done == n_total:
+            break
+        live, stop = settled(
+            np.vstack(rows), np.asarray(weights), live, cv_model.selection, n_total
+        )
+        if verbose:
+            left = ", ".join(f"{flattens[j]:g}" for j in np.flatnonzero(live))
+            print(f"[IWCV] {done}/{n_total} folds: candidates left {left}", flush=True)
+        if stop:
+            break
+    if verbose and done < n_total:
+        print(
+            f"[IWCV] choice settled after {done} of {n_total} folds: {n_fits} "
+            f"fits instead of {n_total * n_cand}",
+            flush=True,
+        )
+    return np.vstack(rows), np.asarray(weights), n_fits
