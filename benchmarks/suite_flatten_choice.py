@@ -40,6 +40,7 @@ from benchmarks._harness import (
     markdown_table,
     mean_se,
     pinned,
+    wants_part,
     write_results,
 )
 
@@ -65,7 +66,20 @@ RULES = {
     "best 2x10f": ("best", "2x10f", 20, True),
     "one_se 2x10f": ("one_se", "2x10f", 20, True),
     "paired_se 2x10f (default)": ("paired_se", "2x10f", 20, True),
+    # the adaptive schedule, replayed on the 2 x 10 folds it would have run
+    # (``_iwcv_eval.replay``: it runs the same folds in order and only leaves
+    # cells out), with its margin z
+    "paired_se 2x10f adaptive (new default)": ("paired_se", "2x10f", 20, True, 3.0),
+    "paired_se 2x10f adaptive z=2": ("paired_se", "2x10f", 20, True, 2.0),
 }
+# ``--part default``: the former default against the new one only (2 x 10
+# folds fit once per replicate), written to flatten_choice_default.md
+DEFAULT_RULES = [
+    "best 2x10f",
+    "paired_se 2x10f (default)",
+    "paired_se 2x10f adaptive (new default)",
+    "paired_se 2x10f adaptive z=2",
+]
 # columns of the per-setting table
 SHOWN = [
     "best 5f equal folds",
@@ -73,6 +87,7 @@ SHOWN = [
     "one_se 2x10f",
     "paired_se 3x5f",
     "paired_se 2x10f (default)",
+    "paired_se 2x10f adaptive (new default)",
 ]
 FIXED = {"lambda=0.5": 0.5, "lambda=1 (estimated w)": 1.0}
 SEED0 = 5000
@@ -100,6 +115,24 @@ their importance weight (``ImportanceWeighted*CV()`` with no arguments).
   self-normalised fold scores (GridSearchCV + make_iw_scorer) changed little
   here; it is kept because it is the IWCV estimate over all held-out rows.
 """
+
+
+DEFAULT_VERDICT = """\
+(``--part default``: the former default, the full 2 x 10 schedule, against
+the adaptive schedule replayed on the same replicates.) To be written from
+the full run.
+"""
+
+
+def _dump(results):
+    """Keep the replicates for re-analysis when INSTRANSFER_BENCH_DUMP names a file."""
+    import os
+    import pickle
+
+    path = os.environ.get("INSTRANSFER_BENCH_DUMP")
+    if path:
+        with open(path, "wb") as f:
+            pickle.dump({k: reps for k, (reps, _) in results.items()}, f)
 
 
 def _standardise(a):
@@ -192,6 +225,7 @@ def _replicate(setting, seed, configs=CONFIGS):
             weighter,
             flattens=FLATTENS,
             selection="best",
+            schedule="full",  # every cell: the rules are replayed below
             n_repeats=n_repeats,
             cv=n_splits,
             random_state=seed,
@@ -217,21 +251,28 @@ def _replicate(setting, seed, configs=CONFIGS):
     )
 
 
-def _evaluate(reps):
-    """Per-rule losses relative to lambda=0 for one setting."""
+def _choose(r, sel, config, k, pooled, z=None):
+    """A rule's chosen index on one replicate and its estimator fits."""
     from instransfer.model_selection._iwcv import _select_flatten
+    from instransfer.model_selection._iwcv_eval import replay
 
+    scores = r["scores"][config][:k]
+    weights = r["fold_weights"][config][:k] if pooled else None
+    if z is None:
+        return _select_flatten(scores, weights, sel), scores.size
+    scores, n_fits = replay(scores, weights, sel, CONFIGS[config][0], z=z)
+    return _select_flatten(scores, weights[: scores.shape[0]], sel), n_fits
+
+
+def _evaluate(reps, rules):
+    """Per-rule losses relative to lambda=0 for one setting."""
     l0 = np.array([r["grid"][0] for r in reps])
     out = {"oracle": np.array([r["oracle"] for r in reps]) - l0, "chosen": {}}
-    for name, (sel, config, k, pooled) in RULES.items():
-        idx = [
-            _select_flatten(
-                r["scores"][config][:k],
-                r["fold_weights"][config][:k] if pooled else None,
-                sel,
-            )
-            for r in reps
-        ]
+    out["fits"] = {}
+    for name in rules:
+        picks = [_choose(r, *RULES[name]) for r in reps]
+        idx = [i for i, _ in picks]
+        out["fits"][name] = float(np.mean([f for _, f in picks]))
         out[name] = (
             np.array([r["grid"][i] for r, i in zip(reps, idx, strict=True)]) - l0
         )
@@ -269,6 +310,9 @@ def _fmt(m, se, digits=3):
 def run(quick=False):
     from joblib import Parallel, delayed
 
+    default_only = wants_part("default") and not wants_part("all")
+    rules = DEFAULT_RULES if default_only else list(RULES)
+    configs = {"2x10f": CONFIGS["2x10f"]} if default_only else CONFIGS
     n_reps = 2 if is_smoke() else (6 if quick else 30)
     n_jobs = 1 if is_smoke() else 2
     settings = _settings(quick)
@@ -277,13 +321,15 @@ def run(quick=False):
     with pinned():
         for label, setting in settings:
             reps = Parallel(n_jobs=n_jobs)(
-                delayed(_replicate)(setting, SEED0 + s) for s in range(n_reps)
+                delayed(_replicate)(setting, SEED0 + s, configs) for s in range(n_reps)
             )
-            results[label] = (reps, _evaluate(reps))
+            results[label] = (reps, _evaluate(reps, rules))
+            _dump(results)
             print(f"  {label}: {time.perf_counter() - t_start:.0f} s", flush=True)
 
-    names = list(RULES) + list(FIXED) + ["best lambda in hindsight"]
-    shown = SHOWN + list(FIXED) + ["best lambda in hindsight"]
+    names = rules + list(FIXED) + ["best lambda in hindsight"]
+    shown = (rules if default_only else SHOWN) + list(FIXED)
+    shown += ["best lambda in hindsight"]
     # -- per-setting table: loss change vs unweighted (negative is better)
     rows, helps, noise = [], {}, {}
     for label, (reps, ev) in results.items():
@@ -348,12 +394,12 @@ def run(quick=False):
         "worst harm / SD(loss λ=0)",
     ]
     chosen_rows = [
-        [label] + [f"{ev['chosen'][n]:.2f}" for n in RULES]
+        [label] + [f"{ev['chosen'][n]:.2f}" for n in rules]
         for label, (_, ev) in results.items()
     ]
     secs = {
         c: np.median([r["seconds"][c] for reps, _ in results.values() for r in reps])
-        for c in CONFIGS
+        for c in configs
     }
     timing = ", ".join(f"{c} {t:.2f} s" for c, t in secs.items())
     body_setup = (
@@ -369,16 +415,29 @@ def run(quick=False):
     )
     sections = [
         ("Setup", __doc__.split("\n\n", 1)[1] + "\n" + body_setup),
-        ("Verdict (written from the full run, 30 replicates)", VERDICT),
+        (
+            "Verdict (written from the full run, 30 replicates)",
+            DEFAULT_VERDICT if default_only else VERDICT,
+        ),
         ("Summary per rule", markdown_table(sum_header, summary)),
         ("Loss change vs unweighted, per setting", markdown_table(header, rows)),
         (
             "Mean chosen lambda",
-            markdown_table(["setting"] + list(RULES), chosen_rows),
+            markdown_table(["setting"] + rules, chosen_rows),
         ),
     ]
+    fits_rows = [
+        [label] + [f"{ev['fits'][n]:.0f}" for n in rules]
+        for label, (_, ev) in results.items()
+    ]
+    sections.append(
+        (
+            "Mean estimator fits in the cross-validation",
+            markdown_table(["setting"] + rules, fits_rows),
+        )
+    )
     return write_results(
-        "flatten_choice",
+        "flatten_choice_default" if default_only else "flatten_choice",
         "Choosing flatten by IWCV on shifted cohorts",
         sections,
         quick,
