@@ -15,15 +15,15 @@ done, a candidate's paired difference to the best has standard error ``e``;
 after all ``N`` folds that error will be about ``s = e sqrt(k / N)`` (the
 threshold of ``"paired_se"``), and the difference will have moved by at most
 ``z u``, ``u = e sqrt((N - k) / N)`` (the remaining folds' share of the mean,
-``z = 3``: the 99.3 % quantile of Student's t with 4 degrees of freedom, the
-first batch's 5 folds). A candidate is settled *outside* the rule when its
+``z = 3``: the 98.5 % quantile of Student's t with 5 degrees of freedom, the
+first batch's 6 folds). A candidate is settled *outside* the rule when its
 difference exceeds ``s + z u``, *worse than the best* when it exceeds ``z u``,
 *inside* when it is below ``s - z u``. Measured on
 ``benchmarks/suite_iwcv_cost.py`` and ``benchmarks/suite_flatten_choice.py``.
 
-The estimator fits of a batch (folds x live candidates) run in parallel with
-joblib after the batch's weighters (one per fold, shared by its candidates);
-each worker limits the BLAS/OpenMP pools of its process so that ``n_jobs``
+The folds of a batch run in parallel with joblib, each fitting its weighter
+once and then the live candidates; each worker limits the BLAS/OpenMP pools
+of its process so that ``n_jobs``
 workers share the cores instead of each starting a pool as large as the
 machine (measured in ``benchmarks/results/iwcv_cost.md``).
 """
@@ -53,47 +53,55 @@ def _inner_threads(n_jobs):
     return max(1, (os.cpu_count() or 1) // n_workers)
 
 
+# threadpoolctl's scan of the loaded libraries took 60 ms per call on the
+# loaded 2-core machine (the limit itself 20 us): one controller per process,
+# rescanned only when modules were imported since (a new native library, e.g.
+# xgboost's OpenMP, comes with an import)
+_CONTROLLER = {"n_modules": -1, "controller": None}
+
+
 def _limited(threads, func, *args):
     if threads is None:
         return func(*args)
-    from threadpoolctl import threadpool_limits
+    import sys
 
-    with threadpool_limits(limits=threads):
+    from threadpoolctl import ThreadpoolController
+
+    if _CONTROLLER["n_modules"] != len(sys.modules):
+        _CONTROLLER["controller"] = ThreadpoolController()
+        _CONTROLLER["n_modules"] = len(sys.modules)
+    with _CONTROLLER["controller"].limit(limits=threads):
         return func(*args)
 
 
-def _fit_weighter(weighter, X, is_target, y_cv, sample_weight, task, split):
-    """Fit one fold's weighter; return it and the fold's share of the pool."""
-    train, test = split
-    weighter = clone(weighter).fit(
-        _safe_indexing(X, train), is_target[train].astype(int)
-    )
-    # the fold's share of the pooled estimate: its rows' total weight
-    labeled = np.flatnonzero(~unlabeled_mask(y_cv[test], task))
-    ratio = weighter.predict_ratio(_safe_indexing(_safe_indexing(X, test), labeled))
-    if sample_weight is not None:
-        ratio = ratio * sample_weight[test][labeled]
-    return weighter, float(np.sum(ratio))
+def _fit_fold(make, weighter, flattens, X, y_cv, is_target, sw, task, split, scorer):
+    """Fit one fold's weighter once, then the live candidates; their scores.
 
-
-def _fit_score(make, weighter, flatten, X, y_cv, is_target, sw, split, scorer):
-    """Fit one candidate on a fold's training rows, score its held-out rows."""
+    One task per fold, not per (fold, candidate): every task ships the fold's
+    fitted weighter and sets the worker's thread limits, which cost more than
+    a small fit on a loaded machine (a 300-row default IWCV took 17-27 s with
+    per-candidate tasks on 2 workers against 8-11 s on one).
+    """
     from sklearn.frozen import FrozenEstimator
 
     train, test = split
-    model = make(FrozenEstimator(weighter), flatten)  # weighter fit once
-    model.fit(
-        _safe_indexing(X, train),
-        y_cv[train],
-        domain=is_target[train].astype(int),
-        sample_weight=None if sw is None else sw[train],
-    )
-    return scorer(
-        model,
-        _safe_indexing(X, test),
-        y_cv[test],
-        sample_weight=None if sw is None else sw[test],
-    )
+    X_tr, X_te = _safe_indexing(X, train), _safe_indexing(X, test)
+    dom_tr = is_target[train].astype(int)
+    weighter = clone(weighter).fit(X_tr, dom_tr)
+    frozen = FrozenEstimator(weighter)  # clone() of it is itself: fit once
+    sw_tr = None if sw is None else sw[train]
+    sw_te = None if sw is None else sw[test]
+    scores = np.empty(len(flattens))
+    for j, flatten in enumerate(flattens):
+        model = make(frozen, flatten)
+        model.fit(X_tr, y_cv[train], domain=dom_tr, sample_weight=sw_tr)
+        scores[j] = scorer(model, X_te, y_cv[test], sample_weight=sw_te)
+    # the fold's share of the pooled estimate: its rows' total weight
+    labeled = np.flatnonzero(~unlabeled_mask(y_cv[test], task))
+    ratio = weighter.predict_ratio(_safe_indexing(X_te, labeled))
+    if sw_te is not None:
+        ratio = ratio * sw_te[labeled]
+    return scores, float(np.sum(ratio))
 
 
 def _paired_stats(scores, fold_weights, ref):
@@ -167,11 +175,12 @@ def settled(scores, fold_weights, live, selection, n_total, z=_Z):
 def _batches(n_total, n_splits):
     """Fold counts after which the adaptive schedule looks: half a split.
 
-    Never before 5 folds: the margin ``z`` is a quantile of Student's t with
-    4 degrees of freedom, and 3 or 4 folds leave a standard error too rough
-    to settle anything on.
+    Never before 5 folds (3 or 4 leave a standard error too rough to settle
+    anything on), and an even number (balanced over 2 workers): every 6 folds
+    for 10-fold splits.
     """
     step = max(_MIN_FOLDS, math.ceil(n_splits / 2))
+    step += step % 2  # even: batches split evenly over 2 workers
     return list(range(step, n_total, step)) + [n_total]
 
 
@@ -200,39 +209,32 @@ def evaluate(
     threads = _inner_threads(cv_model.n_jobs)
     parallel = Parallel(n_jobs=cv_model.n_jobs, verbose=max(0, verbose - 1))
     weighter = cv_model._get_weighter()
-    task = cv_model._task
     rows, weights, live, n_fits, done = [], [], np.ones(n_cand, bool), 0, 0
     for stop_at in stops:
         batch = splits[done:stop_at]
-        fitted = parallel(
-            delayed(_limited)(
-                threads, _fit_weighter, weighter, X, is_target, y_cv, sw, task, split
-            )
-            for split in batch
-        )
-        jobs = [(f, j) for f in range(len(batch)) for j in np.flatnonzero(live)]
+        cand = np.flatnonzero(live)
         out = parallel(
             delayed(_limited)(
                 threads,
-                _fit_score,
+                _fit_fold,
                 cv_model._make_weighted,
-                fitted[f][0],
-                flattens[j],
+                weighter,
+                flattens[cand],
                 X,
                 y_cv,
                 is_target,
                 sw,
-                batch[f],
+                cv_model._task,
+                split,
                 scorer,
             )
-            for f, j in jobs
+            for split in batch
         )
         block = np.full((len(batch), n_cand), np.nan)
-        for (f, j), score in zip(jobs, out, strict=True):
-            block[f, j] = score
+        block[:, cand] = np.vstack([scores for scores, _ in out])
         rows.append(block)
-        weights.extend(w for _, w in fitted)
-        n_fits += len(jobs)
+        weights.extend(w for _, w in out)
+        n_fits += len(batch) * cand.shape[0]
         done = stop_at
         if done == n_total:
             break
