@@ -164,11 +164,13 @@ def settled(scores, fold_weights, live, selection, n_total, z=_Z):
             keep[j] = not d[j] - z * u[j] > 0
     new_live = np.zeros_like(live)
     new_live[idx[keep]] = True
-    # Only the best and the projected choice left: stop with the choice. When
-    # they differ, they are within the rule's tolerance of each other (the
-    # choice is inside): the full schedule would pick either; the smaller
-    # lambda is the rule's own preference (less weighting, less variance).
-    stop = bool(keep.sum() <= (1 if c == b else 2))
+    # Nothing below the choice left, and at most one candidate above it (the
+    # best, or one tied with the choice when the choice is the best): stop
+    # with the choice. They are within the rule's tolerance of each other
+    # (the choice is inside): the full schedule would pick either, and the
+    # smaller lambda is the rule's own preference (less weighting, less
+    # variance).
+    stop = bool(not keep[:c].any() and keep.sum() <= 2)
     return new_live, stop
 
 
