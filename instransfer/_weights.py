@@ -16,8 +16,20 @@ The transform is fitted once on the source rows and is then a fixed monotone
 map, so :meth:`predict_weights` on new rows is on the scale of ``weights_``.
 """
 
+from numbers import Real
+
 import numpy as np
 from scipy.special import logsumexp
+
+from .utils._compat import Interval
+
+# the parameters of WeightTransform, as every weighter and weighted estimator
+# declares them in its _parameter_constraints
+POSTPROCESS_CONSTRAINTS = {
+    "flatten": [Interval(Real, 0, None, closed="left")],
+    "clip": [Interval(Real, 1, None, closed="left"), None],
+    "clip_quantile": [Interval(Real, 0, 1, closed="neither"), None],
+}
 
 ALL_ZERO_WEIGHTS = (
     "All importance weights are zero or not finite: the weighter found no source "

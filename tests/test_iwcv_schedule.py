@@ -71,10 +71,15 @@ def test_settled_drops_clearly_worse_and_keeps_ties():
     base = rng.normal(0, 1, (6, 1))
     noise = 0.01 * rng.standard_normal((6, 4))
     # candidate 0 far worse, 1 and 2 tied at the top, 3 far worse
-    scores = base + np.array([-5.0, 0.0, 0.0, -5.0]) + noise
+    scores = base + np.array([-5.0, 0.01, 0.0, -5.0]) + noise
     live, stop = settled(scores, np.ones(6), np.ones(4, bool), "paired_se", 20)
     np.testing.assert_array_equal(live, [False, True, True, False])
-    assert stop  # the choice (1, the smaller of the tie) and the best are left
+    assert stop  # the choice (1, the smaller of the tie) and one above it left
+    # the same tie, with the larger one ahead: 1 may still be chosen, go on
+    scores = base + np.array([-5.0, 0.0, 0.01, -5.0]) + noise
+    live, stop = settled(scores, np.ones(6), np.ones(4, bool), "paired_se", 20)
+    np.testing.assert_array_equal(live, [False, True, True, False])
+    assert not stop
     # undecided when the differences are noise: keep everything, go on
     scores = base + 0.5 * rng.standard_normal((6, 4))
     live, stop = settled(scores, np.ones(6), np.ones(4, bool), "paired_se", 20)

@@ -242,9 +242,13 @@ _FAST = {
 
 def _accepts_sample_weight(scorer):
     """Whether ``scorer(est, X, y, sample_weight=w)`` is a valid call."""
-    if hasattr(scorer, "_accept_sample_weight"):  # scikit-learn's scorers
+    if hasattr(scorer, "_accept_sample_weight"):  # scikit-learn >= 1.7's scorers
         return bool(scorer._accept_sample_weight())
     from inspect import Parameter, signature
+
+    # scikit-learn 1.6's scorers take **kwargs and pass them on to the metric:
+    # the metric's own signature decides
+    scorer = getattr(scorer, "_score_func", scorer)
 
     try:
         params = signature(scorer).parameters

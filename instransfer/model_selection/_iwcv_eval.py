@@ -33,9 +33,9 @@ import os
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.utils import _safe_indexing
 
-from .._validation import unlabeled_mask
+from ..utils._compat import _safe_indexing
+from ..utils._domain import unlabeled_mask
 
 SCHEDULES = ("adaptive", "full")
 # the rule's margin in projected standard errors (module docstring)
