@@ -392,11 +392,28 @@ _DOC_PARAMS = """
     n_repeats : int or None, default=None
         Repetitions of the K-fold split with different shuffles, when ``cv``
         is None or an int; the score matrix stacks all folds. ``None`` means
-        2 when ``cv`` is None (so the default is 2 x 10 folds: 20 weighter
-        fits and ``20 * n_flattens`` estimator fits), else 1; ``cv=5`` is 4
-        times cheaper and noisier (Notes).
+        2 when ``cv`` is None (so the default is 2 x 10 folds: up to 20
+        weighter fits and ``20 * n_flattens`` estimator fits), else 1;
+        ``cv=5`` is 4 times cheaper and noisier (Notes).
+    schedule : {{"adaptive", "full"}}, default="adaptive"
+        Which folds x candidates to fit. ``"full"`` fits every candidate on
+        every fold. ``"adaptive"`` fits the same folds in the same order, in
+        batches (6 folds for 10-fold splits, never fewer than 5); after each
+        batch a candidate that the paired standard errors already rule out
+        (projected to all folds, with a margin of 3 standard errors) is no
+        longer fitted, and the folds stop once nothing below the projected
+        choice and at most one candidate above it is left. Where no candidate
+        is settled it is the full schedule, so close decisions are made on
+        all folds (Notes).
     n_jobs : int or None, default=None
-        Folds fitted in parallel (joblib).
+        Folds fitted in parallel (joblib), each fitting its weighter once and
+        then the candidates left. Each worker limits its BLAS/OpenMP pools
+        to ``cpu_count // n_jobs`` threads so that the workers do not
+        oversubscribe the cores. The result does not depend on ``n_jobs``.
+    verbose : int, default=0
+        1 announces the number of fits up front and, with the adaptive
+        schedule, the candidates left after each batch; 2 and more also
+        print joblib's progress.
     random_state : int, RandomState instance or None, default=None
         Seeds the folds' shuffles and the default weighter. A user weighter
         is used as given (set its own ``random_state`` for reproducibility).
@@ -412,8 +429,13 @@ _DOC_ATTRS = """
     best_index_ : int
         Its position in ``cv_results_["flatten"]``.
     scores_ : ndarray of shape (n_folds, n_flattens)
-        Held-out importance-weighted score of every fold (``n_repeats *
-        n_splits`` rows) and candidate; higher is better.
+        Held-out importance-weighted score of every fold run (``n_repeats *
+        n_splits`` rows with ``schedule="full"``, those run with
+        ``"adaptive"``) and candidate; higher is better; NaN where the
+        adaptive schedule no longer fitted a candidate it had ruled out.
+    n_fits_ : int
+        Estimator fits of the cross-validation (the final fit not counted):
+        ``n_folds * n_flattens`` with ``schedule="full"``.
     fold_weights_ : ndarray of shape (n_folds,)
         Total importance weight of each fold's held-out labeled source rows:
         the folds' shares of the pooled IWCV estimate.
@@ -423,7 +445,8 @@ _DOC_ATTRS = """
         ``se_test_score`` (its standard error, folds as clusters; with
         repeated splits every row is in several folds, which this treats as
         independent, so it is up to ``sqrt(n_repeats)`` too small, and the
-        ``"paired_se"`` rule was calibrated with it as it is) and
+        ``"paired_se"`` rule was calibrated with it as it is), both NaN
+        for a candidate the adaptive schedule left out, and
         ``split{{k}}_test_score`` for every fold.
     best_estimator_ : {weighted}
         The final model, refit on all rows with ``flatten=flatten_``.
@@ -477,7 +500,20 @@ _DOC_NOTES = """
     every candidate is scored with the same full ratio (IWCV needs the
     unflattened ratio to estimate one quantity), so the cost is ``n_folds``
     weighter fits plus ``n_folds * n_flattens`` estimator fits, then one
-    final weighter and estimator fit."""
+    final weighter and estimator fit.
+
+    The adaptive schedule (the default) spends fewer of those fits on the
+    same decision: it runs the full schedule's folds in order and only
+    leaves cells out, so its score matrix is the full one cut short, and it
+    stops fitting a candidate only when the paired standard errors, projected
+    to all folds, rule it out by 3 standard errors. Its choices on the
+    cohorts above, side by side with the full schedule's on the same
+    replicates, and its cost over one plain fit of LogisticRegression,
+    HistGradientBoosting and XGBoost, are in
+    ``benchmarks/results/flatten_choice_default.md`` and
+    ``benchmarks/results/iwcv_cost.md``. HistGradientBoosting is fitted
+    with its bin thresholds placed without the weights, which makes a
+    weighted fit cost an unweighted one (docs: "When weighting helps")."""
 
 
 class ImportanceWeightedClassifierCV(
@@ -543,8 +579,8 @@ class ImportanceWeightedClassifierCV(
     >>> data = it.datasets.make_covariate_shift(random_state=0)
     >>> y = np.where(data.domain == 1, -1, data.y)
     >>> clf = it.ImportanceWeightedClassifierCV(random_state=0).fit(data.X, y)
-    >>> clf.scores_.shape  # 2 repeats of 10 folds, 5 candidate flattens
-    (20, 5)
+    >>> clf.scores_.shape[1]  # 5 candidate flattens (rows: the folds run)
+    5
     >>> clf.flatten_ in clf.cv_results_["flatten"]
     True
     """
@@ -609,7 +645,9 @@ class ImportanceWeightedRegressorCV(
     >>> import instransfer as it
     >>> data = it.datasets.make_covariate_shift(task="regression", random_state=0)
     >>> y = np.where(data.domain == 1, np.nan, data.y)
-    >>> reg = it.ImportanceWeightedRegressorCV(cv=3, n_repeats=2, random_state=0)
+    >>> reg = it.ImportanceWeightedRegressorCV(
+    ...     cv=3, n_repeats=2, schedule="full", random_state=0
+    ... )
     >>> reg.fit(data.X, y).scores_.shape, reg.predict(data.X[:2]).shape
     ((6, 5), (2,))
     """
