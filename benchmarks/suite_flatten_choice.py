@@ -112,6 +112,18 @@ def _dump(results):
             pickle.dump({k: reps for k, (reps, _) in results.items()}, f)
 
 
+def _load_dump():
+    """Replicates of a previous run, when INSTRANSFER_BENCH_LOAD names its dump."""
+    import os
+    import pickle
+
+    path = os.environ.get("INSTRANSFER_BENCH_LOAD")
+    if not path:
+        return {}
+    with open(path, "rb") as f:
+        return pickle.load(f)
+
+
 def _standardise(a):
     a = np.asarray(a, dtype=float)
     sd = a.std(axis=0)
@@ -369,10 +381,16 @@ def run(quick=False):
     results = {}
     t_start = time.perf_counter()
     with pinned():
+        loaded = _load_dump()
         for label, setting in settings:
-            reps = Parallel(n_jobs=n_jobs)(
-                delayed(_replicate)(setting, SEED0 + s, configs) for s in range(n_reps)
-            )
+            if label in loaded:  # a previous run's replicates: re-analysed only
+                reps = loaded[label]
+                n_reps = len(reps)
+            else:
+                reps = Parallel(n_jobs=n_jobs)(
+                    delayed(_replicate)(setting, SEED0 + s, configs)
+                    for s in range(n_reps)
+                )
             results[label] = (reps, _evaluate(reps, rules))
             _dump(results)
             print(f"  {label}: {time.perf_counter() - t_start:.0f} s", flush=True)
