@@ -95,10 +95,26 @@ def _iwcv(est, X, y, schedule, n_jobs, slow_hgb=False, inner=None):
     return fit
 
 
+def _warm_worker():
+    import importlib
+
+    from sklearn.frozen import FrozenEstimator  # noqa: F401
+
+    import instransfer as it
+    from instransfer.model_selection import _iwcv_eval  # noqa: F401
+
+    for name in ("sklearn.ensemble", "sklearn.linear_model", "sklearn.pipeline"):
+        importlib.import_module(name)
+    it.ClassifierWeighter  # noqa: B018 (the lazy import)
+    if have("xgboost"):
+        importlib.import_module("xgboost")
+    return _load()
+
+
 def _start_workers():
     from joblib import Parallel, delayed
 
-    Parallel(n_jobs=2)(delayed(_load)() for _ in range(2))
+    Parallel(n_jobs=2)(delayed(_warm_worker)() for _ in range(4))
 
 
 def _load():
@@ -188,8 +204,9 @@ def _write(rows, quick):
         "IWCV variants) on a 2-core machine **shared with other engineers "
         "while measured** (load average for 2 cores in the last column): read "
         "the ratios, which pair each IWCV fit with the plain fit of its round. "
-        "joblib's 2 worker processes were started before each cell (once per "
-        "session; 10-20 s under this load, not counted). At 200 000 rows only "
+        "joblib's 2 worker processes were started, and imported scikit-learn, "
+        "instransfer and xgboost, before each cell (once per session; 10-30 s "
+        "under this load, not counted). At 200 000 rows only "
         "the new default was run, once (the former takes tens of minutes "
         "there under this load); rows missing there did not finish in time."
     )
