@@ -128,3 +128,21 @@ def test_weighted_wrapper_uses_fast_path():
     ) as rt:
         it.ImportanceWeightedClassifier(est, random_state=0).fit(np.nan_to_num(X), y_m)
     assert rt.call_count == 1
+
+
+def test_boosting_uses_fast_path():
+    import instransfer as it
+
+    X, y, _ = _data(n=600)
+    domain = (np.arange(X.shape[0]) % 3 == 0).astype(int)
+    y_m = np.where(domain == 1, -1, y)
+    y_m[:30] = y[:30]  # a few labeled target rows
+    domain[:30] = 1
+    est = HistGradientBoostingClassifier(max_iter=5, early_stopping=False)
+    with mock.patch.object(
+        _hgb, "_restore_thresholds", wraps=_hgb._restore_thresholds
+    ) as rt:
+        it.TrAdaBoostClassifier(est, n_estimators=3, random_state=0).fit(
+            np.nan_to_num(X), y_m, domain=domain
+        )
+    assert rt.call_count >= 1
