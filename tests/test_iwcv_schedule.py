@@ -97,7 +97,7 @@ def test_verbose_announces_the_fits(capsys):
         "Fitting up to 20 folds for each of 5 candidates, totalling up to 100 fits"
     )
     it.ImportanceWeightedRegressorCV(
-        Ridge(), _weighter(), cv=3, schedule="full", verbose=1
+        Ridge(), _weighter(), cv=3, n_repeats=1, schedule="full", verbose=1
     ).fit(X, y)
     assert "Fitting 3 folds for each of 5 candidates, totalling 15 fits" in (
         capsys.readouterr().out

@@ -12,10 +12,9 @@ import warnings
 import numpy as np
 from scipy.special import logsumexp
 from sklearn.base import clone
-from sklearn.utils import _safe_indexing, get_tags
+from sklearn.utils import get_tags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_array,
     check_consistent_length,
     column_or_1d,
@@ -23,6 +22,7 @@ from sklearn.utils.validation import (
 )
 
 from .._validation import NoDomainWarning, _num_rows, check_domain, unlabeled_mask
+from ..utils._compat import _check_sample_weight, _safe_indexing
 from ..utils._routing import check_weightable as _check_weightable
 from ..utils._routing import final_step as _final_step
 from ..utils._routing import fit_weighted as _fit_weighted

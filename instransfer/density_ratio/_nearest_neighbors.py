@@ -3,9 +3,9 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import BaseWeighter
+from ..utils._compat import Interval, StrOptions
 
 
 class NearestNeighborWeighter(BaseWeighter):
