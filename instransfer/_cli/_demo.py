@@ -121,8 +121,19 @@ def run(args, out=None):
     # 3.5-5x slower with them. The caller's settings come back afterwards.
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1):
+    from ._validity import reported_fit_warnings
+
+    with threadpool_limits(limits=1), reported_fit_warnings():
         return _run(args, out)
+
+
+def _say_validity(out, X, domain, weights, table, seed):
+    """Shift test, overlap and residual imbalance in words (see _validity.py)."""
+    from ._validity import validity_lines, wrapped
+
+    print("\n   Is the answer valid on the target?", file=out)
+    for line in validity_lines(X, domain, weights, table, seed=seed):
+        print(wrapped(line, "   - "), file=out)
 
 
 def _run(args, out=None):
@@ -226,6 +237,8 @@ def _run(args, out=None):
             indent="   ",
         )
 
+    _say_validity(out, X, domain, w_full, table, args.seed)
+
     y_fit = _masked(sh.y, domain, task)
     fitted = {}
     with progress.step(f"2/4 fitting {model_name}: unweighted, weighted, oracle"):
@@ -281,6 +294,11 @@ def _run(args, out=None):
     print(_indent(_format_scores(scores, labels)), file=out)
     say()
     print(_verdict(scores, labels, iwcv.flatten_, summary["ess"], len(Xs)), file=out)
+    from ._demo_valid import valid_on_target
+
+    say()
+    for text, is_table in valid_on_target(sh, model, weighter, args.seed, progress):
+        print(text, file=out) if is_table else say(text)
 
     if out_dir is not None:
         _write_outputs(
