@@ -16,6 +16,9 @@ __all__ = [
     "SaturatedProbabilityWarning",
     "LowEffectiveSampleSizeWarning",
     "UnboundedPredictionWarning",
+    "WeightConcentrationWarning",
+    "NoOverlapWarning",
+    "ResidualImbalanceWarning",
 ]
 
 
@@ -70,4 +73,37 @@ class UnboundedPredictionWarning(UserWarning):
     ``w > alpha / (1 - alpha)`` times the calibration weights' sum, the
     calibration rows cannot vouch for that point and its interval is
     ``(-inf, inf)``. Such rows lie where the source has (almost) no data.
+    """
+
+
+class WeightConcentrationWarning(UserWarning):
+    """A few source rows hold most of the weight after ``fit``.
+
+    Raised by every weighter's ``fit`` (see ``diagnostics_``) when Kish's
+    effective sample size falls below 5 % of the source rows or one row holds
+    more than 20 % of the total weight: any weighted fit then rests on those
+    rows. Flatten (``flatten < 1``), clip (``clip=``) or check the overlap
+    (:func:`~instransfer.metrics.overlap_report`).
+    """
+
+
+class NoOverlapWarning(UserWarning):
+    """A material share of the target rows has no comparable source rows.
+
+    Raised by every weighter's ``fit`` when at least 10 % of the target rows
+    (and at least 5 rows) lie outside the source's support (positivity fails:
+    Petersen et al., 2012). No weighting can reach those rows: restrict the
+    target to the common support (:func:`~instransfer.metrics.overlap_report`,
+    its ``keep`` mask), which changes the population the answer is about.
+    """
+
+
+class ResidualImbalanceWarning(UserWarning):
+    """Covariates imbalanced before weighting are still imbalanced after it.
+
+    Raised by every weighter's ``fit`` when a column's standardised mean
+    difference exceeds 0.1 both before and after weighting, beyond its
+    sampling noise, or when weighting makes a category's share collapse far
+    below its target share. Try another weighter, another kernel width, or
+    another encoding of the columns.
     """

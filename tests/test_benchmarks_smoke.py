@@ -16,7 +16,14 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SUITES = ("weighting", "import", "quality", "boosting_cohorts", "conformal")
+SUITES = (
+    "weighting",
+    "import",
+    "quality",
+    "boosting_cohorts",
+    "conformal",
+    "diagnostics",
+)
 
 
 def _harness():
@@ -126,6 +133,12 @@ def test_smoke_conformal_tables(smoke_results):
         assert f"## {heading}" in text
     _row(text, "plain split conformal (flatten=0)")
     _row(text, "weighted, oracle ratio")
+
+
+def test_smoke_diagnostics_hard_split_warns(smoke_results):
+    text = (smoke_results / "diagnostics.smoke.md").read_text()
+    assert "Calibration under no shift" in text
+    assert "NoOverlapWarning for every weighter and seed: yes" in text
 
 
 def test_committed_results_untouched(smoke_results):
