@@ -69,7 +69,7 @@ def imbalance_reasons(row, when="after", threshold=None):
     when : {"after", "before"}
         Weighted or unweighted statistics.
     threshold : float or None
-        Bound of ``|diff|``; ``None`` is :data:`SMD_THRESHOLD`.
+        Bound of ``|diff|``; ``None`` is 0.1.
 
     Returns
     -------
