@@ -208,10 +208,10 @@ def _same_decimals(row):
 def format_summary(summary):
     s = summary
     return (
-        f"ESS {s['ess']:.1f} of {int(s['n'])} rows ({100 * s['ess_fraction']:.1f} %): "
-        "effective sample size, the equally weighted rows worth as much\n"
-        f"  design effect {s['design_effect']:.2f} (rows / ESS: variance inflation "
-        f"of a weighted mean); CV of the weights {s['cv']:.2f} (std / mean)\n"
+        f"ESS {s['ess']:.1f} of {int(s['n'])} rows ({100 * s['ess_fraction']:.1f} %) "
+        "= effective sample size\n"
+        f"  design effect {s['design_effect']:.2f} (= rows / ESS, the variance "
+        f"inflation of a weighted mean); CV {s['cv']:.2f} (std / mean weight)\n"
         f"  weights: min {s['min']:.3g}, p5 {s['p5']:.3g}, median {s['p50']:.3g}, "
         f"p95 {s['p95']:.3g}, p99 {s['p99']:.3g}, max {s['max']:.3g}\n"
         f"  the top 1 % of rows hold {100 * s['top1pct_share']:.1f} % of the total "

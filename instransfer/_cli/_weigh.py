@@ -333,7 +333,7 @@ def run(args, out=None):
     print(
         f"Weighted {len(source)} source rows for {len(target)} target rows on "
         f"{source.shape[1]} covariates with --method {args.method} "
-        f"(flatten {args.flatten:g}"
+        f"(flatten {args.flatten:g}: exponent of the weights, 1 full, 0 none"
         + (f", clip {args.clip:g}" if args.clip else "")
         + (f", clip-quantile {args.clip_quantile:g}" if args.clip_quantile else "")
         + ").",
