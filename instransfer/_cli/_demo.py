@@ -541,6 +541,12 @@ def _write_outputs(
         written = save_plots(out_dir, plots, progress)
     from ..report import write_report
 
+    if not written:  # no matplotlib: save_plots said so, and the page needs it
+        names = ["balance.csv", "weight_summary.csv", "target_scores.csv"]
+        print(
+            f"\nWritten to {out_dir}: {', '.join(names)}, ess_by_flatten.csv", file=out
+        )
+        return
     with progress.step("writing report.html"):
         write_report(
             out_dir / "report.html",
@@ -562,6 +568,5 @@ def _write_outputs(
         "target_scores.csv",
         "ess_by_flatten.csv",
     ] + [p.name for p in written]
-    if written:
-        names.append("report.html (one page, opens offline)")
+    names.append("report.html (one page, opens offline)")
     print(f"\nWritten to {out_dir}: {', '.join(names)}", file=out)

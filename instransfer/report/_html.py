@@ -433,6 +433,9 @@ def write_report(
     from sklearn.utils import Bunch
 
     from ..metrics import balance_table, overlap_report, shift_test, weight_summary
+    from ..plotting._plots import _check_matplotlib
+
+    _check_matplotlib()  # the page's plots; fail before the tests run
 
     frame, domain = _split(X, domain)
     w = _source_weights(weights, domain)
