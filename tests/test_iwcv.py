@@ -449,3 +449,21 @@ def test_object_int_labels_with_none_marker_are_ints():
     np.testing.assert_array_equal(a.classes_, b.classes_)
     np.testing.assert_allclose(a.scores_, b.scores_)
     assert a.flatten_ == b.flatten_
+
+
+def test_fold_weighters_do_not_repeat_the_fit_diagnostics():
+    # a hard split (no source row where x0 > 0.5): the weighter fitted on all
+    # rows says so once; the fold weighters must not say it again per fold
+    import warnings
+    from collections import Counter
+
+    data = it.datasets.make_covariate_shift(400, 400, random_state=0)
+    domain = (data.X[:, 0] > 0.5).astype(int)
+    y = np.where(domain == 1, -1, data.y)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        it.ImportanceWeightedClassifierCV(random_state=0).fit(data.X, y)
+    kinds = Counter(type(w.message).__name__ for w in caught)
+    assert kinds["NoOverlapWarning"] == 1
+    diagnostics = {"NoOverlapWarning", "WeightConcentrationWarning"}
+    assert all(n == 1 for k, n in kinds.items() if k in diagnostics)

@@ -30,10 +30,16 @@ machine (measured in ``benchmarks/results/iwcv_cost.md``).
 
 import math
 import os
+import warnings
 
 import numpy as np
 from sklearn.base import clone
 
+from ..exceptions import (
+    NoOverlapWarning,
+    ResidualImbalanceWarning,
+    WeightConcentrationWarning,
+)
 from ..utils._compat import _safe_indexing
 from ..utils._domain import unlabeled_mask
 
@@ -87,7 +93,14 @@ def _fit_fold(make, weighter, flattens, X, y_cv, is_target, sw, task, split, sco
     train, test = split
     X_tr, X_te = _safe_indexing(X, train), _safe_indexing(X, test)
     dom_tr = is_target[train].astype(int)
-    weighter = clone(weighter).fit(X_tr, dom_tr)
+    with warnings.catch_warnings():
+        # the fit-time diagnostics speak once, for the weighter fitted on all
+        # rows; a fold's weighter on 90 % of them would only repeat them
+        warnings.simplefilter(
+            "ignore",
+            (WeightConcentrationWarning, NoOverlapWarning, ResidualImbalanceWarning),
+        )
+        weighter = clone(weighter).fit(X_tr, dom_tr)
     frozen = FrozenEstimator(weighter)  # clone() of it is itself: fit once
     sw_tr = None if sw is None else sw[train]
     sw_te = None if sw is None else sw[test]
