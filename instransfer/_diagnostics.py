@@ -26,6 +26,8 @@ import warnings
 import numpy as np
 from scipy.sparse import issparse
 
+from ._support import _describe_regions, _support
+
 # Kish's ESS below 5 % of the source rows: measured on overlapping shifts
 # (logistic age selection, strength 1, and the Gaussian generator's default)
 # every weighter stays above 8 %; a hard split or one outlier falls below 2 %.
@@ -38,7 +40,7 @@ ESS_FRACTION = 0.05
 MAX_SHARE = 0.2
 MAX_WEIGHT = 10.0
 # NoOverlapWarning from 10 % of the target rows (and at least 5 rows) without
-# support (see instransfer.metrics._overlap for the per-row rule). Over 200
+# support (see instransfer._support for the per-row rule). Over 200
 # draws of a logistic age selection of strength 1 (every age in both
 # populations) the flagged share exceeded 5 % in a few draws of the most skewed
 # cohort (rossi), 10 % in fewer; every hard split flags > 70 %.
@@ -289,7 +291,6 @@ def fit_diagnostics(
         ResidualImbalanceWarning,
         WeightConcentrationWarning,
     )
-    from .metrics._overlap import _support
 
     found = []
     diag = weight_concentration(weights)
@@ -377,8 +378,6 @@ def fit_diagnostics(
         "n_target": n_t,
     }
     if share >= unsupported_share and n_bad >= MIN_UNSUPPORTED_ROWS:
-        from .metrics._overlap import _describe_regions
-
         regions = _describe_regions(
             Zs, is_target[rows], flags["unsupported"], names, indicator
         )

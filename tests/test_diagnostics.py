@@ -307,7 +307,7 @@ def test_shift_test_detects_a_shift(kw):
 
 def test_shift_test_mmd_matches_brute_force():
     from instransfer._kernels import rbf_kernel
-    from instransfer.metrics._overlap import _standardise
+    from instransfer._support import _standardise
 
     d = make_covariate_shift(30, 20, random_state=0)
     res = shift_test(d.X, d.domain, method="mmd", n_permutations=9, gamma=0.5)

@@ -28,12 +28,14 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
 
+from .._diagnostics import _subsample, encode_covariates
+
 __all__ = ["shift_test"]
 
 
 def _encoded(X, y, feature_names):
-    from .._diagnostics import encode_covariates
-    from ._overlap import _stacked, _standardise
+    from .._support import _standardise
+    from ._overlap import _stacked
 
     X, is_target = _stacked(X, y)
     names = list(getattr(X, "columns", [])) or feature_names
@@ -210,8 +212,6 @@ def shift_test(
     rng = check_random_state(random_state)
     S, is_target = _encoded(X, y, feature_names)
     if max_rows is not None:
-        from .._diagnostics import _subsample
-
         rows = _subsample(is_target, max_rows, rng)
         S, is_target = S[rows], is_target[rows]
     n_s, n_t = int((~is_target).sum()), int(is_target.sum())

@@ -33,7 +33,7 @@ from ..utils._compat import (
     _fit_context,
 )
 from ..utils._routing import check_weightable, final_step
-from ._iwcv_eval import SCHEDULES, evaluate
+from ._iwcv_eval import SCHEDULES, _weighted_mean_se, evaluate
 from ._scorer import _IWScorer, make_iw_scorer
 from ._split import DomainStratifiedKFold
 
@@ -46,24 +46,6 @@ _SELECTIONS = ("best", "one_se", "paired_se")
 # --------------------------------------------------------------------------
 # Selection rules on the (n_folds, n_flattens) matrix of held-out IW scores
 # (higher is better), flattens sorted ascending.
-
-
-def _weighted_mean_se(values, weights):
-    """Weighted mean over folds and its standard error.
-
-    The folds are clusters of held-out rows; with fold weights ``W_f`` (the
-    total importance weight of a fold's rows) the weighted mean is the pooled
-    importance-weighted estimate over all held-out rows, and its standard
-    error is the usual linearisation of a ratio estimator (clusters = folds).
-    """
-    values = np.asarray(values, dtype=float)
-    w = np.asarray(weights, dtype=float)[:, None] / np.sum(weights)
-    mean = np.sum(w * values, axis=0)
-    n = values.shape[0]
-    if n < 2:
-        return mean, np.full(mean.shape, np.inf)
-    var = n / (n - 1) * np.sum(w**2 * (values - mean) ** 2, axis=0)
-    return mean, np.sqrt(var)
 
 
 def _select_flatten(scores, fold_weights=None, selection="paired_se"):

@@ -49,6 +49,24 @@ _Z = 3.0
 _MIN_FOLDS = 5
 
 
+def _weighted_mean_se(values, weights):
+    """Weighted mean over folds and its standard error.
+
+    The folds are clusters of held-out rows; with fold weights ``W_f`` (the
+    total importance weight of a fold's rows) the weighted mean is the pooled
+    importance-weighted estimate over all held-out rows, and its standard
+    error is the usual linearisation of a ratio estimator (clusters = folds).
+    """
+    values = np.asarray(values, dtype=float)
+    w = np.asarray(weights, dtype=float)[:, None] / np.sum(weights)
+    mean = np.sum(w * values, axis=0)
+    n = values.shape[0]
+    if n < 2:
+        return mean, np.full(mean.shape, np.inf)
+    var = n / (n - 1) * np.sum(w**2 * (values - mean) ** 2, axis=0)
+    return mean, np.sqrt(var)
+
+
 def _inner_threads(n_jobs):
     """BLAS/OpenMP threads per worker so that workers do not oversubscribe."""
     from joblib import effective_n_jobs
@@ -119,8 +137,6 @@ def _fit_fold(make, weighter, flattens, X, y_cv, is_target, sw, task, split, sco
 
 def _paired_stats(scores, fold_weights, ref):
     """Pooled differences to candidate ``ref`` and their paired SEs."""
-    from ._iwcv import _weighted_mean_se
-
     return _weighted_mean_se(scores[:, [ref]] - scores, fold_weights)
 
 
@@ -149,8 +165,6 @@ def settled(scores, fold_weights, live, selection, n_total, z=_Z):
     stop : bool
         True when the choice is settled.
     """
-    from ._iwcv import _weighted_mean_se
-
     k = scores.shape[0]
     idx = np.flatnonzero(live)
     sub = scores[:, idx]
