@@ -424,3 +424,134 @@ def resolve_rows(y, domain, task, n_samples):
         return unlabeled, ~unlabeled
     check_domain_sizes(unlabeled, min_source=1)
     return unlabeled, ~unlabeled
+
+
+# --------------------------------------------------------------------------
+# One rule per kind of input, shared by every estimator, scorer and metric.
+
+
+def negative_weights_message(name, w):
+    """The one message for negative weights, wherever they are refused."""
+    return (
+        f"{name} has {int(np.count_nonzero(w < 0))} negative value(s) (min "
+        f"{np.min(w):.3g}); weights must be non-negative: give 0 to leave a row out."
+    )
+
+
+def check_sample_weight(sample_weight, n_samples, *, name="sample_weight"):
+    """Validate a user's per-row weights: one per row, finite, non-negative.
+
+    One rule and one message everywhere (weighted estimators, IWCV, boosting,
+    scorers and metrics): scikit-learn's own check accepts negative weights
+    unless asked, and numpy fails on them deep inside a regressor.
+
+    Parameters
+    ----------
+    sample_weight : array-like of shape (n_samples,) or scalar
+        The weights; a scalar is every row's weight.
+    n_samples : int
+        Rows of ``X`` the weights must match.
+    name : str, default="sample_weight"
+        The argument's name, for the message.
+
+    Returns
+    -------
+    weights : ndarray of float64, shape (n_samples,)
+        A new array (the caller's is never changed).
+    """
+    w = np.asarray(sample_weight)
+    if w.ndim == 0:
+        w = np.full(n_samples, w.item() if w.dtype.kind != "O" else w[()])
+    if w.dtype.kind not in "biuf":
+        try:
+            w = w.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{name} must be numeric; got dtype {w.dtype}. Give one finite, "
+                "non-negative number per row."
+            ) from None
+    w = np.array(w, dtype=np.float64)  # a copy: the caller's array is kept
+    if w.ndim == 2 and w.shape[1] == 1:
+        w = w.ravel()
+    if w.ndim != 1:
+        raise ValueError(
+            f"{name} must be 1-D (one weight per row); got shape {w.shape}."
+        )
+    if w.shape[0] != n_samples:
+        raise ValueError(
+            f"{name} has {w.shape[0]} entries but X has {n_samples} rows; give "
+            "one weight per row of X."
+        )
+    if not np.isfinite(w).all():
+        raise ValueError(
+            f"{name} has {int(np.count_nonzero(~np.isfinite(w)))} NaN or infinite "
+            "value(s); give finite, non-negative weights."
+        )
+    if (w < 0).any():
+        raise ValueError(negative_weights_message(name, w))
+    return w
+
+
+def check_same_rows(n_rows, what="X", **arrays):
+    """Refuse arrays whose length differs from the rows of ``X``, naming them.
+
+    scikit-learn's ``check_consistent_length`` lists the lengths without
+    saying which argument is off; ``None`` entries are skipped.
+    """
+    for name, a in arrays.items():
+        if a is None:
+            continue
+        m = _num_samples(a)
+        if m != n_rows:
+            raise ValueError(
+                f"{name} has {m} entries but {what} has {n_rows} rows; give one "
+                f"entry per row of {what}."
+            )
+
+
+def power_of_two_scale(X):
+    """A power of two ``s`` with ``max |s X|`` in ``[0.5, 1)``; 1 if none.
+
+    Multiplying by a power of two is exact in floating point (away from the
+    subnormal range), so a method that is invariant to the units of ``X``
+    (the same factor on every column) stays exactly invariant, while squares
+    and distances of values near 1e-170 or 1e154 no longer underflow or
+    overflow float64.
+    """
+    from scipy.sparse import issparse
+
+    values = X.data if issparse(X) else X
+    if values.size == 0:
+        return 1.0
+    with np.errstate(invalid="ignore"):
+        amax = float(np.nanmax(np.abs(values))) if values.size else 0.0
+    if not (np.isfinite(amax) and amax > 0):
+        return 1.0
+    return float(np.ldexp(1.0, -np.frexp(amax)[1]))
+
+
+def check_finite_values(X, owner):
+    """Refuse infinite values with the columns that hold them.
+
+    scikit-learn's message says "Input contains infinity or a value too
+    large"; this one names the columns and the remedy.
+    """
+    from scipy.sparse import issparse
+
+    values = X.data if issparse(X) else np.asarray(X)
+    if values.dtype.kind != "f" or values.size == 0:
+        return
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(values.sum()):  # one pass, no temporary, the usual case
+            return
+    if not np.isinf(values).any():
+        return
+    cols = (
+        np.unique(X.tocoo().col[np.isinf(X.tocoo().data)])
+        if issparse(X)
+        else np.flatnonzero(np.isinf(values).any(axis=0))
+    )
+    raise ValueError(
+        f"{owner} got infinite values in column(s) {_shown(cols.tolist())}; "
+        "replace them (e.g. by NaN, then impute) or drop those rows."
+    )

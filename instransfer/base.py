@@ -40,8 +40,6 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_consistent_length,
     check_is_fitted,
     column_or_1d,
     validate_data,
@@ -52,6 +50,8 @@ from ._validation import (
     check_domain,
     check_feature_scales,
     check_numeric_covariates,
+    check_same_rows,
+    check_sample_weight,
     resolve_rows,
     unlabeled_mask,
 )
@@ -237,6 +237,7 @@ class BaseWeighter(BaseEstimator):
             Flattened and clipped ratio, with the normalisation fitted on the
             source rows (so these are not renormalised to mean 1 over ``X``).
         """
+        check_is_fitted(self)
         return self._transform.transform(self.predict_ratio(X))
 
     def score(self, X, y):
@@ -520,7 +521,7 @@ class _BaseImportanceWeighted(MetaEstimatorMixin, BaseEstimator):
         X = _as_indexable(X)
         y = column_or_1d(y, warn=True)
         n = _num_rows(X)
-        check_consistent_length(X, y)
+        check_same_rows(n, y=y, sample_weight=sample_weight)
         is_target, fit_rows = resolve_rows(y, domain, self._task, n)
         # Labeled target rows (possible only with domain): an IW scorer given
         # no domain cannot tell them from source rows, and warns (_scorer.py).
@@ -550,7 +551,7 @@ class _BaseImportanceWeighted(MetaEstimatorMixin, BaseEstimator):
         self.weights_ = self._transform.fit_transform(source_w[fit_rows])
         fit_weight = self.weights_
         if sample_weight is not None:
-            sw = _check_sample_weight(sample_weight, np.empty((n, 0)))
+            sw = check_sample_weight(sample_weight, n)
             fit_weight = fit_weight * sw[fit_rows]  # a new array: caller's is kept
         self.n_source_fit_ = int(fit_rows.sum())
         self.estimator_ = _fit_weighted(
@@ -606,7 +607,7 @@ class _BaseImportanceWeighted(MetaEstimatorMixin, BaseEstimator):
         X = _as_indexable(X)
         y = column_or_1d(y)
         n = _num_rows(X)
-        check_consistent_length(X, y)
+        check_same_rows(n, y=y, sample_weight=sample_weight)
         rows = ~unlabeled_mask(y, self._task)
         if domain is not None:
             rows &= ~check_domain(domain, n, min_source=1, min_target=0)
@@ -623,7 +624,7 @@ class _BaseImportanceWeighted(MetaEstimatorMixin, BaseEstimator):
         else:
             w = self.weighter_.predict_ratio(X_l)
         if sample_weight is not None:
-            w = w * _check_sample_weight(sample_weight, np.empty((n, 0)))[rows]
+            w = w * check_sample_weight(sample_weight, n)[rows]
         return X_l, _labels_array(y[rows]), w
 
     def __sklearn_tags__(self):

@@ -15,14 +15,19 @@ from sklearn.base import clone
 from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_array,
     check_consistent_length,
     column_or_1d,
     validate_data,
 )
 
-from .._validation import NoDomainWarning, _num_rows, check_domain, unlabeled_mask
+from .._validation import (
+    NoDomainWarning,
+    _num_rows,
+    check_domain,
+    check_sample_weight,
+    unlabeled_mask,
+)
 from ..base import _check_weightable, _final_step, _fit_weighted
 
 _SEED_MAX = np.iinfo(np.int32).max
@@ -92,8 +97,8 @@ def _stacked_training_set(est, X, y, domain, sample_weight, task):
     y = column_or_1d(y, warn=True)
     check_consistent_length(X, y)
     n = _num_rows(X)
-    weight = _check_sample_weight(
-        sample_weight, X, dtype=np.float64, copy=True, ensure_non_negative=True
+    weight = (
+        np.ones(n) if sample_weight is None else check_sample_weight(sample_weight, n)
     )
     if not (weight > 0).any():
         raise ValueError(

@@ -1164,17 +1164,19 @@ class TrAdaBoostRegressor(RegressorMixin, _BaseTrAdaBoost):
 def _scored_rows(est, X, y, sample_weight, domain):
     """Labeled rows (target rows only, when ``domain`` is given) and weights."""
     from sklearn.utils import _safe_indexing
-    from sklearn.utils.validation import (
-        _check_sample_weight,
-        check_consistent_length,
-        column_or_1d,
+    from sklearn.utils.validation import column_or_1d
+
+    from .._validation import (
+        _num_rows,
+        check_domain,
+        check_same_rows,
+        check_sample_weight,
+        unlabeled_mask,
     )
 
-    from .._validation import _num_rows, check_domain, unlabeled_mask
-
     y = column_or_1d(y)
-    check_consistent_length(X, y)
     n = _num_rows(X)
+    check_same_rows(n, y=y, sample_weight=sample_weight)
     rows = ~unlabeled_mask(y, est._task)
     if domain is not None:
         rows &= check_domain(domain, n, min_source=0, min_target=0)
@@ -1192,7 +1194,7 @@ def _scored_rows(est, X, y, sample_weight, domain):
         )
     w = None
     if sample_weight is not None:
-        w = _check_sample_weight(sample_weight, np.empty((n, 0)))[rows]
+        w = check_sample_weight(sample_weight, n)[rows]
     y = y[rows]
     if est._task == "regression":
         y = y.astype(np.float64)

@@ -29,14 +29,18 @@ from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_consistent_length,
     check_is_fitted,
     column_or_1d,
     validate_data,
 )
 
-from .._validation import _num_rows, resolve_rows, unlabeled_mask
+from .._validation import (
+    _num_rows,
+    check_same_rows,
+    check_sample_weight,
+    resolve_rows,
+    unlabeled_mask,
+)
 from ..base import (
     ImportanceWeightedClassifier,
     ImportanceWeightedRegressor,
@@ -334,7 +338,7 @@ class _BaseImportanceWeightedCV(MetaEstimatorMixin, BaseEstimator):
         if self._task == "regression" and y.dtype.kind not in "fc":
             y = y.astype(float)
         n = _num_rows(X)
-        check_consistent_length(X, y)
+        check_same_rows(n, y=y, sample_weight=sample_weight)
         is_target, fit_rows = resolve_rows(y, domain, self._task, n)
         if self._task == "classification":
             from sklearn.utils.multiclass import check_classification_targets
@@ -342,7 +346,7 @@ class _BaseImportanceWeightedCV(MetaEstimatorMixin, BaseEstimator):
             check_classification_targets(_labels_array(y[fit_rows]))
         sw = None
         if sample_weight is not None:
-            sw = _check_sample_weight(sample_weight, np.empty((n, 0)))
+            sw = check_sample_weight(sample_weight, n)
 
         rng = check_random_state(self.random_state)
         self._weighter_seed = int(rng.randint(np.iinfo(np.int32).max))
