@@ -44,6 +44,7 @@ __getattr__, __dir__, __all__ = attach(
         "exceptions": ".exceptions",
         "SaturatedProbabilityWarning": ".exceptions",
         "LowEffectiveSampleSizeWarning": ".exceptions",
+        "UnreachableClipWarning": ".exceptions",
         "density_ratio": ".density_ratio",
         "metrics": ".metrics",
         "model_selection": ".model_selection",

@@ -63,6 +63,21 @@ def cap_for_max_weight(w, max_weight):
     return float(positive[0])
 
 
+def _warn_unreachable_clip(clip, f, reached):
+    import warnings
+
+    from .exceptions import UnreachableClipWarning
+
+    n_zero = int(np.count_nonzero(f == 0))
+    warnings.warn(
+        f"clip={clip:g} cannot be met: {n_zero} of {f.shape[0]} weights are 0, so "
+        f"mean 1 forces the largest weight to {reached:.3g} (every positive weight "
+        "is now equal). Accept that, or use a weighter that leaves fewer zeros.",
+        UnreachableClipWarning,
+        stacklevel=4,
+    )
+
+
 class WeightTransform:
     """Flatten, clip and renormalise ratios; fitted on the source rows.
 
@@ -97,6 +112,8 @@ class WeightTransform:
             cap = min(cap, cap_for_max_weight(np.minimum(f, cap), self.clip))
         self.cap_ = cap
         self.renorm_ = float(np.minimum(f, cap).mean())
+        if self.clip is not None and cap / self.renorm_ > self.clip * (1 + 1e-9):
+            _warn_unreachable_clip(self.clip, f, cap / self.renorm_)
         return self
 
     def transform(self, ratio):

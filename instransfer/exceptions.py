@@ -15,6 +15,7 @@ __all__ = [
     "FeatureScaleWarning",
     "SaturatedProbabilityWarning",
     "LowEffectiveSampleSizeWarning",
+    "UnreachableClipWarning",
 ]
 
 
@@ -58,4 +59,13 @@ class LowEffectiveSampleSizeWarning(UserWarning):
     (``flatten < 1``, chosen e.g. by
     :class:`~instransfer.ImportanceWeightedClassifierCV`) or truncate them
     (:func:`~instransfer.metrics.truncate_weights`).
+    """
+
+
+class UnreachableClipWarning(UserWarning):
+    """``clip`` (or ``max_weight``) cannot be met with weights of mean 1.
+
+    When many weights are 0, the mean-1 normalisation forces the positive
+    ones above the requested largest weight: the closest reachable weights
+    (every positive weight equal) are returned instead.
     """
