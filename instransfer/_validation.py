@@ -527,7 +527,8 @@ def power_of_two_scale(X):
         amax = float(np.nanmax(np.abs(values))) if values.size else 0.0
     if not (np.isfinite(amax) and amax > 0):
         return 1.0
-    return float(np.ldexp(1.0, -np.frexp(amax)[1]))
+    # at most 2**1000 (finite): subnormal values come out near 1e-10, enough
+    return float(np.ldexp(1.0, min(-np.frexp(amax)[1], 1000)))
 
 
 def check_finite_values(X, owner):

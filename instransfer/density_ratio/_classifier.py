@@ -58,7 +58,7 @@ class _PowerOfTwoScaler(TransformerMixin, BaseEstimator):
             abs(X).max(axis=0).todense() if issparse(X) else np.abs(X).max(axis=0)
         ).ravel()
         exponent = np.frexp(np.where(np.isfinite(amax) & (amax > 0), amax, 1.0))[1]
-        self.scale_ = np.ldexp(1.0, -exponent)
+        self.scale_ = np.ldexp(1.0, np.minimum(-exponent, 1000))  # finite
         return self
 
     def transform(self, X):
