@@ -114,15 +114,11 @@ def _checked_sq_norms(X):
     norms = _row_sq_norms(X)
     if norms.size and not norms.max() <= np.finfo(X.dtype).max / 4:
         raise ValueError(
-            "The squared distances between rows overflow "
-            f"{X.dtype.name}: the features (centred) reach a magnitude of "
-            f"~{np.nanmax(np.abs(X)):.1e}, and distances above "
-            f"~{np.sqrt(np.finfo(X.dtype).max):.0e} cannot be squared, so the "
-            "Gaussian kernel cannot be computed at this scale (no kernel width "
-            "gamma can make up for it). Rescale the features to values of order "
-            "1 first, e.g. with a RobustScaler or MaxAbsScaler before the weighter "
-            "(or the weighted estimator) in a Pipeline; StandardScaler's "
-            "variance overflows at this scale too."
+            f"The squared distances between rows overflow {X.dtype.name}: the "
+            f"features reach ~{np.nanmax(np.abs(X)):.1e} (above ~"
+            f"{np.sqrt(np.finfo(X.dtype).max):.0e} no kernel width helps); rescale "
+            "them to order 1 first, e.g. a RobustScaler or MaxAbsScaler before "
+            "the weighter."
         )
     return norms
 
@@ -210,15 +206,11 @@ def median_heuristic_gamma(X, Y=None, *, max_rows=2000, random_state=0):
         # this narrow as constant and leave them unscaled, hence the factor.
         spread = float(np.ptp(rows, axis=0).max())
         raise ValueError(
-            "The squared distances between distinct rows underflow float64: "
-            f"their median is {med:.1e}, below the smallest normal float "
-            f"({np.finfo(np.float64).tiny:.1e}), as happens when the features "
-            f"differ by less than ~1e-154 (here they span at most {spread:.1e}). "
-            "The median-heuristic kernel width 1 / median ||x - y||^2 would be "
-            "infinite, and no finite kernel width gamma separates the rows. "
-            "Rescale the features to values of order 1 first, e.g. change their "
-            f"units or multiply X by ~1e{-int(np.floor(np.log10(spread)))} "
-            "(scikit-learn's scalers leave a column this narrow unscaled)."
+            "The squared distances between distinct rows underflow float64 (the "
+            f"features span at most {spread:.1e}), so no kernel width separates "
+            "them; rescale them to order 1 first, e.g. multiply X by "
+            f"~1e{-int(np.floor(np.log10(spread)))} (scalers leave such columns "
+            "unscaled)."
         )
     return 1.0 / med
 

@@ -95,11 +95,8 @@ def check_domain_sizes(is_target, *, min_source=2, min_target=2, context=""):
     if n_target < min_target:
         raise ValueError(
             f"Found {n_target} target row(s){where}; at least {min_target} are "
-            "needed to estimate importance weights. Mark target rows with "
-            "domain=1 (or, for weighted estimators, leave them unlabeled: y=-1 "
-            "for classes, NaN for regression). When cross-validating, use "
-            "instransfer.model_selection.DomainStratifiedKFold so that every "
-            "training fold keeps target rows."
+            "needed. Mark target rows with domain=1 (or leave their y unlabeled: "
+            "-1, or NaN for regression); in a CV, use DomainStratifiedKFold."
         )
     if n_source < min_source:
         raise ValueError(
@@ -111,21 +108,6 @@ def check_domain_sizes(is_target, *, min_source=2, min_target=2, context=""):
 
 def _num_rows(X):
     return _num_samples(X)
-
-
-_MIXED_TYPES_RECIPE = (
-    "ClassifierWeighter(make_pipeline(make_column_transformer("
-    '(OneHotEncoder(handle_unknown="ignore"), cat_cols), '
-    "remainder=StandardScaler()), LogisticRegression()))"
-)
-# the same with an imputer in both branches, for tables with missing values
-_MIXED_TYPES_NAN_RECIPE = (
-    "ClassifierWeighter(make_pipeline(make_column_transformer("
-    '(make_pipeline(SimpleImputer(strategy="most_frequent"), '
-    'OneHotEncoder(handle_unknown="ignore")), cat_cols), '
-    'remainder=make_pipeline(SimpleImputer(strategy="median"), '
-    "StandardScaler())), LogisticRegression()))"
-)
 
 
 def _shown(names, limit=10):
@@ -164,30 +146,13 @@ def check_numeric_covariates(X, owner):
             kinds = sorted({str(t) for t in other_types.values()})
             # Encoding X_source and X_target apart (get_dummies on each) gives
             # different columns when their categories differ: stack first.
-            stack = "X, domain = instransfer.stack_domains(X_source, X_target), then "
-            if nan_cols:
-                problem = (
-                    f" X also has missing values (in {_shown(nan_cols)})."
-                    f" Either stack the tables first ({stack}impute and encode "
-                    "the stacked X, so that source and target rows get the same "
-                    "columns), or weight with a ClassifierWeighter whose "
-                    "classifier imputes and encodes them itself: "
-                    f"{_MIXED_TYPES_NAN_RECIPE}"
-                )
-            else:
-                problem = (
-                    f" Either stack the tables first and encode the stacked X, "
-                    "so that source and target rows get the same columns "
-                    f"({stack}X = pandas.get_dummies(X, columns=cat_cols)), or "
-                    "weight with a ClassifierWeighter whose classifier encodes "
-                    f"them itself: {_MIXED_TYPES_RECIPE}"
-                )
+            also = f" Impute the NaN in {_shown(nan_cols)} too." if nan_cols else ""
             raise ValueError(
-                f"{owner} needs numeric covariates, but these columns of X are "
-                f"not numeric ({', '.join(kinds)}): {_shown(other)}.{problem}, "
-                f"with cat_cols = {_shown(other)}. Boolean columns count as "
-                "numeric. See 'Mixed-type cohort tables' in the data convention "
-                "guide."
+                f"{owner} needs numeric covariates, but these columns are not "
+                f"numeric ({', '.join(kinds)}): {_shown(other)}; encode the "
+                "stacked X (X, domain = instransfer.stack_domains(X_source, "
+                "X_target); X = pandas.get_dummies(X, columns=cat_cols)), see "
+                f"'Mixed-type cohort tables' in the docs.{also}"
             )
     else:
         nan_cols = _nan_columns(X)
@@ -195,13 +160,9 @@ def check_numeric_covariates(X, owner):
         where = "columns" if is_frame else "column indices"
         raise ValueError(
             f"{owner} cannot use missing values, but X has NaN in {where} "
-            f"{_shown(nan_cols)}. Impute them first (e.g. sklearn.impute."
-            "SimpleImputer; add_indicator=True keeps missingness as covariates) or "
-            "drop those rows, or weight with a ClassifierWeighter whose "
-            "classifier handles them, e.g. ClassifierWeighter(make_pipeline("
-            "SimpleImputer(add_indicator=True), StandardScaler(), "
-            "LogisticRegression())) or ClassifierWeighter("
-            "HistGradientBoostingClassifier())."
+            f"{_shown(nan_cols)}; impute them (sklearn.impute.SimpleImputer("
+            "add_indicator=True)), drop those rows, or use ClassifierWeighter("
+            "HistGradientBoostingClassifier()), which handles them."
         )
 
 
@@ -280,13 +241,11 @@ def check_feature_scales(X, owner, feature_names=None):
         return f"column {j}"
 
     warnings.warn(
-        f"The columns of X have standard deviations that differ by a factor of "
-        f"{factor} (widest {name(wide)}: {std[wide]:.3g}, narrowest "
-        f"{name(narrow)}: {std[narrow]:.3g}). {owner} compares rows by one "
-        "distance over all columns (one kernel width), so the widest columns "
-        "decide it alone and the weights can come out near-uniform. Standardise "
-        f"X first: make_pipeline(StandardScaler(), {owner}()), or RobustScaler() "
-        "when there are outliers.",
+        f"The standard deviations of X's columns differ by a factor of {factor} "
+        f"(widest {name(wide)}: {std[wide]:.3g}, narrowest {name(narrow)}: "
+        f"{std[narrow]:.3g}), so {owner}'s one distance ignores the narrow ones; "
+        f"standardise X: make_pipeline(StandardScaler(), {owner}()), or "
+        "RobustScaler() with outliers.",
         FeatureScaleWarning,
         stacklevel=4,
     )
@@ -391,13 +350,10 @@ def resolve_rows(y, domain, task, n_samples):
         # class of source rows (labels {-1, 1}); taking it as unlabeled would
         # silently move those rows to the target sample.
         raise ValueError(
-            f"y marks rows as unlabeled in two ways, {int(missing.sum())} rows "
-            f"with None/NaN and {int(minus_one.sum())} rows with -1, and no "
-            "domain was given: is -1 a class of source rows or a target row? "
-            "-1 is scikit-learn's unlabeled marker. If it is a class, recode it "
-            "(e.g. y = (y + 1) // 2 for labels {-1, 1}) and keep None/NaN for the "
-            "target rows; if it marks target rows too, use one marker for all "
-            "of them, or pass domain= (0 source, 1 target)."
+            f"y marks {int(missing.sum())} rows unlabeled with None/NaN and "
+            f"{int(minus_one.sum())} with -1: is -1 a class or a target row? If "
+            "a class, recode it (e.g. y = (y + 1) // 2); else use one marker, or "
+            "pass domain= (0 source, 1 target)."
         )
     if unlabeled.all():
         raise ValueError(

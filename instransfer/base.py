@@ -432,12 +432,9 @@ def _warn_labeled_target(weighted, owner, stacklevel):
     marker = "-1" if weighted._task == "classification" else "NaN"
     warnings.warn(
         f"The model was fit with {n} labeled target rows (domain=1), but {owner} "
-        "got no domain, so every labeled held-out row, target rows included, is "
-        "scored as a source row. Let domain reach the score: with "
-        "sklearn.set_config(enable_metadata_routing=True) and "
-        "set_fit_request(domain=True) on the importance-weighted estimator, "
-        "GridSearchCV(...).fit(X, y, domain=domain) routes it to the scorer too; "
-        f"or mask the target rows' labels in y ({marker}).",
+        "got no domain, so each is scored as a source row; route domain to it "
+        "(set_config(enable_metadata_routing=True)) or mask their labels in y "
+        f"({marker}); see 'What the library refuses' in the docs.",
         UserWarning,
         stacklevel=stacklevel + 1,
     )

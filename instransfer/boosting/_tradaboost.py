@@ -1183,14 +1183,10 @@ def _scored_rows(est, X, y, sample_weight, domain):
     if not rows.any():
         raise ValueError(
             "No labeled rows to score"
-            + (" among the target rows (domain=1)." if domain is not None else ".")
-            + " In a cross-validation, every test fold needs labeled target "
-            "rows: use cv=DomainStratifiedKFold(...) "
-            "(instransfer.model_selection) with metadata routing on "
-            "(sklearn.set_config(enable_metadata_routing=True)), so that the "
-            "domain passed to fit also reaches the splitter and score "
-            "(estimator.set_fit_request(domain=True)"
-            ".set_score_request(domain=True))."
+            + (" among the target rows (domain=1)" if domain is not None else "")
+            + "; in a cross-validation, use cv=DomainStratifiedKFold(...) with "
+            "metadata routing on, so that every test fold keeps labeled target "
+            "rows (see 'What the library refuses' in the docs)."
         )
     w = None
     if sample_weight is not None:

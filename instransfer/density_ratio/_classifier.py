@@ -338,14 +338,9 @@ class ClassifierWeighter(BaseWeighter):
 
         warnings.warn(
             f"The domain classifier gave {n_one} of the {n_source} source rows "
-            "a target probability of exactly 1, so their (largest) weights sit "
-            "at the bound set by the classifier's resolution (probability "
-            "clipped to 1 - 1/(2n), n the rows it was fit on) rather than at an "
-            "estimate. Step functions do this (isotonic calibration, "
-            "k-nearest neighbours, trees with pure leaves): use "
-            'calibration="sigmoid" or a smoother classifier (e.g. logistic '
-            "regression, larger min_samples_leaf), or cap the weights with "
-            "clip= or clip_quantile=.",
+            "a target probability of exactly 1, so their weights sit at a bound, "
+            'not an estimate; use calibration="sigmoid", a smoother classifier '
+            "or clip=. See ClassifierWeighter's docstring.",
             SaturatedProbabilityWarning,
             stacklevel=5,  # _fit_log_ratio, BaseWeighter.fit, _fit_context
         )
@@ -378,12 +373,9 @@ class ClassifierWeighter(BaseWeighter):
             in_fold = c - -(-c // n_splits)
             if in_fold < 2:
                 raise ValueError(
-                    f"{splitter} splits the rows each domain classifier is fit on "
-                    f"and needs at least 2 rows of each domain there, but "
-                    f"cross-fitting the weights over {n_splits} folds (cv="
-                    f"{self.cv}) leaves {in_fold} of the {c} {name} rows in a "
-                    f"fold's training set. Give more {name} rows, pass cv=None "
-                    "(one fit on all rows, in-sample weights), or turn the "
+                    f"{splitter} needs 2 {name} rows in each fold's training "
+                    f"set, but cv={self.cv} leaves {in_fold} of the {c} {name} "
+                    "rows; give more rows, pass cv=None, or turn the "
                     "calibration / early stopping off."
                 )
 

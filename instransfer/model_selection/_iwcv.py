@@ -175,12 +175,9 @@ def _check_defined(scores, fold_weights, scorer):
     n_bad = int(np.isnan(scores).any(axis=1).sum())
     raise ValueError(
         f"The held-out score {scorer!r} is undefined (NaN) in {n_bad} of "
-        f"{scores.shape[0]} folds for every candidate flatten, so none can be "
-        "chosen. This happens when a class is too rare for the folds: a held-out "
-        "fold whose labeled source rows miss a class has, e.g., no ROC AUC. Use "
-        "fewer folds (cv=3), a splitter that stratifies on the classes (e.g. "
-        "cv=StratifiedKFold(...) on y with the target rows unlabeled), or a "
-        "scoring defined on any fold, such as 'neg_log_loss'."
+        f"{scores.shape[0]} folds for every flatten (a class too rare for the "
+        "folds?); use fewer folds, a class-stratified cv, or "
+        "scoring='neg_log_loss'."
     )
 
 
