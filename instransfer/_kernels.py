@@ -218,7 +218,7 @@ def median_heuristic_gamma(X, Y=None, *, max_rows=2000, random_state=0):
 def sq_dists(X, Y=None, *, dtype=np.float64, out=None):
     """Squared Euclidean distances by BLAS, clamped at 0.
 
-    Both sets are first shifted by the mean of ``Y``: distances do not
+    Both sets are first shifted by the median of ``Y``: distances do not
     depend on it, but the expansion ``||x||^2 + ||y||^2 - 2 x.y`` loses the
     digits that a large common offset puts in the norms (raw years or
     incomes: columns at 1e6 gave errors of 1e-3 in distances of order 1).
@@ -246,7 +246,10 @@ def sq_dists(X, Y=None, *, dtype=np.float64, out=None):
     X = _as_2d(X, dtype)
     same = Y is None or Y is X
     Y = X if same else _as_2d(Y, dtype)
-    center = Y.mean(axis=0)
+    # the median, not the mean: one outlier at 1e9 moved the mean by 1e7 and
+    # the expansion then lost every digit of the other rows' distances (KMM's
+    # Gram matrix was no longer positive definite)
+    center = np.median(Y, axis=0)
     Yc = Y - center
     Xc = Yc if same else X - center
     D2 = _expanded_sq_dists(Xc, Yc, _checked_sq_norms(Yc), out)
@@ -337,8 +340,8 @@ def iter_sq_dist_blocks(X, Y, *, working_memory=None, dtype=np.float64, max_rows
     same = Y is None or Y is X
     X = _as_2d(X, dtype)
     Y = X if same else _as_2d(Y, dtype)
-    # shifted by the mean of Y as in sq_dists (precision with large offsets)
-    center = Y.mean(axis=0)
+    # shifted by the median of Y as in sq_dists (precision with large offsets)
+    center = np.median(Y, axis=0)
     Yc = Y - center
     y_norms = _checked_sq_norms(Yc)
     rows = _block_rows(

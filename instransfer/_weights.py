@@ -165,3 +165,20 @@ def postprocess_weights(weights, flatten=1.0, clip=None, clip_quantile=None):
     w = np.asarray(weights, dtype=float)
     mean = w.mean()
     return WeightTransform(flatten, clip, clip_quantile).fit_transform(w / mean)
+
+
+def mean_over_duplicates(X, values):
+    """Replace ``values`` of identical rows of ``X`` by their group's mean.
+
+    A solver whose objective sees identical rows only through their sum (KMM's
+    QP: identical rows have identical Gram columns) may split a group's total
+    any way, and which split it returns depends on the order of the rows.
+    Averaging keeps the objective, and the box and sum constraints (convex),
+    and gives identical rows one weight whatever their order.
+    """
+    _, inverse, counts = np.unique(X, axis=0, return_inverse=True, return_counts=True)
+    if counts.max() == 1:
+        return values
+    inverse = inverse.ravel()
+    sums = np.bincount(inverse, weights=values, minlength=counts.shape[0])
+    return (sums / counts)[inverse]
