@@ -14,6 +14,7 @@ default, the whole file well under a minute) or ``long`` (thousands of
 examples, for a local run before a release).
 """
 
+import functools
 import os
 import warnings
 
@@ -63,6 +64,10 @@ def _make(name):
         est.set_params(random_state=0)
     if "n_estimators" in params:  # boosting: a few rounds are enough here
         est.set_params(n_estimators=3)
+    if "flattens" in params:  # IWCV: a small grid and 2 folds keep it fast
+        est.set_params(flattens=[0.0, 1.0], cv=2)
+    if "n_steps" in params:
+        est.set_params(n_steps=2, cv=2)
     return est
 
 
@@ -239,6 +244,7 @@ def test_models_fit_or_refuse_and_predict_finite(name, data, seed):
         _check_weights(weights, weights.shape[0])
 
 
+@functools.cache
 def _fitted_model(name):
     data = it.datasets.make_covariate_shift(
         60,
