@@ -7,6 +7,7 @@ estimators mark them: ``-1`` for classification, ``NaN`` for regression.
 """
 
 import numbers
+import sys
 import warnings
 
 import numpy as np
@@ -131,8 +132,6 @@ def check_numeric_covariates(X, owner):
     owner : str
         What needs numbers, for the message (e.g. the weighter's class name).
     """
-    import sys
-
     pd = sys.modules.get("pandas")  # a DataFrame means pandas is imported
     is_frame = pd is not None and isinstance(X, pd.DataFrame)
     if is_frame:
@@ -512,3 +511,56 @@ def check_finite_values(X, owner):
         f"{owner} got infinite values in column(s) {_shown(cols.tolist())}; "
         "replace them (e.g. by NaN, then impute) or drop those rows."
     )
+
+
+def refuse_non_numeric_frame(X, owner, learner):
+    """Name the text, datetime (or category) columns a learner cannot take.
+
+    Boosting hands a DataFrame to its learner as it is; a tree then fails
+    inside numpy ("DType ... could not be promoted") without naming the
+    column. A Pipeline may encode them itself, and a learner with a
+    ``categorical_features`` parameter takes category columns.
+    """
+    from sklearn.pipeline import Pipeline
+
+    pd = sys.modules.get("pandas")
+    if pd is None or not isinstance(X, pd.DataFrame) or isinstance(learner, Pipeline):
+        return
+    takes_category = "categorical_features" in getattr(learner, "get_params", dict)()
+    bad = {
+        c: t
+        for c, t in X.dtypes.items()
+        if not pd.api.types.is_numeric_dtype(t)
+        and not (takes_category and isinstance(t, pd.CategoricalDtype))
+    }
+    if bad:
+        kinds = ", ".join(sorted({str(t) for t in bad.values()}))
+        raise ValueError(
+            f"{owner}'s learner {type(learner).__name__} needs numeric covariates, "
+            f"but these columns are not numeric ({kinds}): {_shown(list(bad))}; "
+            "encode them first, or pass a Pipeline that does (see 'Mixed-type "
+            "cohort tables' in the docs)."
+        )
+
+
+def check_frame(X, owner):
+    """Refuse DataFrames scikit-learn's check_array fails on without context.
+
+    Duplicated column names (pandas' bare "DuplicateError") and columns of
+    pandas' sparse dtype ("fill value must be 0 when converting to COO").
+    """
+    pd = sys.modules.get("pandas")
+    if pd is None or not isinstance(X, pd.DataFrame):
+        return
+    dup = X.columns[X.columns.duplicated()]
+    if len(dup):
+        raise ValueError(
+            f"X has duplicated column names {_shown(list(dict.fromkeys(dup)))}; "
+            f"give every column of X a unique name before {owner}."
+        )
+    if any(isinstance(t, pd.SparseDtype) for t in X.dtypes):
+        raise ValueError(
+            f"{owner} got a DataFrame with sparse columns; pass "
+            "X.sparse.to_coo().tocsr() (all columns sparse) or "
+            "X.sparse.to_dense()."
+        )

@@ -98,11 +98,13 @@ class WeightTransform:
 
     def fit(self, ratio):
         """Fit the normalising constants on the (mean-1) source ratios."""
-        f = self._flat(ratio)
-        self.scale_ = f.mean()
-        if not np.isfinite(self.scale_) or self.scale_ <= 0:
+        # in log space: ratio ** flatten overflows for a large flatten (1e3
+        # on ratios of ~2 gave inf, then a mean of inf, blamed on the data)
+        log_f = self._log_flat(ratio)
+        self.log_scale_ = log_mean_exp(log_f)
+        if not np.isfinite(self.log_scale_):
             raise ValueError(ALL_ZERO_WEIGHTS)
-        f = f / self.scale_
+        f = np.exp(log_f - self.log_scale_)
         cap = np.inf
         if self.clip_quantile is not None:
             cap = float(np.quantile(f, self.clip_quantile))
@@ -118,19 +120,21 @@ class WeightTransform:
 
     def transform(self, ratio):
         """Map ratios to weights on the scale fitted by :meth:`fit`."""
-        f = self._flat(ratio) / self.scale_
+        # capped at exp(700), finite, like BaseWeighter.predict_ratio
+        f = np.exp(np.minimum(self._log_flat(ratio) - self.log_scale_, 700.0))
         return np.minimum(f, self.cap_) / self.renorm_
 
     def fit_transform(self, ratio):
         """Fit, then transform the same ratios (mean 1 by construction)."""
         return self.fit(ratio).transform(ratio)
 
-    def _flat(self, ratio):
+    def _log_flat(self, ratio):
         ratio = np.asarray(ratio, dtype=float)
-        if self.flatten == 1:
-            return ratio
-        # 0 ** 0 == 1: flatten=0 gives uniform weights even where the ratio is 0.
-        return np.power(ratio, self.flatten)
+        if self.flatten == 0:
+            # 0 ** 0 == 1: uniform weights even where the ratio is 0
+            return np.zeros(ratio.shape)
+        with np.errstate(divide="ignore"):
+            return self.flatten * np.log(ratio)
 
 
 def postprocess_weights(weights, flatten=1.0, clip=None, clip_quantile=None):

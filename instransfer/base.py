@@ -49,6 +49,7 @@ from ._validation import (
     _num_rows,
     check_domain,
     check_feature_scales,
+    check_frame,
     check_numeric_covariates,
     check_same_rows,
     check_sample_weight,
@@ -295,6 +296,7 @@ class BaseWeighter(BaseEstimator):
         """Log-ratio at new rows, on the scale of ``_fit_log_ratio``."""
 
     def _validate_X(self, X, reset):
+        check_frame(X, type(self).__name__)
         if self._validate_numeric:
             check_numeric_covariates(X, type(self).__name__)
             return validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])

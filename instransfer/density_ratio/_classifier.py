@@ -387,6 +387,17 @@ class ClassifierWeighter(BaseWeighter):
         return self._log_odds(X) + self._log_prior
 
     def _validate_X(self, X, reset):
+        if reset:
+            self._fit_sparse = issparse(X)
+        elif issparse(X) != getattr(self, "_fit_sparse", issparse(X)):
+            # the default model centres dense input and cannot centre sparse
+            # input: scikit-learn's error would name a scaler the user never made
+            kinds = ("sparse", "dense") if self._fit_sparse else ("dense", "sparse")
+            raise ValueError(
+                f"ClassifierWeighter was fit on {kinds[0]} X but got {kinds[1]} "
+                f"rows; pass them {kinds[0]} too (X.toarray() or "
+                "scipy.sparse.csr_matrix(X))."
+            )
         if self.estimator is None:
             # the default scaler + logistic regression needs numbers; a user's
             # classifier (e.g. a Pipeline with a ColumnTransformer) may not

@@ -109,9 +109,14 @@ def _select_flatten(scores, fold_weights=None, selection="paired_se"):
     if selection == "best" or scores.shape[0] < 2:
         return best
     if selection == "one_se":
-        return int(np.flatnonzero(mean >= mean[best] - se[best])[0])
-    _, se_diff = _weighted_mean_se(scores[:, [best]] - scores, fold_weights)
-    return int(np.flatnonzero(mean[best] - mean <= se_diff)[0])
+        ok = mean >= mean[best] - se[best]
+    else:
+        _, se_diff = _weighted_mean_se(scores[:, [best]] - scores, fold_weights)
+        ok = mean[best] - mean <= se_diff
+    # the best always qualifies, even when its standard error is NaN (some
+    # candidates' scores undefined: targets near 1e160 overflow R²)
+    ok[best] = True
+    return int(np.flatnonzero(ok)[0])
 
 
 def _unlabel(y, rows, task):
@@ -164,6 +169,20 @@ def _check_folds(splits, is_target, fit_rows):
                 "least 2 of each domain to fit its weighter and 1 labeled source "
                 "row to score. Use instransfer.model_selection.DomainStratifiedKFold "
                 "(the default), which keeps both domains in every fold."
+            )
+
+
+def _check_fold_classes(splits, y, fit_rows):
+    """Every held-out class must be one the fold's model was fit on."""
+    for k, (train, test) in enumerate(splits):
+        seen = set(y[train[fit_rows[train]]].tolist())
+        unseen = set(y[test[fit_rows[test]]].tolist()) - seen
+        if unseen:
+            shown = sorted(unseen, key=str)[:5]
+            raise ValueError(
+                f"Fold {k} holds out class(es) {shown} that none of its training "
+                "rows has (too few labeled source rows of the class); merge or "
+                "drop rare classes, or use fewer folds."
             )
 
 
@@ -355,6 +374,8 @@ class _BaseImportanceWeightedCV(MetaEstimatorMixin, BaseEstimator):
             y_cv = _unlabel(y, ~fit_rows, self._task)
             splits = self._splits(X, y_cv, rng)
             _check_folds(splits, is_target, fit_rows)
+            if self._task == "classification":
+                _check_fold_classes(splits, y, fit_rows)
             from joblib import Parallel, delayed
 
             out = Parallel(n_jobs=self.n_jobs)(
