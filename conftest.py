@@ -11,7 +11,11 @@ import pytest  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def _numpy_scalar_repr():
-    # doctests show 1.0, not np.float64(1.0), as scikit-learn's do
-    np.set_printoptions(legacy="1.25")
-    yield
-    np.set_printoptions(legacy=False)
+    # doctests show 1.0, not np.float64(1.0), as scikit-learn's do (numpy 2
+    # changed scalar reprs; numpy 1.x prints them that way already)
+    if np.lib.NumpyVersion(np.__version__) >= "2.0.0":
+        np.set_printoptions(legacy="1.25")
+        yield
+        np.set_printoptions(legacy=False)
+    else:
+        yield

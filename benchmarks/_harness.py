@@ -23,6 +23,8 @@ INSTRANSFER_BENCH_PARTS
 import contextlib
 import datetime
 import gc
+import hashlib
+import importlib.util
 import json
 import math
 import os
@@ -501,9 +503,109 @@ def write_results(name, title, sections, quick):
         parts += ["*Quick mode: small sizes, fewer repetitions.*", ""]
     for heading, body in sections:
         parts += [f"## {heading}", "", body.rstrip(), ""]
+    parts += [provenance_note(provenance()), ""]
     path.write_text("\n".join(parts))
     print(f"wrote {path}")
     return path
+
+
+# --------------------------------------------------------------------------
+# provenance: what a results file measured
+
+
+_PROVENANCE_TAG = "<!-- provenance: "
+
+
+def _measured_modules():
+    """instransfer and benchmark modules loaded in this process, by name.
+
+    Conservative: a suite run after others also lists what those loaded, so
+    a change to any of them marks its file as stale too.
+    """
+    names = {
+        name
+        for name, mod in list(sys.modules.items())
+        if (name == "instransfer" or name.startswith(("instransfer.", "benchmarks.")))
+        and getattr(mod, "__file__", None)
+    }
+    # suites whose work runs in worker processes (joblib) name what the
+    # workers import in a module-level MEASURES tuple
+    for name in list(names):
+        names.update(getattr(sys.modules[name], "MEASURES", ()))
+    return sorted(names)
+
+
+def code_hash(modules):
+    """SHA-256 (16 hex digits) over the current source of ``modules``.
+
+    A module that no longer exists (moved or removed) hashes as missing, so
+    a file measuring it reads as stale.
+    """
+    h = hashlib.sha256()
+    for name in sorted(modules):
+        h.update(name.encode())
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        origin = getattr(spec, "origin", None)
+        if origin is None or not Path(origin).is_file():
+            h.update(b"<missing>")
+        else:
+            h.update(Path(origin).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _git(*args):
+    try:
+        out = subprocess.run(
+            ["git", *args], cwd=REPO, capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def provenance():
+    """The commit, whether the measured code had uncommitted changes, and the
+    hash of every measured module's source."""
+    modules = _measured_modules()
+    dirty = _git("status", "--porcelain", "--", "instransfer", "benchmarks")
+    return {
+        "commit": _git("rev-parse", "--short=10", "HEAD") or "unknown",
+        "uncommitted_changes": bool(dirty),
+        "code": code_hash(modules),
+        "modules": modules,
+    }
+
+
+def provenance_note(prov):
+    """A visible line and a machine-readable comment for a results file."""
+    dirty = " plus uncommitted changes" if prov["uncommitted_changes"] else ""
+    return (
+        f"*Measured code: commit {prov['commit']}{dirty}, source hash "
+        f"{prov['code']} over {len(prov['modules'])} modules; "
+        "`python -m benchmarks.run --check` tells whether it is still current.*"
+        f"\n\n{_PROVENANCE_TAG}{json.dumps(prov)} -->"
+    )
+
+
+def read_provenance(path):
+    """The provenance recorded in a results file, or None (written before)."""
+    for line in Path(path).read_text().splitlines():
+        if line.startswith(_PROVENANCE_TAG):
+            return json.loads(line[len(_PROVENANCE_TAG) : -len(" -->")])
+    return None
+
+
+def stale_reason(path):
+    """Why a results file no longer describes the code (None when current)."""
+    prov = read_provenance(path)
+    if prov is None:
+        return "records no provenance (written before it was recorded)"
+    if code_hash(prov["modules"]) != prov["code"]:
+        return f"the code it measured changed since commit {prov['commit']}"
+    return None
 
 
 # --------------------------------------------------------------------------

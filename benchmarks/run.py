@@ -31,6 +31,24 @@ def available_suites():
     )
 
 
+def check_results():
+    """Print every full results file whose code changed since it was written."""
+    from benchmarks._harness import RESULTS, stale_reason
+    from benchmarks.readme import quoted_files
+
+    quoted = set(quoted_files())
+    bad = 0
+    for path in sorted(RESULTS.glob("*.md")):
+        reason = stale_reason(path)
+        if reason is None:
+            continue
+        mark = "README quotes it" if path.name in quoted else "not quoted"
+        print(f"{path.name}: {reason} ({mark})")
+        bad += path.name in quoted
+    print(f"{bad} results file(s) quoted by the README are stale")
+    return 1 if bad else 0
+
+
 def main(argv=None):
     pin_threads_env()  # before numpy and the peers are imported
     parser = argparse.ArgumentParser(
@@ -56,10 +74,18 @@ def main(argv=None):
         "e.g. --part cohorts for the quality suite",
     )
     parser.add_argument("--list", action="store_true", help="list suites and exit")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="list results files older than the code they measured; exit 1 if "
+        "a file the README quotes is among them",
+    )
     args = parser.parse_args(argv)
     if args.list:
         print("\n".join(available_suites()))
         return 0
+    if args.check:
+        return check_results()
     if args.smoke:
         os.environ["INSTRANSFER_BENCH_SMOKE"] = "1"
     if args.no_peers:

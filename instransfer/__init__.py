@@ -13,10 +13,10 @@ __getattr__, __dir__, __all__ = attach(
     {
         # the contract
         "BaseWeighter": ".base",
-        "ImportanceWeightedClassifier": ".base",
-        "ImportanceWeightedRegressor": ".base",
-        "importance_weights": ".base",
-        "stack_domains": ".base",
+        "ImportanceWeightedClassifier": "._importance_weighted",
+        "ImportanceWeightedRegressor": "._importance_weighted",
+        "importance_weights": "._importance_weighted",
+        "stack_domains": ".utils._domain",
         # weighters
         "ClassifierWeighter": ".density_ratio",
         "NearestNeighborWeighter": ".density_ratio",

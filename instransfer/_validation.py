@@ -1,110 +1,33 @@
-"""Validation of the stacked-data convention: one ``X``, a per-row ``domain``.
+"""Validation of covariates: numeric columns, missing values, column scales.
 
-Source rows have ``domain == 0`` (or ``False``), target rows ``domain == 1``
-(or ``True``). Without ``domain``, a weighted estimator takes its target rows
-to be the *unlabeled* rows of ``y``, marked as scikit-learn's semi-supervised
-estimators mark them: ``-1`` for classification, ``NaN`` for regression.
+The domain and label conventions (``check_domain``, ``unlabeled_mask``,
+``resolve_rows``) live in :mod:`instransfer.utils._domain`; they are
+re-exported here for the old import paths.
 """
 
-import numbers
 import sys
 import warnings
 
 import numpy as np
-from sklearn.utils.validation import _num_samples
 
 from .exceptions import (  # noqa: F401 (old paths)
     FeatureScaleWarning,
     NoDomainWarning,
     NoTargetRowsWarning,
 )
-
-SOURCE, TARGET = 0, 1
-
-_DOMAIN_HELP = (
-    "Pass `domain` as a 1-D array with 0 (or False) for source rows and 1 (or "
-    "True) for target rows, aligned with the rows of X."
+from .utils._compat import _num_samples
+from .utils._domain import (  # noqa: F401 (old paths)
+    _DOMAIN_HELP,
+    SOURCE,
+    TARGET,
+    _has_strings,
+    _is_missing,
+    _preview_values,
+    check_domain,
+    check_domain_sizes,
+    resolve_rows,
+    unlabeled_mask,
 )
-
-
-def check_domain(domain, n_samples=None, *, min_source=2, min_target=2):
-    """Validate a domain vector and return a boolean mask of target rows.
-
-    Parameters
-    ----------
-    domain : array-like of shape (n_samples,)
-        0/False for source rows, 1/True for target rows.
-    n_samples : int, default=None
-        Expected length (the number of rows of ``X``).
-    min_source, min_target : int, default=2
-        Smallest number of rows each domain must have.
-
-    Returns
-    -------
-    is_target : ndarray of bool, shape (n_samples,)
-    """
-    if domain is None:
-        raise ValueError(
-            "This estimator requires y to be passed, but the target y is None: y "
-            "is the domain of each row, so a weighter knows which rows are source "
-            "and which are target. " + _DOMAIN_HELP
-        )
-    d = np.asarray(domain)
-    if d.ndim == 2 and d.shape[1] == 1:
-        d = d.ravel()
-    if d.ndim != 1:
-        raise ValueError(
-            f"domain must be 1-D, got an array of shape {d.shape}. " + _DOMAIN_HELP
-        )
-    if n_samples is not None and d.shape[0] != n_samples:
-        raise ValueError(
-            f"domain has {d.shape[0]} entries but X has {n_samples} rows. "
-            + _DOMAIN_HELP
-        )
-    if d.dtype == bool:
-        is_target = d
-    elif d.dtype.kind == "c":
-        raise ValueError("Complex data not supported: domain has a complex dtype.")
-    else:
-        try:
-            values = d.astype(float)
-        except (TypeError, ValueError):
-            values = None
-        if values is None or np.isnan(values).any():
-            found = _preview_values(d)
-            raise ValueError(
-                f"domain must contain only 0 (source) and 1 (target); got values "
-                f"{found}. Map source rows to 0 and target rows to 1."
-            )
-        bad = (values != 0) & (values != 1)
-        if bad.any():
-            found = _preview_values(d)
-            raise ValueError(
-                f"domain must contain only 0 (source) and 1 (target); got values "
-                f"{found}. Map source rows to 0 and target rows to 1."
-            )
-        is_target = values == 1
-    check_domain_sizes(is_target, min_source=min_source, min_target=min_target)
-    return is_target
-
-
-def check_domain_sizes(is_target, *, min_source=2, min_target=2, context=""):
-    """Raise a clear error when one domain has too few rows."""
-    n_target = int(np.count_nonzero(is_target))
-    n_source = int(is_target.shape[0] - n_target)
-    where = f" {context}" if context else ""
-    if n_target < min_target:
-        raise ValueError(
-            f"Found {n_target} target row(s){where}; at least {min_target} are "
-            "needed. Mark target rows with domain=1 (or leave their y unlabeled: "
-            "-1, or NaN for regression); in a CV, use DomainStratifiedKFold."
-        )
-    if n_source < min_source:
-        raise ValueError(
-            f"Found {n_source} source row(s){where}; at least {min_source} are "
-            "needed. Mark source rows with domain=0."
-        )
-    return n_source, n_target
 
 
 def _num_rows(X):
@@ -248,137 +171,6 @@ def check_feature_scales(X, owner, feature_names=None):
         FeatureScaleWarning,
         stacklevel=4,
     )
-
-
-def _preview_values(a, limit=5):
-    try:
-        uniq = np.unique(a[~_is_missing(a)])
-    except TypeError:
-        uniq = np.array(list({repr(v) for v in a.tolist()}), dtype=object)
-    shown = [v.item() if hasattr(v, "item") else v for v in uniq[:limit]]
-    if _is_missing(a).any():
-        shown.append("NaN/None")
-    more = ", ..." if uniq.shape[0] > limit else ""
-    return f"{shown}{more}"
-
-
-def _is_missing(a):
-    """Element-wise None/NaN test that works on numeric and object arrays."""
-    a = np.asarray(a)
-    if a.dtype.kind == "f":
-        return np.isnan(a)
-    if a.dtype.kind == "O":
-        # pandas' isna: None, NaN, and pandas' NA (nullable "string"/Int64)
-        import pandas as pd
-
-        return np.asarray(pd.isna(a), dtype=bool)
-    return np.zeros(a.shape, dtype=bool)
-
-
-def unlabeled_mask(y, task):
-    """Boolean mask of unlabeled rows of ``y``.
-
-    Parameters
-    ----------
-    y : ndarray of shape (n_samples,)
-    task : {"classification", "regression"}
-        Classification marks unlabeled rows with ``-1`` (scikit-learn's
-        semi-supervised convention), ``None`` or ``NaN``; regression with
-        ``NaN`` only (``-1`` is a valid regression target).
-    """
-    y = np.asarray(y)
-    missing = _is_missing(y)
-    if task == "regression" or y.dtype.kind in "US":
-        return missing
-    if y.dtype.kind in "iufb":
-        return missing | (y == -1)
-    # object: -1 may stand beside string labels (e.g. pandas with mixed types)
-    minus_one = np.array(
-        [
-            isinstance(v, numbers.Number) and not isinstance(v, bool) and v == -1
-            for v in y
-        ],
-        dtype=bool,
-    )
-    return missing | minus_one
-
-
-def _has_strings(y):
-    y = np.asarray(y)
-    if y.dtype.kind in "US":
-        return True
-    return y.dtype.kind == "O" and any(isinstance(v, str) for v in y)
-
-
-def resolve_rows(y, domain, task, n_samples):
-    """Work out target rows and labeled source rows from ``y`` and ``domain``.
-
-    Returns
-    -------
-    is_target : ndarray of bool
-        Rows used as the target sample by the weighter.
-    fit_rows : ndarray of bool
-        Labeled source rows: the rows the wrapped estimator is fit on.
-    """
-    unlabeled = unlabeled_mask(y, task)
-    marker = "-1 (or None/NaN)" if task == "classification" else "NaN"
-    if domain is not None:
-        is_target = check_domain(domain, n_samples)
-        fit_rows = ~is_target & ~unlabeled
-        marked = ~is_target & unlabeled & ~_is_missing(y)
-        if marked.any():
-            # -1 on source rows: scikit-learn's "unlabeled", or a class?
-            warnings.warn(
-                f"{int(marked.sum())} source rows (domain=0) have y = -1, which "
-                "marks an unlabeled row (scikit-learn's convention), so they are "
-                "left out of the fit. If -1 is a class (labels {-1, 1}), recode "
-                "it, e.g. y = (y + 1) // 2.",
-                UserWarning,
-                stacklevel=4,
-            )
-        if not fit_rows.any():
-            raise ValueError(
-                "No labeled source rows: every row with domain=0 has an unlabeled "
-                f"y ({marker}). The estimator is fit on labeled source rows."
-            )
-        return is_target, fit_rows
-    missing = _is_missing(y)
-    minus_one = unlabeled & ~missing
-    if missing.any() and minus_one.any():
-        # Two markers: NaN/None surely marks the target rows, but -1 may be a
-        # class of source rows (labels {-1, 1}); taking it as unlabeled would
-        # silently move those rows to the target sample.
-        raise ValueError(
-            f"y marks {int(missing.sum())} rows unlabeled with None/NaN and "
-            f"{int(minus_one.sum())} with -1: is -1 a class or a target row? If "
-            "a class, recode it (e.g. y = (y + 1) // 2); else use one marker, or "
-            "pass domain= (0 source, 1 target)."
-        )
-    if unlabeled.all():
-        raise ValueError(
-            f"y has no labeled rows: every row is marked unlabeled ({marker}). "
-            "The estimator is fit on the labeled source rows; give their labels."
-        )
-    if not unlabeled.any():
-        if task == "classification" and _has_strings(y):
-            raise ValueError(
-                "y has string labels and no unlabeled rows, so no row is known to "
-                "be a target row. Mark target rows with None (or NaN) in y, or pass "
-                "domain= (0 source, 1 target)."
-            )
-        # As scikit-learn's SelfTrainingClassifier does without unlabeled rows:
-        # say so loudly, then fit the plain (unweighted) estimator.
-        warnings.warn(
-            f"y has no unlabeled rows ({marker}) and no domain was given, so there "
-            "are no target rows: fitting the estimator unweighted (all weights 1). "
-            f"Mark the target rows of the stacked X as unlabeled in y ({marker}) or "
-            "pass domain= (0 source, 1 target).",
-            NoTargetRowsWarning,
-            stacklevel=3,
-        )
-        return unlabeled, ~unlabeled
-    check_domain_sizes(unlabeled, min_source=1)
-    return unlabeled, ~unlabeled
 
 
 # --------------------------------------------------------------------------

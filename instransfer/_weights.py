@@ -16,8 +16,20 @@ The transform is fitted once on the source rows and is then a fixed monotone
 map, so :meth:`predict_weights` on new rows is on the scale of ``weights_``.
 """
 
+from numbers import Real
+
 import numpy as np
 from scipy.special import logsumexp
+
+from .utils._compat import Interval
+
+# the parameters of WeightTransform, as every weighter and weighted estimator
+# declares them in its _parameter_constraints
+POSTPROCESS_CONSTRAINTS = {
+    "flatten": [Interval(Real, 0, None, closed="left")],
+    "clip": [Interval(Real, 1, None, closed="left"), None],
+    "clip_quantile": [Interval(Real, 0, 1, closed="neither"), None],
+}
 
 ALL_ZERO_WEIGHTS = (
     "All importance weights are zero or not finite: the weighter found no source "
@@ -98,13 +110,19 @@ class WeightTransform:
 
     def fit(self, ratio):
         """Fit the normalising constants on the (mean-1) source ratios."""
-        # in log space: ratio ** flatten overflows for a large flatten (1e3
-        # on ratios of ~2 gave inf, then a mean of inf, blamed on the data)
-        log_f = self._log_flat(ratio)
-        self.log_scale_ = log_mean_exp(log_f)
-        if not np.isfinite(self.log_scale_):
-            raise ValueError(ALL_ZERO_WEIGHTS)
-        f = np.exp(log_f - self.log_scale_)
+        with np.errstate(over="ignore"):
+            f = self._flat(ratio)
+        self.scale_, self.log_scale_ = f.mean(), None
+        if not (np.isfinite(self.scale_) and self.scale_ > 0):
+            # in log space: ratio ** flatten overflows for a large flatten
+            # (1e3 on ratios of ~2 gave inf, a mean of inf, blamed on the data)
+            log_f = self._log_flat(ratio)
+            self.scale_, self.log_scale_ = None, log_mean_exp(log_f)
+            if not np.isfinite(self.log_scale_):
+                raise ValueError(ALL_ZERO_WEIGHTS)
+            f = np.exp(log_f - self.log_scale_)
+        else:
+            f = f / self.scale_
         cap = np.inf
         if self.clip_quantile is not None:
             cap = float(np.quantile(f, self.clip_quantile))
@@ -120,13 +138,23 @@ class WeightTransform:
 
     def transform(self, ratio):
         """Map ratios to weights on the scale fitted by :meth:`fit`."""
-        # capped at exp(700), finite, like BaseWeighter.predict_ratio
-        f = np.exp(np.minimum(self._log_flat(ratio) - self.log_scale_, 700.0))
+        if self.log_scale_ is None:
+            with np.errstate(over="ignore"):
+                f = self._flat(ratio) / self.scale_
+        else:  # capped at exp(700), finite, like BaseWeighter.predict_ratio
+            f = np.exp(np.minimum(self._log_flat(ratio) - self.log_scale_, 700.0))
         return np.minimum(f, self.cap_) / self.renorm_
 
     def fit_transform(self, ratio):
         """Fit, then transform the same ratios (mean 1 by construction)."""
         return self.fit(ratio).transform(ratio)
+
+    def _flat(self, ratio):
+        ratio = np.asarray(ratio, dtype=float)
+        if self.flatten == 1:
+            return ratio
+        # 0 ** 0 == 1: flatten=0 gives uniform weights even where the ratio is 0.
+        return np.power(ratio, self.flatten)
 
     def _log_flat(self, ratio):
         ratio = np.asarray(ratio, dtype=float)

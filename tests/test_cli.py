@@ -278,6 +278,7 @@ def test_weigh_shows_progress_on_stderr(csv_pair, tmp_path, capsys):
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     pytest.importorskip("matplotlib")
+    pytest.importorskip("lifelines")  # the demo's cohorts ship in its wheel
     out_dir = tmp_path_factory.mktemp("demo")
     from contextlib import redirect_stderr, redirect_stdout
     from io import StringIO
@@ -517,6 +518,7 @@ def test_demo_verdict_follows_the_numbers_it_prints():
 
 def test_demo_explains_a_low_ess_without_python_advice(capsys):
     # the demo's answer to a low ESS is its section 3, not a Python call
+    pytest.importorskip("lifelines")  # the demo's cohorts ship in its wheel
     argv = ["demo", "--cohort", "rossi", "--strength", "3", "--bootstrap", "0"]
     assert main(argv + ["--quiet"]) == 0
     captured = capsys.readouterr()

@@ -170,6 +170,9 @@ def _run(args, out=None):
     from sklearn.base import clone
     from sklearn.linear_model import LogisticRegression
 
+    # the library's routing of sample_weight to the pipeline's final step
+    from ..utils._routing import fit_weighted
+
     if task == "classification":
         model = encoded_model(X, LogisticRegression(max_iter=1000))
         weighted_cls = it.ImportanceWeightedClassifier
@@ -226,12 +229,12 @@ def _run(args, out=None):
     y_fit = _masked(sh.y, domain, task)
     fitted = {}
     with progress.step(f"2/4 fitting {model_name}: unweighted, weighted, oracle"):
-        fitted["unweighted"] = _fit(clone(model), Xs, ys, None)
+        fitted["unweighted"] = fit_weighted(clone(model), Xs, ys, None)
         fitted["weighted (flatten 1)"] = weighted_cls(
             clone(model), weighter, flatten=1.0
         ).fit(X, y_fit)
         w_oracle = sh.true_ratio[~is_t] / sh.true_ratio[~is_t].mean()
-        oracle = _fit(clone(model), Xs, ys, w_oracle)
+        oracle = fit_weighted(clone(model), Xs, ys, w_oracle)
     with progress.step(
         f"3/4 choosing flatten by importance-weighted CV ({len(FLATTENS)} values x "
         "2 x 10 folds)"
@@ -295,11 +298,6 @@ def _run(args, out=None):
             out,
         )
     return 0
-
-
-def _fit(model, X, y, sample_weight):
-    name = model.steps[-1][0]
-    return model.fit(X, y, **{f"{name}__sample_weight": sample_weight})
 
 
 def _format_iwcv(iwcv, path, loss):

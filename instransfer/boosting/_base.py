@@ -29,7 +29,9 @@ from .._validation import (
     refuse_non_numeric_frame,
     unlabeled_mask,
 )
-from ..base import _check_weightable, _final_step, _fit_weighted
+from ..utils._routing import check_weightable as _check_weightable
+from ..utils._routing import final_step as _final_step
+from ..utils._routing import fit_weighted as _fit_weighted
 
 _SEED_MAX = np.iinfo(np.int32).max
 

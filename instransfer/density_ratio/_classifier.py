@@ -19,6 +19,7 @@ from sklearn.utils.validation import validate_data
 from .._validation import _num_rows, check_numeric_covariates
 from ..base import BaseWeighter
 from ..exceptions import SaturatedProbabilityWarning  # noqa: F401 (old path)
+from ..utils._domain import stack_domains
 
 
 def _default_domain_classifier(sparse=False):
@@ -281,8 +282,6 @@ class ClassifierWeighter(BaseWeighter):
 
     def _fit_log_ratio(self, X_source, X_target):
         from joblib import Parallel, delayed
-
-        from ..base import stack_domains
 
         X, domain = stack_domains(X_source, X_target)
         n_s, n_t = _num_rows(X_source), _num_rows(X_target)

@@ -242,9 +242,13 @@ _FAST = {
 
 def _accepts_sample_weight(scorer):
     """Whether ``scorer(est, X, y, sample_weight=w)`` is a valid call."""
-    if hasattr(scorer, "_accept_sample_weight"):  # scikit-learn's scorers
+    if hasattr(scorer, "_accept_sample_weight"):  # scikit-learn >= 1.7's scorers
         return bool(scorer._accept_sample_weight())
     from inspect import Parameter, signature
+
+    # scikit-learn 1.6's scorers take **kwargs and pass them on to the metric:
+    # the metric's own signature decides
+    scorer = getattr(scorer, "_score_func", scorer)
 
     try:
         params = signature(scorer).parameters
@@ -356,8 +360,9 @@ def evaluate(
     """
     import pandas as pd
     from sklearn.utils import check_random_state
-    from sklearn.utils.validation import check_consistent_length, column_or_1d
+    from sklearn.utils.validation import column_or_1d
 
+    from .._validation import _num_rows, check_same_rows
     from ._weight_stats import _check_weights, effective_sample_size
 
     if not isinstance(n_resamples, Integral) or n_resamples < 0:
@@ -376,7 +381,7 @@ def evaluate(
             f"baseline={baseline!r} is not one of the models {list(models)}."
         )
     y = column_or_1d(y)
-    check_consistent_length(X, y)
+    check_same_rows(_num_rows(X), y=y, sample_weight=sample_weight)
     n = y.shape[0]
     if n == 0:
         raise ValueError("No rows to score.")
@@ -384,7 +389,6 @@ def evaluate(
         sw = np.ones(n)
     else:
         sw = _check_weights(sample_weight, "sample_weight")
-        check_consistent_length(y, sw)
     scorers = _resolve_scoring(scoring)
     weighted = sample_weight is not None
     if weighted:

@@ -17,40 +17,23 @@ labeled source rows, so all candidates estimate one quantity, the target risk.
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import (
-    BaseEstimator,
-    ClassifierMixin,
-    MetaEstimatorMixin,
-    RegressorMixin,
-    _fit_context,
-    clone,
-)
-from sklearn.utils import _safe_indexing, check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import (
-    check_is_fitted,
-    column_or_1d,
-    validate_data,
-)
+from sklearn.base import clone
+from sklearn.utils import check_random_state
 
-from .._validation import (
-    _num_rows,
-    check_same_rows,
-    check_sample_weight,
-    resolve_rows,
-    unlabeled_mask,
-)
-from ..base import (
+from .._importance_weighted import (
     ImportanceWeightedClassifier,
     ImportanceWeightedRegressor,
-    _as_indexable,
-    _check_weightable,
-    _estimator_has,
-    _final_step,
-    _labels_array,
-    _safe_tags,
 )
+from ..density_ratio._classifier import ClassifierWeighter
+from ..utils._compat import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    _fit_context,
+    _safe_indexing,
+)
+from ..utils._domain import unlabeled_mask
+from ..utils._routing import check_weightable, final_step
 
 __all__ = ["ImportanceWeightedClassifierCV", "ImportanceWeightedRegressorCV"]
 
@@ -200,8 +183,16 @@ def _check_defined(scores, fold_weights, scorer):
     )
 
 
-class _BaseImportanceWeightedCV(MetaEstimatorMixin, BaseEstimator):
-    _task = None
+class _BaseImportanceWeightedCV:
+    """What the CV estimators add to the weighted ones: choosing ``flatten``.
+
+    Mixed in before :class:`~instransfer.ImportanceWeightedClassifier` (or
+    the regressor), as ``LogisticRegressionCV`` subclasses
+    ``LogisticRegression``: the fitted model *is* the weighted estimator with
+    ``flatten=flatten_``, so prediction, ``score`` and ``importance_weights``
+    are inherited.
+    """
+
     _weighted_class = None
 
     _parameter_constraints: dict = {
@@ -247,15 +238,11 @@ class _BaseImportanceWeightedCV(MetaEstimatorMixin, BaseEstimator):
 
     # -- pieces shared with the folds -------------------------------------
 
-    def _get_estimator(self):
-        return self.estimator if self.estimator is not None else self._default()
-
     def _get_weighter(self):
         if self.weighter is not None:
             return self.weighter
-        from ..density_ratio import ClassifierWeighter
-
-        return ClassifierWeighter(random_state=self._weighter_seed)
+        # seeded in fit (unfitted: for the tags only)
+        return ClassifierWeighter(random_state=getattr(self, "_weighter_seed", None))
 
     def _make_weighted(self, weighter, flatten):
         return self._weighted_class(
@@ -347,22 +334,10 @@ class _BaseImportanceWeightedCV(MetaEstimatorMixin, BaseEstimator):
             Fitted estimator.
         """
         flattens = self._check_flattens()
-        _check_weightable(clone(self._get_estimator()), type(self).__name__)
-        validate_data(self, X, reset=True, skip_check_array=True)
-        X = _as_indexable(X)
-        y = column_or_1d(y, warn=True)
-        if self._task == "regression" and y.dtype.kind not in "fc":
-            y = y.astype(float)
-        n = _num_rows(X)
-        check_same_rows(n, y=y, sample_weight=sample_weight)
-        is_target, fit_rows = resolve_rows(y, domain, self._task, n)
-        if self._task == "classification":
-            from sklearn.utils.multiclass import check_classification_targets
-
-            check_classification_targets(_labels_array(y[fit_rows]))
-        sw = None
-        if sample_weight is not None:
-            sw = check_sample_weight(sample_weight, n)
+        check_weightable(clone(self._get_estimator()), type(self).__name__)
+        rows = self._resolve(X, y, domain, sample_weight)
+        X, y, sw = rows.X, rows.y, rows.sample_weight
+        is_target, fit_rows = rows.is_target, rows.fit_rows
 
         rng = check_random_state(self.random_state)
         self._weighter_seed = int(rng.randint(np.iinfo(np.int32).max))
@@ -397,7 +372,11 @@ class _BaseImportanceWeightedCV(MetaEstimatorMixin, BaseEstimator):
             self.weighter if self.weighter is not None else self._get_weighter(),
             self.flatten_,
         ).fit(X, y, domain=domain, sample_weight=sample_weight)
-        self.n_source_fit_ = self.best_estimator_.n_source_fit_
+        # the fitted state of the final model is this estimator's own
+        for name in ("estimator_", "weighter_", "weights_", "n_source_fit_"):
+            setattr(self, name, getattr(self.best_estimator_, name))
+        self._transform = self.best_estimator_._transform
+        self._n_labeled_target = self.best_estimator_._n_labeled_target
         return self
 
     @staticmethod
@@ -412,103 +391,6 @@ class _BaseImportanceWeightedCV(MetaEstimatorMixin, BaseEstimator):
         for k in range(scores.shape[0]):
             out[f"split{k}_test_score"] = scores[k].copy()
         return out
-
-    # -- the fitted model ---------------------------------------------------
-
-    @property
-    def estimator_(self):
-        """The fitted inner estimator of the final model."""
-        check_is_fitted(self, "best_estimator_")
-        return self.best_estimator_.estimator_
-
-    @property
-    def weighter_(self):
-        """The fitted weighter of the final model (None without target rows)."""
-        check_is_fitted(self, "best_estimator_")
-        return self.best_estimator_.weighter_
-
-    @property
-    def weights_(self):
-        """Weights (``flatten_`` applied, mean 1) of the labeled source rows."""
-        check_is_fitted(self, "best_estimator_")
-        return self.best_estimator_.weights_
-
-    def importance_weights(self, X):
-        """Weights the final model would give rows of ``X`` (``flatten_`` applied).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to weight.
-
-        Returns
-        -------
-        weights : ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self, "best_estimator_")
-        return self.best_estimator_.importance_weights(X)
-
-    @available_if(_estimator_has("predict"))
-    def predict(self, X):
-        """Predict with the final model.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self, "best_estimator_")
-        return self.best_estimator_.predict(X)
-
-    def score(self, X, y, *, domain=None, sample_weight=None):
-        """Importance-weighted score of the final model on labeled source rows.
-
-        Accuracy for classifiers, R² for regressors, each held-out labeled
-        source row weighted by the full ratio of the final weighter; see
-        :meth:`ImportanceWeightedClassifier.score
-        <instransfer.ImportanceWeightedClassifier.score>`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Held-out rows.
-        y : array-like of shape (n_samples,)
-            Labels; unlabeled rows are skipped.
-        domain : array-like of shape (n_samples,), default=None
-            When given, only rows with domain 0 are scored.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Multiplied with the importance weights.
-
-        Returns
-        -------
-        score : float
-        """
-        check_is_fitted(self, "best_estimator_")
-        return self.best_estimator_.score(
-            X, y, domain=domain, sample_weight=sample_weight
-        )
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        est_tags = _safe_tags(self._get_estimator())
-        from ..density_ratio import ClassifierWeighter
-
-        wtr_tags = _safe_tags(
-            self.weighter if self.weighter is not None else ClassifierWeighter()
-        )
-        if est_tags is not None and wtr_tags is not None:
-            for name in ("allow_nan", "string", "categorical", "sparse"):
-                setattr(
-                    tags.input_tags,
-                    name,
-                    getattr(est_tags.input_tags, name)
-                    and getattr(wtr_tags.input_tags, name),
-                )
-        return tags
 
 
 _DOC_PARAMS = """
@@ -625,7 +507,9 @@ _DOC_NOTES = """
     final weighter and estimator fit."""
 
 
-class ImportanceWeightedClassifierCV(ClassifierMixin, _BaseImportanceWeightedCV):
+class ImportanceWeightedClassifierCV(
+    _BaseImportanceWeightedCV, ImportanceWeightedClassifier
+):
     __doc__ = (
         """Importance-weighted classifier whose ``flatten`` is chosen by IWCV.
 
@@ -693,86 +577,16 @@ class ImportanceWeightedClassifierCV(ClassifierMixin, _BaseImportanceWeightedCV)
     """
     )
 
-    _task = "classification"
     _weighted_class = ImportanceWeightedClassifier
-    # the same reason as the wrapped classifier's
-    _xfail_checks = dict(ImportanceWeightedClassifier._xfail_checks)
-
-    def _default(self):
-        from sklearn.linear_model import LogisticRegression
-
-        return LogisticRegression()
 
     def _default_scoring(self):
-        _, final = _final_step(self._get_estimator())
+        _, final = final_step(self._get_estimator())
         return "neg_log_loss" if hasattr(final, "predict_proba") else "accuracy"
 
-    @property
-    def classes_(self):
-        """Class labels of the final model."""
-        check_is_fitted(self, "best_estimator_")
-        return self.best_estimator_.classes_
 
-    @available_if(_estimator_has("predict_proba"))
-    def predict_proba(self, X):
-        """Class probabilities from the final model.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        check_is_fitted(self, "best_estimator_")
-        return self.best_estimator_.predict_proba(X)
-
-    @available_if(_estimator_has("predict_log_proba"))
-    def predict_log_proba(self, X):
-        """Log class probabilities from the final model.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        check_is_fitted(self, "best_estimator_")
-        return self.best_estimator_.predict_log_proba(X)
-
-    @available_if(_estimator_has("decision_function"))
-    def decision_function(self, X):
-        """Decision function of the final model.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to evaluate.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-        """
-        check_is_fitted(self, "best_estimator_")
-        return self.best_estimator_.decision_function(X)
-
-    # the mixins' score comes first in the MRO: use the IW score
-    score = _BaseImportanceWeightedCV.score
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        est_tags = _safe_tags(self._get_estimator())
-        if est_tags is not None and est_tags.classifier_tags is not None:
-            tags.classifier_tags.multi_class = est_tags.classifier_tags.multi_class
-        return tags
-
-
-class ImportanceWeightedRegressorCV(RegressorMixin, _BaseImportanceWeightedCV):
+class ImportanceWeightedRegressorCV(
+    _BaseImportanceWeightedCV, ImportanceWeightedRegressor
+):
     __doc__ = (
         """Importance-weighted regressor whose ``flatten`` is chosen by IWCV.
 
@@ -828,16 +642,7 @@ class ImportanceWeightedRegressorCV(RegressorMixin, _BaseImportanceWeightedCV):
     """
     )
 
-    _task = "regression"
     _weighted_class = ImportanceWeightedRegressor
-
-    def _default(self):
-        from sklearn.linear_model import Ridge
-
-        return Ridge()
 
     def _default_scoring(self):
         return "neg_mean_squared_error"
-
-    # the mixins' score comes first in the MRO: use the IW score
-    score = _BaseImportanceWeightedCV.score

@@ -16,14 +16,10 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.metadata_routing import _MetadataRequester
 from sklearn.utils.validation import column_or_1d
 
-from .._validation import (
-    _num_rows,
-    check_domain,
-    check_same_rows,
-    check_sample_weight,
-    unlabeled_mask,
-)
-from ..base import _labels_array, _warn_labeled_target
+from .._importance_weighted import warn_labeled_target as _warn_labeled_target
+from .._validation import _num_rows, check_same_rows, check_sample_weight
+from ..utils._domain import check_domain, unlabeled_mask
+from ..utils._domain import labels_array as _labels_array
 
 
 def _locate_weighted(estimator, X):
