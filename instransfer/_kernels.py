@@ -199,7 +199,10 @@ def median_heuristic_gamma(X, Y=None, *, max_rows=2000, random_state=0):
     if not med > 0:  # more than half of the pairs coincide
         positive = d2[d2 > 0]
         med = float(np.median(positive)) if positive.size else 0.0
-    if not med >= np.finfo(np.float64).tiny:
+    # 2**16 above the smallest normal float: the width grids multiply
+    # 1 / median by up to 2**5; near 1e-308 that overflowed to an infinite
+    # gamma instead of this refusal
+    if not med >= np.finfo(np.float64).tiny * 2.0**16:
         # Distinct rows whose squared distances round to 0 or to subnormals:
         # 1 / median would be infinite (or garbage) and every kernel value 1,
         # i.e. silently uniform weights. scikit-learn's scalers treat columns
