@@ -19,3 +19,14 @@ def _numpy_scalar_repr():
         np.set_printoptions(legacy=False)
     else:
         yield
+
+
+@pytest.fixture(autouse=True)
+def _restore_sklearn_config():
+    # A test cannot change the next one's configuration, nor can a peer it
+    # imports: `import skada` switches metadata routing on for the process.
+    import sklearn
+
+    config = sklearn.get_config()
+    yield
+    sklearn.set_config(**config)

@@ -143,6 +143,7 @@ _SECTION_ORDER = [
     "boosting",
     "model_selection",
     "metrics",
+    "survival",
     "plotting",
     "datasets",
     "utils",

@@ -27,6 +27,7 @@ __getattr__, __dir__, __all__ = attach(
         "KLIEP": ".density_ratio",
         "KLIEPCV": ".density_ratio",
         "KMM": ".density_ratio",
+        "EntropyBalancing": ".density_ratio",
         # boosting
         "TrAdaBoostClassifier": ".boosting",
         "TrAdaBoostRegressor": ".boosting",
@@ -49,6 +50,7 @@ __getattr__, __dir__, __all__ = attach(
         "metrics": ".metrics",
         "model_selection": ".model_selection",
         "plotting": ".plotting",
+        "survival": ".survival",
         "utils": ".utils",
     },
 )

@@ -21,7 +21,7 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
-from ._validation import _num_rows, check_same_rows, check_sample_weight
+from ._validation import _num_rows
 from ._weights import POSTPROCESS_CONSTRAINTS, WeightTransform
 from .density_ratio._classifier import ClassifierWeighter
 from .utils._compat import (
@@ -31,14 +31,12 @@ from .utils._compat import (
     safe_tags,
 )
 from .utils._domain import (
-    as_indexable,
-    check_domain,
-    labels_array,
     stack_domains,
     unlabeled_mask,
 )
 from .utils._meta import BaseDomainMetaEstimator
 from .utils._routing import check_weightable, fit_weighted
+from .utils._scoring import target_score
 
 __all__ = [
     "ImportanceWeightedClassifier",
@@ -180,31 +178,29 @@ class _BaseImportanceWeighted(BaseDomainMetaEstimator):
         w = self.weighter_.predict_weights(X)
         return self._transform.transform(w)
 
-    def _labeled_source(self, X, y, domain, sample_weight):
-        """Rows of a held-out (X, y) that IW scores use, and their weights."""
+    def _target_score(self, X, y, domain, sample_weight, metric):
+        """The score rule (``utils._scoring``) with this model's full ratio."""
         check_is_fitted(self)
-        X = as_indexable(X)
-        y = column_or_1d(y)
-        n = _num_rows(X)
-        check_same_rows(n, y=y, sample_weight=sample_weight)
-        rows = ~unlabeled_mask(y, self._task)
-        if domain is not None:
-            rows &= ~check_domain(domain, n, min_source=1, min_target=0)
-        else:
+        if domain is None and unlabeled_mask(column_or_1d(y), self._task).any():
+            # labeled rows are scored as source rows: labeled target rows of
+            # the fit among them would be weighted as if they were
             warn_labeled_target(self, "score", stacklevel=3)
-        if not rows.any():
-            raise ValueError(
-                "No labeled source rows to score: importance-weighted scores are "
-                "computed on labeled source rows."
-            )
-        X_l = _safe_indexing(X, rows)
+        return target_score(
+            self,
+            X,
+            y,
+            domain=domain,
+            sample_weight=sample_weight,
+            metric=metric,
+            ratio=self._full_ratio,
+        )
+
+    def _full_ratio(self, X):
+        # IWCV weighs every candidate by the full ratio (flatten=1, no clip)
+        # so that all estimate one quantity, the target risk
         if self.weighter_ is None:  # fit without target rows: no shift assumed
-            w = np.ones(_num_rows(X_l))
-        else:
-            w = self.weighter_.predict_ratio(X_l)
-        if sample_weight is not None:
-            w = w * check_sample_weight(sample_weight, n)[rows]
-        return X_l, labels_array(y[rows]), w
+            return np.ones(_num_rows(X))
+        return self.weighter_.predict_ratio(X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -324,23 +320,27 @@ class ImportanceWeightedClassifier(ClassifierMixin, _BaseImportanceWeighted):
         return self.estimator_.classes_
 
     def score(self, X, y, *, domain=None, sample_weight=None):
-        """Importance-weighted accuracy on the labeled source rows (IWCV).
+        """Accuracy on the target population, by the library's score rule.
 
-        Unlabeled rows are ignored; each labeled source row counts with the
-        full estimated ratio (``flatten=1``, unclipped) of the fitted weighter,
-        which makes scores comparable across ``flatten`` values (Sugiyama,
-        Krauledat & Müller, JMLR 2007, Sec. 3).
+        Labeled target rows marked by ``domain`` -> plain accuracy on them;
+        otherwise the labeled source rows, each weighted by the fitted
+        weighter's full ratio (``flatten=1``, unclipped, so that scores are
+        comparable across ``flatten``; IWCV, Sugiyama, Krauledat & Müller,
+        JMLR 2007, eq. 9); without ``domain`` and without unlabeled rows in
+        ``y``, the rows given are the population: plain accuracy on all of them
+        (``score(X_target, y_target)`` is the target accuracy). See the table in
+        the data-convention guide.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Held-out rows.
         y : array-like of shape (n_samples,)
-            Labels; unlabeled rows are skipped.
+            Labels; unlabeled rows are never scored.
         domain : array-like of shape (n_samples,), default=None
-            When given, only rows with domain 0 are scored.
+            0 for source rows, 1 for target rows.
         sample_weight : array-like of shape (n_samples,), default=None
-            Multiplied with the importance weights.
+            Multiplies the weights of the scored rows.
 
         Returns
         -------
@@ -348,8 +348,7 @@ class ImportanceWeightedClassifier(ClassifierMixin, _BaseImportanceWeighted):
         """
         from sklearn.metrics import accuracy_score
 
-        X_l, y_l, w = self._labeled_source(X, y, domain, sample_weight)
-        return float(accuracy_score(y_l, self.predict(X_l), sample_weight=w))
+        return self._target_score(X, y, domain, sample_weight, accuracy_score)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -433,18 +432,27 @@ class ImportanceWeightedRegressor(RegressorMixin, _BaseImportanceWeighted):
         return Ridge()
 
     def score(self, X, y, *, domain=None, sample_weight=None):
-        """Importance-weighted R² on the labeled source rows (IWCV).
+        """R² on the target population, by the library's score rule.
+
+        Labeled target rows marked by ``domain`` -> plain R² on them;
+        otherwise the labeled source rows, each weighted by the fitted
+        weighter's full ratio (``flatten=1``, unclipped, so that scores are
+        comparable across ``flatten``; IWCV, Sugiyama, Krauledat & Müller,
+        JMLR 2007, eq. 9); without ``domain`` and without unlabeled rows in
+        ``y``, the rows given are the population: plain R² on all of them
+        (``score(X_target, y_target)`` is the target R²). See the table in
+        the data-convention guide.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Held-out rows.
         y : array-like of shape (n_samples,)
-            Targets; ``NaN`` rows are skipped.
+            Labels; unlabeled rows are never scored.
         domain : array-like of shape (n_samples,), default=None
-            When given, only rows with domain 0 are scored.
+            0 for source rows, 1 for target rows.
         sample_weight : array-like of shape (n_samples,), default=None
-            Multiplied with the importance weights.
+            Multiplies the weights of the scored rows.
 
         Returns
         -------
@@ -452,8 +460,7 @@ class ImportanceWeightedRegressor(RegressorMixin, _BaseImportanceWeighted):
         """
         from sklearn.metrics import r2_score
 
-        X_l, y_l, w = self._labeled_source(X, y, domain, sample_weight)
-        return float(r2_score(y_l, self.predict(X_l), sample_weight=w))
+        return self._target_score(X, y, domain, sample_weight, r2_score)
 
 
 def importance_weights(X_source, X_target, method=None, *, random_state=None):

@@ -38,7 +38,8 @@ import threading
 
 import numpy as np
 from sklearn.utils import check_random_state, gen_batches
-from sklearn.utils._chunking import get_chunk_n_rows
+
+from .utils._compat import get_chunk_n_rows
 
 __all__ = [
     "median_heuristic_gamma",

@@ -75,7 +75,10 @@ class BaseWeighter(BaseEstimator):
     Subclasses implement the algorithm only:
 
     - ``_fit_log_ratio(X_source, X_target)`` fits and returns the log-ratio at
-      the source rows (``-inf`` allowed for a zero weight);
+      the source rows (``-inf`` allowed for a zero weight); a weighter that
+      needs the stacked rows as passed (cross-fitting, a user's splitter)
+      implements ``_fit_stacked(X, is_target)`` instead, with the same
+      return value;
     - ``_log_ratio(X)`` returns the log-ratio at new rows on the same scale;
     - optionally ``_score_terms(X_source, X_target)``, the per-row terms of
       the method's own held-out criterion (default: minus the squared loss of
@@ -176,11 +179,9 @@ class BaseWeighter(BaseEstimator):
             check_feature_scales(
                 X, type(self).__name__, getattr(self, "feature_names_in_", None)
             )
-        X_source = _safe_indexing(X, ~is_target)
-        X_target = _safe_indexing(X, is_target)
         self.n_source_, self.n_target_ = int((~is_target).sum()), int(is_target.sum())
         with self._blas_context():
-            log_r = self._fit_log_ratio(X_source, X_target)
+            log_r = self._fit_stacked(X, is_target)
         log_r = np.asarray(log_r, dtype=float)
         if np.isnan(log_r).any() or np.isposinf(log_r).any():
             raise RuntimeError(
@@ -279,9 +280,23 @@ class BaseWeighter(BaseEstimator):
             return np.zeros(0)
         return np.exp(np.asarray(self._log_ratio(X), float) - self.log_norm_)
 
-    @abstractmethod
+    def _fit_stacked(self, X, is_target):
+        """Fit on the stacked rows; return the log-ratio at the source rows.
+
+        The hook :meth:`fit` calls, with ``X`` validated and ``is_target`` the
+        domain as a mask. The default hands each domain's rows to
+        :meth:`_fit_log_ratio`. A weighter that needs the rows as passed (to
+        cross-fit over them, or to split them with a user's splitter)
+        overrides this instead: it then neither re-stacks the two blocks nor
+        keeps the domain on ``self``.
+        """
+        return self._fit_log_ratio(
+            _safe_indexing(X, ~is_target), _safe_indexing(X, is_target)
+        )
+
     def _fit_log_ratio(self, X_source, X_target):
         """Fit; return the log-ratio at the source rows."""
+        raise NotImplementedError
 
     @abstractmethod
     def _log_ratio(self, X):

@@ -4,15 +4,7 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-
-
-def nmse(estimate, truth):
-    """Normalised MSE of a ratio estimate, both scaled to mean 1."""
-    estimate = np.asarray(estimate, float) / np.mean(estimate)
-    truth = np.asarray(truth, float) / np.mean(truth)
-    return float(np.mean((estimate - truth) ** 2) / np.mean(truth**2))
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from _helpers import nmse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.compose import make_column_transformer
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -16,7 +17,6 @@ from sklearn.preprocessing import OneHotEncoder, PolynomialFeatures, StandardSca
 from sklearn.utils._param_validation import InvalidParameterError
 
 import instransfer as it
-from conftest import nmse
 from instransfer._weights import WeightTransform, log_mean_exp
 from instransfer.datasets import make_covariate_shift
 from instransfer.density_ratio._classifier import SaturatedProbabilityWarning

@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from _helpers import masked
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import log_loss, mean_squared_error
@@ -40,8 +41,7 @@ def _linear_logistic(seed, n_s=400, n_t=200, d=5):
     return X, y, domain, p
 
 
-def _masked(data):
-    return np.where(data.domain == 1, -1, data.y)
+_masked = masked
 
 
 # --------------------------------------------------------------------------
@@ -104,7 +104,7 @@ def test_regressor_chooses_and_predicts():
     )
     y = np.where(data.domain == 1, np.nan, data.y)
     reg = it.ImportanceWeightedRegressorCV(
-        weighter=_fast_weighter(), cv=4, random_state=0
+        weighter=_fast_weighter(), cv=4, n_repeats=1, random_state=0
     ).fit(data.X, y)
     assert reg.scores_.shape == (4, 5)
     assert reg.flatten_ >= 0.5

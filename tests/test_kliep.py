@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _helpers import nmse
 from sklearn.datasets import load_diabetes
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics.pairwise import rbf_kernel
@@ -13,12 +14,6 @@ import instransfer as it
 from instransfer.datasets import make_covariate_shift
 from instransfer.density_ratio._kliep import _kliep_solve
 from instransfer.model_selection import DomainStratifiedKFold
-
-
-def _nmse(estimate, truth):
-    estimate = np.asarray(estimate, float) / np.mean(estimate)
-    truth = np.asarray(truth, float) / np.mean(truth)
-    return float(np.mean((estimate - truth) ** 2) / np.mean(truth**2))
 
 
 def _em_reference(A, n_iter=100_000, tol=1e-12):
@@ -131,14 +126,14 @@ def test_likelihood_cv_does_not_run_to_the_narrowest_kernel(shift_data):
     gam = est.cv_results_["param_gamma"]
     assert gam.min() < est.gamma_ < gam.max()
     s = shift_data.domain == 0
-    assert _nmse(est.weights_, shift_data.true_ratio[s]) < 0.05
+    assert nmse(est.weights_, shift_data.true_ratio[s]) < 0.05
 
 
 @pytest.mark.parametrize("est", [it.KLIEP(random_state=0), it.KLIEPCV(random_state=0)])
 def test_nmse_against_the_true_ratio(shift_data, est):
     s = shift_data.domain == 0
     w = est.fit(shift_data.X, shift_data.domain).weights_
-    assert _nmse(w, shift_data.true_ratio[s]) < 0.05
+    assert nmse(w, shift_data.true_ratio[s]) < 0.05
 
 
 def test_score_is_the_heldout_likelihood_criterion():
@@ -224,5 +219,5 @@ def test_better_than_adapt_kliep_on_the_same_draws():
             gamma=list(ours.cv_results_["param_gamma"]), random_state=seed, verbose=0
         )
         theirs = np.asarray(peer.fit_weights(data.X[s], data.X[~s])).ravel()
-        wins += _nmse(ours.weights_, truth) < _nmse(theirs, truth)
+        wins += nmse(ours.weights_, truth) < nmse(theirs, truth)
     assert wins >= 2

@@ -4,12 +4,12 @@ import warnings
 
 import numpy as np
 import pytest
+from _helpers import nmse
 from scipy.optimize import minimize
 from scipy.special import logsumexp
 from sklearn.exceptions import ConvergenceWarning
 
 import instransfer as it
-from conftest import nmse
 from instransfer import _kernels
 from instransfer.datasets import make_covariate_shift
 from instransfer.density_ratio import _kmm, _qp

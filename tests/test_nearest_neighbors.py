@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
+from _helpers import nmse
 
 import instransfer as it
-from conftest import nmse
 from instransfer.datasets import make_covariate_shift
 
 

@@ -57,3 +57,45 @@ def test_public_names_resolve():
     ):
         assert getattr(it, name) is not None
     assert "ClassifierWeighter" in dir(it)
+
+
+def _private_sklearn_imports(path):
+    """``(line, text)`` of every import of a private scikit-learn name in a file."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            parts = node.module.split(".")
+            if parts[0] != "sklearn":
+                continue
+            private_module = any(p.startswith("_") for p in parts)
+            names = [a.name for a in node.names if private_module or a.name[0] == "_"]
+            if names:
+                found.append((node.lineno, f"from {node.module} import {names}"))
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[0] == "sklearn" and any(p.startswith("_") for p in parts):
+                    found.append((node.lineno, f"import {alias.name}"))
+    return found
+
+
+def test_private_sklearn_api_only_through_the_compat_module():
+    # scikit-learn moves its private helpers between releases: one file to mend
+    from pathlib import Path
+
+    import instransfer
+
+    root = Path(instransfer.__file__).parent
+    compat = root / "utils" / "_compat.py"
+    assert _private_sklearn_imports(compat), "the scan finds nothing: it is broken"
+    offenders = [
+        f"{path.relative_to(root)}:{line}: {text}"
+        for path in sorted(root.rglob("*.py"))
+        if path != compat
+        for line, text in _private_sklearn_imports(path)
+    ]
+    assert not offenders, "import these through instransfer.utils._compat:\n" + (
+        "\n".join(offenders)
+    )

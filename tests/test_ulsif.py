@@ -4,6 +4,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from _helpers import nmse
 from sklearn.base import clone
 from sklearn.metrics.pairwise import rbf_kernel
 from sklearn.model_selection import GridSearchCV
@@ -12,12 +13,6 @@ import instransfer as it
 from instransfer.datasets import make_covariate_shift
 from instransfer.density_ratio import _ulsif
 from instransfer.model_selection import DomainStratifiedKFold
-
-
-def _nmse(estimate, truth):
-    estimate = np.asarray(estimate, float) / np.mean(estimate)
-    truth = np.asarray(truth, float) / np.mean(truth)
-    return float(np.mean((estimate - truth) ** 2) / np.mean(truth**2))
 
 
 def _split(data):
@@ -226,9 +221,9 @@ def test_gridsearch_needs_no_scorer_and_score_is_minus_j():
 def test_nmse_against_the_true_ratio(shift_data, est, threshold):
     s = shift_data.domain == 0
     w = clone(est).fit(shift_data.X, shift_data.domain).weights_
-    assert _nmse(w, shift_data.true_ratio[s]) < threshold
+    assert nmse(w, shift_data.true_ratio[s]) < threshold
     # far better than no weighting at all
-    assert _nmse(w, shift_data.true_ratio[s]) < 0.3 * _nmse(
+    assert nmse(w, shift_data.true_ratio[s]) < 0.3 * nmse(
         np.ones(s.sum()), shift_data.true_ratio[s]
     )
 
@@ -243,8 +238,8 @@ def test_rulsif_estimates_the_relative_ratio(shift_data):
         .fit(shift_data.X, shift_data.domain)
         .weights_
     )
-    assert _nmse(w, relative) < 0.05
-    assert _nmse(w, relative) < _nmse(w, r)
+    assert nmse(w, relative) < 0.05
+    assert nmse(w, relative) < nmse(w, r)
 
 
 def test_row_order_does_not_matter():
@@ -327,7 +322,7 @@ def test_better_than_adapt_ulsif_on_the_same_draws():
             verbose=0,
         )
         theirs = np.asarray(peer.fit_weights(Xs, Xt)).ravel()
-        wins += _nmse(ours, truth) < _nmse(theirs, truth)
+        wins += nmse(ours, truth) < nmse(theirs, truth)
     assert wins >= 2
 
 

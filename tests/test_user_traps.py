@@ -12,16 +12,17 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from _helpers import nmse
 from sklearn.base import clone
 from sklearn.compose import make_column_transformer  # noqa: F401 (eval'd recipes)
 from sklearn.impute import SimpleImputer  # noqa: F401
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: F401
 
 import instransfer as it
-from conftest import nmse
 from instransfer import FeatureScaleWarning
 from instransfer._validation import check_feature_scales
 from instransfer.model_selection import DomainStratifiedKFold, make_iw_scorer
@@ -158,8 +159,11 @@ def test_iw_scorer_and_score_are_quiet_when_domain_reaches_them(labeled_target):
         fitted.score(data.X, data.y, domain=data.domain)
     with pytest.warns(UserWarning, match="150 labeled target rows"):
         scorer(fitted, data.X, data.y)
-    with pytest.warns(UserWarning, match="scored as a source row"):
-        fitted.score(data.X, data.y)
+    # score's rule: a fully labeled y without domain is the population itself
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = fitted.score(data.X, data.y)
+    assert got == pytest.approx(accuracy_score(data.y, fitted.predict(data.X)))
 
 
 def test_iw_scorer_says_why_a_model_has_no_target_rows(labeled_target):

@@ -1,5 +1,7 @@
 """The weighted wrappers and the contract snippets of the foundation issue."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -347,8 +349,10 @@ def test_domain_as_fit_param_without_routing(clf_data):
         cv=DomainStratifiedKFold(3, random_state=0),
     )
     # without routing, GridSearchCV slices fit params of length n_samples, but
-    # score gets no domain: the labeled target rows are scored as source rows
-    with pytest.warns(UserWarning, match="scored as a source row"):
+    # score gets no domain and a fully labeled y: by the score rule the
+    # held-out rows are then the population, scored plainly (no warning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
         search.fit(data.X, data.y, domain=data.domain)
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     assert search.best_estimator_.weighter_.n_target_ == 300

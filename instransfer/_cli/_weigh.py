@@ -251,7 +251,7 @@ def numeric_matrix(source, target, method):
 
 def fit_weights(source, target, method, seed, progress):
     """Full importance weights (flatten=1) of the source rows, and the weighter."""
-    from ..base import stack_domains
+    from ..utils._domain import stack_domains
 
     weighter = resolve_method(method, seed)
     if METHODS[method][1]:

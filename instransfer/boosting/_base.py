@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 from scipy.special import logsumexp
 from sklearn.base import clone
-from sklearn.utils import _safe_indexing, get_tags
+from sklearn.utils import get_tags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_array,
@@ -29,6 +29,7 @@ from .._validation import (
     refuse_non_numeric_frame,
     unlabeled_mask,
 )
+from ..utils._compat import _safe_indexing
 from ..utils._routing import check_weightable as _check_weightable
 from ..utils._routing import final_step as _final_step
 from ..utils._routing import fit_weighted as _fit_weighted

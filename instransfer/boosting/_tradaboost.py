@@ -17,12 +17,18 @@ from sklearn.base import (
     ClassifierMixin,
     MetaEstimatorMixin,
     RegressorMixin,
-    _fit_context,
 )
-from sklearn.utils import _safe_indexing, check_random_state, get_tags
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils._compat import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    _fit_context,
+    _safe_indexing,
+)
+from ..utils._scoring import target_score
 from ._base import (
     _EPS,
     _adjusted_errors,
@@ -897,19 +903,27 @@ class TrAdaBoostClassifier(ClassifierMixin, _BaseTrAdaBoost):
         for shares in self._staged_shares(self._check_X(X)):
             yield self._decision_from_shares(shares)
 
-    def score(self, X, y, sample_weight=None, *, domain=None):
-        """Accuracy on the labeled rows; with ``domain``, target rows only.
+    def score(self, X, y, *, domain=None, sample_weight=None):
+        """Accuracy on the target population, by the library's score rule.
+
+        Labeled target rows marked by ``domain`` -> plain accuracy on them.
+        Without ``domain``, the labeled rows given, unweighted (with no
+        unlabeled rows in ``y`` they are the population of interest, so
+        ``score(X_target, y_target)`` is the target accuracy). A booster has no
+        density ratio to weight source rows with, so a ``domain`` that marks
+        no labeled target row raises. See the table in the data-convention
+        guide.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Rows to score.
         y : array-like of shape (n_samples,)
-            True labels; unlabeled rows (``-1``, ``None``, ``NaN``) are skipped.
+            True labels; unlabeled rows are never scored.
+        domain : array-like of shape (n_samples,), default=None
+            0 for source rows, 1 for target rows.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the rows.
-        domain : array-like of shape (n_samples,), default=None
-            When given, only rows with domain 1 are scored.
 
         Returns
         -------
@@ -917,8 +931,14 @@ class TrAdaBoostClassifier(ClassifierMixin, _BaseTrAdaBoost):
         """
         from sklearn.metrics import accuracy_score
 
-        X, y, w = _scored_rows(self, X, y, sample_weight, domain)
-        return float(accuracy_score(y, self.predict(X), sample_weight=w))
+        return target_score(
+            self,
+            X,
+            y,
+            domain=domain,
+            sample_weight=sample_weight,
+            metric=accuracy_score,
+        )
 
 
 class TrAdaBoostRegressor(RegressorMixin, _BaseTrAdaBoost):
@@ -1137,19 +1157,27 @@ class TrAdaBoostRegressor(RegressorMixin, _BaseTrAdaBoost):
             sl = self._vote_slice(n_fitted)
             yield self._median(preds[sl], self.estimator_weights_[sl])
 
-    def score(self, X, y, sample_weight=None, *, domain=None):
-        """R² on the labeled rows; with ``domain``, target rows only.
+    def score(self, X, y, *, domain=None, sample_weight=None):
+        """R² on the target population, by the library's score rule.
+
+        Labeled target rows marked by ``domain`` -> plain R² on them.
+        Without ``domain``, the labeled rows given, unweighted (with no
+        unlabeled rows in ``y`` they are the population of interest, so
+        ``score(X_target, y_target)`` is the target R²). A booster has no
+        density ratio to weight source rows with, so a ``domain`` that marks
+        no labeled target row raises. See the table in the data-convention
+        guide.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Rows to score.
         y : array-like of shape (n_samples,)
-            True targets; ``NaN`` rows are skipped.
+            True labels; unlabeled rows are never scored.
+        domain : array-like of shape (n_samples,), default=None
+            0 for source rows, 1 for target rows.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the rows.
-        domain : array-like of shape (n_samples,), default=None
-            When given, only rows with domain 1 are scored.
 
         Returns
         -------
@@ -1157,41 +1185,6 @@ class TrAdaBoostRegressor(RegressorMixin, _BaseTrAdaBoost):
         """
         from sklearn.metrics import r2_score
 
-        X, y, w = _scored_rows(self, X, y, sample_weight, domain)
-        return float(r2_score(y, self.predict(X), sample_weight=w))
-
-
-def _scored_rows(est, X, y, sample_weight, domain):
-    """Labeled rows (target rows only, when ``domain`` is given) and weights."""
-    from sklearn.utils import _safe_indexing
-    from sklearn.utils.validation import column_or_1d
-
-    from .._validation import (
-        _num_rows,
-        check_domain,
-        check_same_rows,
-        check_sample_weight,
-        unlabeled_mask,
-    )
-
-    y = column_or_1d(y)
-    n = _num_rows(X)
-    check_same_rows(n, y=y, sample_weight=sample_weight)
-    rows = ~unlabeled_mask(y, est._task)
-    if domain is not None:
-        rows &= check_domain(domain, n, min_source=0, min_target=0)
-    if not rows.any():
-        raise ValueError(
-            "No labeled rows to score"
-            + (" among the target rows (domain=1)" if domain is not None else "")
-            + "; in a cross-validation, use cv=DomainStratifiedKFold(...) with "
-            "metadata routing on, so that every test fold keeps labeled target "
-            "rows (see 'What the library refuses' in the docs)."
+        return target_score(
+            self, X, y, domain=domain, sample_weight=sample_weight, metric=r2_score
         )
-    w = None
-    if sample_weight is not None:
-        w = check_sample_weight(sample_weight, n)[rows]
-    y = y[rows]
-    if est._task == "regression":
-        y = y.astype(np.float64)
-    return _safe_indexing(X, np.flatnonzero(rows)), y, w

@@ -12,11 +12,17 @@ from numbers import Integral
 import numpy as np
 from scipy.optimize import brentq
 from scipy.special import logsumexp
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, _fit_context
-from sklearn.utils import _safe_indexing, check_random_state, get_tags
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin
+from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils._compat import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    _fit_context,
+    _safe_indexing,
+)
 from ._base import (
     _EPS,
     _SEED_MAX,

@@ -11,5 +11,6 @@ __getattr__, __dir__, __all__ = attach(
         "load_cohort": "._cohorts",
         "encode_cohort": "._cohorts",
         "make_age_shift": "._cohorts",
+        "load_survival_cohort": "._survival",
     },
 )

@@ -14,6 +14,7 @@ __getattr__, __dir__, __all__ = attach(
         "KLIEP": "._kliep",
         "KLIEPCV": "._kliep",
         "KMM": "._kmm",
+        "EntropyBalancing": "._entropy",
         "SaturatedProbabilityWarning": "..exceptions",
     },
 )

@@ -7,19 +7,21 @@ classifier trained to tell target rows (label 1) from source rows (label 0)
 log-odds so that confident predictions neither overflow nor round to 0/1.
 """
 
+from functools import partial
 from numbers import Integral
 
 import numpy as np
 from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, TransformerMixin, clone
-from sklearn.utils import _safe_indexing, check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.model_selection import check_cv
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
 from .._validation import _num_rows, check_numeric_covariates
 from ..base import BaseWeighter
 from ..exceptions import SaturatedProbabilityWarning  # noqa: F401 (old path)
-from ..utils._domain import stack_domains
+from ..utils._compat import HasMethods, Interval, StrOptions, _safe_indexing
+from ..utils._crossfit import crossfit, domain_folds
 
 
 def _default_domain_classifier(sparse=False):
@@ -153,9 +155,13 @@ class ClassifierWeighter(BaseWeighter):
         (``StandardScaler(with_mean=False)`` for sparse input). A
         ``random_state`` left at ``None`` in it is seeded from this
         weighter's; one you set is kept.
-    cv : int or None, default=5
-        Folds for cross-fitting the source weights; ``None`` fits once on all
-        rows and reuses that model (in-sample weights, faster).
+    cv : int, cross-validation generator, iterable or None, default=5
+        Folds for cross-fitting the source weights: an int is that many folds
+        stratified by domain; a splitter or an iterable of ``(train, test)``
+        splits of the stacked rows is used as given (every source row in
+        exactly one test fold). ``None`` fits once on all rows and reuses
+        that model (in-sample weights, faster): unlike scikit-learn's
+        ``cv=None``, it means no cross-fitting.
     calibration : {"sigmoid", "isotonic"} or None, default=None
         Calibrate the classifier's probabilities with
         :class:`~sklearn.calibration.CalibratedClassifierCV`. ``"isotonic"``
@@ -215,7 +221,7 @@ class ClassifierWeighter(BaseWeighter):
     _parameter_constraints: dict = {
         **BaseWeighter._parameter_constraints,
         "estimator": [HasMethods(["fit", "predict_proba"]), None],
-        "cv": [Interval(Integral, 2, None, closed="left"), None],
+        "cv": [Interval(Integral, 2, None, closed="left"), "cv_object", None],
         "calibration": [StrOptions({"sigmoid", "isotonic"}), None],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
@@ -280,41 +286,34 @@ class ClassifierWeighter(BaseWeighter):
             est.fit(X, domain)
         return est
 
-    def _fit_log_ratio(self, X_source, X_target):
-        from joblib import Parallel, delayed
-
-        X, domain = stack_domains(X_source, X_target)
-        n_s, n_t = _num_rows(X_source), _num_rows(X_target)
-        if self.cv is not None:
-            self._check_fold_rows(n_s, n_t, min(self.cv, n_t, n_s))
+    def _fit_stacked(self, X, is_target):
+        # the stacked rows as passed: the classifier is fit on them directly
+        domain = is_target.astype(int)
+        n_t = int(np.count_nonzero(is_target))
+        n_s = domain.shape[0] - n_t
+        source = np.flatnonzero(~is_target)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
+        folds = self._crossfit_folds(X, is_target, seed)
         self.estimator_ = self._fit_one(X, domain, seed)
         self._n_fit = n_s + n_t
         self._log_prior = np.log(n_s / n_t)
         self._range = _fitted_range(self.estimator_, X, self._n_fit)
-        n_splits = min(self.cv, n_t, n_s) if self.cv is not None else 1
-        if n_splits < 2:
+        if folds is None:
             log_odds, n_saturated = _domain_log_odds(
-                self.estimator_, X_source, self._n_fit
+                self.estimator_, _safe_indexing(X, source), self._n_fit
             )
             self._warn_saturated(n_saturated, n_s)
             return log_odds + self._log_prior
-        from sklearn.model_selection import StratifiedKFold
-
-        folds = list(
-            StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(
-                np.zeros((domain.shape[0], 1)), domain
-            )
+        models = crossfit(
+            partial(self._fit_one, seed=seed), X, domain, folds, n_jobs=self.n_jobs
         )
-        models = Parallel(n_jobs=self.n_jobs)(
-            delayed(self._fit_one)(_safe_indexing(X, tr), domain[tr], seed)
-            for tr, _ in folds
-        )
+        # each source row's position among the source rows (weights_' order)
+        within = np.cumsum(~is_target) - 1
         log_r = np.empty(n_s)
         n_saturated = np.zeros(2, dtype=int)
         for (tr, te), model in zip(folds, models, strict=True):
-            te_s = te[te < n_s]  # source rows come first in the stacked X
+            te_s = te[~is_target[te]]
             prior = np.log(
                 np.count_nonzero(domain[tr] == 0) / np.count_nonzero(domain[tr] == 1)
             )
@@ -324,10 +323,41 @@ class ClassifierWeighter(BaseWeighter):
             if self._bounded:
                 lo, hi = _fitted_range(model, _safe_indexing(X, tr), tr.shape[0])
                 log_odds = np.clip(log_odds, lo, hi)
-            log_r[te_s] = log_odds + prior
+            log_r[within[te_s]] = log_odds + prior
             n_saturated += n_sat
         self._warn_saturated(n_saturated, n_s)
         return log_r
+
+    def _crossfit_folds(self, X, is_target, seed):
+        """The cross-fitting folds, or None for one in-sample fit."""
+        if self.cv is None:
+            return None
+        n_t = int(np.count_nonzero(is_target))
+        n_s = is_target.shape[0] - n_t
+        if isinstance(self.cv, Integral):
+            n_splits = min(self.cv, n_t, n_s)
+            self._check_fold_rows(n_s, n_t, n_splits)
+            return domain_folds(is_target, n_splits, seed) if n_splits >= 2 else None
+        folds = [
+            (np.asarray(train), np.asarray(test))
+            for train, test in check_cv(self.cv).split(X, is_target.astype(int))
+        ]
+        tested = np.zeros(is_target.shape[0], dtype=int)
+        for k, (train, test) in enumerate(folds):
+            tested[test] += 1
+            if is_target[train].all() or not is_target[train].any():
+                raise ValueError(
+                    f"Fold {k} of cv trains on one domain only; each training fold "
+                    "needs source and target rows. Use an int cv (stratified by "
+                    "domain) or a splitter stratified by the domain."
+                )
+        if np.any(tested[~is_target] != 1):
+            raise ValueError(
+                "cv must put every source row in exactly one test fold (as K-fold "
+                "splitters do): each source row's weight comes from the model of "
+                "the fold that held it out."
+            )
+        return folds
 
     def _warn_saturated(self, n_saturated, n_source):
         n_one = int(n_saturated[1])
@@ -341,7 +371,7 @@ class ClassifierWeighter(BaseWeighter):
             'not an estimate; use calibration="sigmoid", a smoother classifier '
             "or clip=. See ClassifierWeighter's docstring.",
             SaturatedProbabilityWarning,
-            stacklevel=5,  # _fit_log_ratio, BaseWeighter.fit, _fit_context
+            stacklevel=5,  # _fit_stacked, BaseWeighter.fit, _fit_context
         )
 
     def _check_fold_rows(self, n_s, n_t, n_splits):

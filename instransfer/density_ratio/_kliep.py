@@ -31,11 +31,10 @@ import numpy as np
 from scipy import linalg
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state, gen_batches
-from sklearn.utils._param_validation import Interval
 
 from .. import _kernels
-from .._validation import check_domain
 from ..base import BaseWeighter
+from ..utils._compat import Interval
 from ._ulsif import _canonical_order, _resolve_gamma_grid, _select_centers
 
 __all__ = ["KLIEP", "KLIEPCV"]
@@ -591,18 +590,11 @@ class KLIEPCV(_BaseKLIEP):
         self.clip = clip
         self.clip_quantile = clip_quantile
 
-    def fit(self, X, y):  # noqa: D102
-        # a user's splitter indexes the rows of X as passed: keep the domain
-        # so that the source/target blocks can be mapped back to them
-        self._fit_domain = y
-        try:
-            return super().fit(X, y)
-        finally:
-            del self._fit_domain
+    def _fit_stacked(self, X, is_target):
+        # a user's splitter indexes the rows of X as passed: hand them down
+        return self._fit_log_ratio(X[~is_target], X[is_target], (X, is_target))
 
-    fit.__doc__ = BaseWeighter.fit.__doc__
-
-    def _folds(self, X_source, X_target, orders, rng):
+    def _folds(self, X_source, X_target, orders, rng, stacked):
         """``(train_s, train_t, test_s, test_t)`` row indices of every split.
 
         Indices are positions within each domain. A splitter's own training
@@ -633,10 +625,7 @@ class KLIEPCV(_BaseKLIEP):
             ]
         from sklearn.model_selection import check_cv
 
-        is_target = check_domain(self._fit_domain, n_s + n_t)
-        X = np.empty((n_s + n_t, X_source.shape[1]))
-        X[~is_target] = X_source
-        X[is_target] = X_target
+        X, is_target = stacked
         # position of each row of X within its own domain
         within = np.empty(n_s + n_t, dtype=np.intp)
         within[~is_target] = np.arange(n_s)
@@ -654,7 +643,7 @@ class KLIEPCV(_BaseKLIEP):
             )
         return out
 
-    def _fit_log_ratio(self, X_source, X_target):
+    def _fit_log_ratio(self, X_source, X_target, stacked=None):
         # Every fit (each fold and the final one) starts from the same random
         # state, exactly as clones of KLIEP(random_state=...) would in
         # GridSearchCV: same centres, same results.
@@ -664,7 +653,11 @@ class KLIEPCV(_BaseKLIEP):
         X_target = np.asarray(X_target, dtype=np.float64)
         orders = (_canonical_order(X_source), _canonical_order(X_target))
         gammas = _resolve_gamma_grid(self.gammas, X_source, X_target, orders)
-        splits = self._folds(X_source, X_target, orders, rng)
+        if stacked is None:  # the blocks alone: source rows first
+            n_s = X_source.shape[0]
+            is_target = np.arange(n_s + X_target.shape[0]) >= n_s
+            stacked = (np.concatenate([X_source, X_target]), is_target)
+        splits = self._folds(X_source, X_target, orders, rng, stacked)
         scores = np.full((gammas.shape[0], len(splits)), np.nan)
         for k, (train_s, train_t, held_s, held_t) in enumerate(splits):
             Xs_k, Xt_k = X_source[train_s], X_target[train_t]

@@ -32,11 +32,11 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 
 from .. import _kernels
 from .._weights import mean_over_duplicates
 from ..base import BaseWeighter
+from ..utils._compat import Interval, StrOptions
 from ._qp import _DenseGram, _LowRankGram, _slab_bounds, solve_kmm_qp
 
 __all__ = ["KMM"]

@@ -4,10 +4,10 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import logsumexp
-from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._validation import power_of_two_scale
 from ..base import BaseWeighter
+from ..utils._compat import Interval, StrOptions
 
 
 class NearestNeighborWeighter(BaseWeighter):

@@ -25,10 +25,10 @@ from numbers import Integral, Real
 import numpy as np
 from scipy import linalg
 from sklearn.utils import check_random_state, gen_batches
-from sklearn.utils._param_validation import Interval
 
 from .. import _kernels
 from ..base import BaseWeighter
+from ..utils._compat import Interval
 
 __all__ = ["ULSIF", "ULSIFCV", "RULSIF", "RULSIFCV"]
 
@@ -675,7 +675,9 @@ class ULSIFCV(_BaseLSIF):
         ``param_reg_lambda``, ``mean_test_score`` (minus the leave-one-out
         ``J``; higher is better), ``std_test_score`` (over held-out pairs),
         ``rank_test_score``. ``mean_test_score.reshape(n_gammas, n_lambdas)``
-        gives the grid.
+        gives the grid. There is no ``split{k}_test_score``: the held-out
+        splits are the leave-one-out pairs (thousands), whose criterion is
+        summed as it is computed, chunk by chunk, so memory stays bounded.
     best_score_ : float
         ``mean_test_score`` of the chosen pair.
     coef_ : ndarray of shape (n_centers,)

@@ -271,6 +271,36 @@ def _bootstrap_counts(rng, n, n_resamples):
         done += b
 
 
+def _check_evaluate_args(estimator, baseline, n_resamples, confidence_level):
+    """Validate :func:`evaluate`'s options; return the models as a dict."""
+    if not isinstance(n_resamples, Integral) or n_resamples < 0:
+        raise ValueError(
+            f"n_resamples must be a non-negative integer; got {n_resamples!r}."
+        )
+    if not isinstance(confidence_level, Real) or not 0 < confidence_level < 1:
+        raise ValueError(
+            f"confidence_level must be in (0, 1); got {confidence_level!r}."
+        )
+    models = estimator if isinstance(estimator, dict) else {None: estimator}
+    if not models:
+        raise ValueError("estimator is an empty dict; give at least one model.")
+    if baseline is not None and baseline not in models:
+        raise ValueError(
+            f"baseline={baseline!r} is not one of the models {list(models)}."
+        )
+    return models
+
+
+def _check_scorers_take_weights(scorers):
+    for name, (scorer, _, _) in scorers.items():
+        if not _accepts_sample_weight(scorer):
+            raise ValueError(
+                f"scoring {name!r} does not take sample_weight, so the rows "
+                "cannot be weighted; drop sample_weight or use a metric that "
+                "takes it."
+            )
+
+
 def evaluate(
     estimator,
     X,
@@ -365,21 +395,7 @@ def evaluate(
     from .._validation import _num_rows, check_same_rows
     from ._weight_stats import _check_weights, effective_sample_size
 
-    if not isinstance(n_resamples, Integral) or n_resamples < 0:
-        raise ValueError(
-            f"n_resamples must be a non-negative integer; got {n_resamples!r}."
-        )
-    if not isinstance(confidence_level, Real) or not 0 < confidence_level < 1:
-        raise ValueError(
-            f"confidence_level must be in (0, 1); got {confidence_level!r}."
-        )
-    models = estimator if isinstance(estimator, dict) else {None: estimator}
-    if not models:
-        raise ValueError("estimator is an empty dict; give at least one model.")
-    if baseline is not None and baseline not in models:
-        raise ValueError(
-            f"baseline={baseline!r} is not one of the models {list(models)}."
-        )
+    models = _check_evaluate_args(estimator, baseline, n_resamples, confidence_level)
     y = column_or_1d(y)
     check_same_rows(_num_rows(X), y=y, sample_weight=sample_weight)
     n = y.shape[0]
@@ -392,13 +408,7 @@ def evaluate(
     scorers = _resolve_scoring(scoring)
     weighted = sample_weight is not None
     if weighted:
-        for name, (scorer, _, _) in scorers.items():
-            if not _accepts_sample_weight(scorer):
-                raise ValueError(
-                    f"scoring {name!r} does not take sample_weight, so the rows "
-                    "cannot be weighted; drop sample_weight or use a metric that "
-                    "takes it."
-                )
+        _check_scorers_take_weights(scorers)
     rows = np.arange(n).reshape(-1, 1)
     cached = {name: _CachedResponse(est, X) for name, est in models.items()}
 

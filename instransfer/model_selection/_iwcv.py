@@ -17,6 +17,7 @@ labeled source rows, so all candidates estimate one quantity, the target risk.
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.stats import rankdata
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 
@@ -34,6 +35,8 @@ from ..utils._compat import (
 )
 from ..utils._domain import unlabeled_mask
 from ..utils._routing import check_weightable, final_step
+from ._scorer import _IWScorer, make_iw_scorer
+from ._split import DomainStratifiedKFold
 
 __all__ = ["ImportanceWeightedClassifierCV", "ImportanceWeightedRegressorCV"]
 
@@ -215,7 +218,7 @@ class _BaseImportanceWeightedCV:
         weighter=None,
         *,
         flattens=DEFAULT_FLATTENS,
-        cv=None,
+        cv=10,
         scoring=None,
         selection="paired_se",
         n_repeats=None,
@@ -254,8 +257,6 @@ class _BaseImportanceWeightedCV:
         )
 
     def _get_scorer(self):
-        from ._scorer import _IWScorer, make_iw_scorer
-
         if isinstance(self.scoring, _IWScorer):
             return self.scoring
         scoring = self.scoring
@@ -280,13 +281,13 @@ class _BaseImportanceWeightedCV:
     def _splits(self, X, y_cv, rng):
         from sklearn.model_selection import check_cv
 
-        from ._split import DomainStratifiedKFold
-
         if self.cv is None or isinstance(self.cv, Integral):
-            n_splits = 10 if self.cv is None else int(self.cv)
+            # None is scikit-learn's 5 folds; the default cv=10 is repeated
+            # twice (the calibration of "paired_se", Notes)
+            n_splits = 5 if self.cv is None else int(self.cv)
             n_repeats = self.n_repeats
             if n_repeats is None:
-                n_repeats = 2 if self.cv is None else 1
+                n_repeats = 1 if self.cv is None else 2
             splits = []
             for _ in range(n_repeats):
                 seed = int(rng.randint(np.iinfo(np.int32).max))
@@ -339,7 +340,9 @@ class _BaseImportanceWeightedCV:
         X, y, sw = rows.X, rows.y, rows.sample_weight
         is_target, fit_rows = rows.is_target, rows.fit_rows
 
-        rng = check_random_state(self.random_state)
+        # None: a fixed seed, so that a refit repeats the folds and the default
+        # weighter's seed (as LogisticRegressionCV's unshuffled folds do)
+        rng = check_random_state(0 if self.random_state is None else self.random_state)
         self._weighter_seed = int(rng.randint(np.iinfo(np.int32).max))
         self._flattens = flattens
         scorer = self._get_scorer()
@@ -381,15 +384,21 @@ class _BaseImportanceWeightedCV:
 
     @staticmethod
     def _results(flattens, scores, fold_weights):
-        out = {"flatten": flattens.copy()}
-        if scores.shape[0]:
-            mean, se = _weighted_mean_se(scores, fold_weights)
-        else:
-            mean = se = np.full(flattens.shape[0], np.nan)
-        out["mean_test_score"] = mean
-        out["se_test_score"] = se
+        # GridSearchCV's keys, then the extras (flatten, se_test_score)
+        out = {"params": [{"flatten": float(f)} for f in flattens]}
         for k in range(scores.shape[0]):
             out[f"split{k}_test_score"] = scores[k].copy()
+        if scores.shape[0]:
+            mean, se = _weighted_mean_se(scores, fold_weights)
+            std = scores.std(axis=0)
+        else:
+            mean = se = std = np.full(flattens.shape[0], np.nan)
+        out["mean_test_score"] = mean
+        out["std_test_score"] = std
+        ranks = rankdata(-np.nan_to_num(mean, nan=-np.inf), method="min")
+        out["rank_test_score"] = ranks.astype(np.int32)
+        out["flatten"] = flattens.copy()
+        out["se_test_score"] = se
         return out
 
 
@@ -399,10 +408,12 @@ _DOC_PARAMS = """
         unweighted model, 1 the full ratio. Sorted and deduplicated. They
         multiply the weighter's own ``flatten`` (``w ** (a * lambda)``): leave
         that at 1.
-    cv : int, cross-validation generator, iterable or None, default=None
-        ``None`` means 10 folds of
+    cv : int, cross-validation generator, iterable or None, default=10
+        An int is that many folds of
         :class:`~instransfer.model_selection.DomainStratifiedKFold` (every
-        training fold keeps target rows), an int that many. The folds split
+        training fold keeps target rows), ``None`` 5 of them (scikit-learn's
+        meaning of ``None``); a splitter or an iterable of ``(train, test)``
+        splits is used as given. The folds split
         the stacked rows; a training fold's target rows fit the fold's
         weighter, its held-out labeled source rows score the candidates.
     scoring : str, scorer, metric or None, default=None
@@ -419,13 +430,15 @@ _DOC_PARAMS = """
     n_repeats : int or None, default=None
         Repetitions of the K-fold split with different shuffles, when ``cv``
         is None or an int; the score matrix stacks all folds. ``None`` means
-        2 when ``cv`` is None (so the default is 2 x 10 folds: 20 weighter
-        fits and ``20 * n_flattens`` estimator fits), else 1; ``cv=5`` is 4
-        times cheaper and noisier (Notes).
+        2 when ``cv`` is an int (so the default is 2 x 10 folds: 20 weighter
+        fits and ``20 * n_flattens`` estimator fits) and 1 when it is None;
+        ``cv=5, n_repeats=1`` is 4 times cheaper and noisier (Notes).
     n_jobs : int or None, default=None
         Folds fitted in parallel (joblib).
     random_state : int, RandomState instance or None, default=None
-        Seeds the folds' shuffles and the default weighter. A user weighter
+        Seeds the folds' shuffles and the default weighter. ``None`` is a
+        fixed seed: the same data give the same result run to run, as with
+        :class:`~sklearn.linear_model.LogisticRegressionCV`. A user weighter
         is used as given (set its own ``random_state`` for reproducibility).
     clip : float or None, default=None
         Largest weight as a multiple of the mean weight, applied after
@@ -444,14 +457,16 @@ _DOC_ATTRS = """
     fold_weights_ : ndarray of shape (n_folds,)
         Total importance weight of each fold's held-out labeled source rows:
         the folds' shares of the pooled IWCV estimate.
-    cv_results_ : dict of ndarray
-        ``flatten`` (sorted candidates), ``mean_test_score`` (the pooled
-        estimate: fold scores averaged with ``fold_weights_``),
-        ``se_test_score`` (its standard error, folds as clusters; with
-        repeated splits every row is in several folds, which this treats as
-        independent, so it is up to ``sqrt(n_repeats)`` too small, and the
-        ``"paired_se"`` rule was calibrated with it as it is) and
-        ``split{{k}}_test_score`` for every fold.
+    cv_results_ : dict
+        GridSearchCV's keys: ``params`` (``{{"flatten": value}}``, sorted),
+        ``split{{k}}_test_score`` for every fold, ``mean_test_score`` (the
+        pooled estimate: fold scores averaged with ``fold_weights_``),
+        ``std_test_score`` (of the fold scores) and ``rank_test_score``;
+        besides them ``flatten`` (the candidates as an array) and
+        ``se_test_score`` (the standard error of the pooled mean, folds as
+        clusters; with repeated splits every row is in several folds, which
+        this treats as independent, so it is up to ``sqrt(n_repeats)`` too
+        small, and the ``"paired_se"`` rule was calibrated with it as it is).
     best_estimator_ : {weighted}
         The final model, refit on all rows with ``flatten=flatten_``.
     estimator_ : estimator

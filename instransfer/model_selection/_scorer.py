@@ -12,12 +12,16 @@ from copy import copy
 from inspect import signature
 
 import numpy as np
-from sklearn.utils import _safe_indexing
-from sklearn.utils.metadata_routing import _MetadataRequester
 from sklearn.utils.validation import column_or_1d
 
 from .._importance_weighted import warn_labeled_target as _warn_labeled_target
 from .._validation import _num_rows, check_same_rows, check_sample_weight
+from ..utils._compat import (
+    _BaseScorer,
+    _MetadataRequester,
+    _routing_enabled,
+    _safe_indexing,
+)
 from ..utils._domain import check_domain, unlabeled_mask
 from ..utils._domain import labels_array as _labels_array
 
@@ -54,8 +58,6 @@ def _with_full_labels(scorer, classes):
     ``LogisticRegressionCV`` passes them. Metrics of label predictions are left
     alone: there ``labels`` selects the classes averaged over.
     """
-    from sklearn.metrics._scorer import _BaseScorer
-
     if classes is None or not isinstance(scorer, _BaseScorer):
         return scorer
     if "labels" in scorer._kwargs:
@@ -186,7 +188,7 @@ class _IWScorer(_MetadataRequester):
         self : object
             The scorer, updated.
         """
-        from sklearn.utils.metadata_routing import UNCHANGED, _routing_enabled
+        from sklearn.utils.metadata_routing import UNCHANGED
 
         if not _routing_enabled():
             raise RuntimeError(
@@ -278,7 +280,6 @@ def make_iw_scorer(scoring, **kwargs):
     True
     """
     from sklearn.metrics import get_scorer, make_scorer
-    from sklearn.metrics._scorer import _BaseScorer
 
     if isinstance(scoring, str):
         if kwargs:

@@ -51,7 +51,9 @@ class DomainStratifiedKFold(StratifiedKFold):
     shuffle : bool, default=True
         Shuffle each stratum before splitting.
     random_state : int, RandomState instance or None, default=None
-        Seed of the shuffle.
+        Seed of the shuffle. ``None`` is a fixed seed (0), so the folds are
+        the same run to run; pass a ``RandomState`` instance for a new draw
+        at every ``split``.
 
     Examples
     --------
@@ -135,7 +137,12 @@ class DomainStratifiedKFold(StratifiedKFold):
                         else ""
                     )
                 )
-        yield from super().split(X, strata, groups)
+        if self.shuffle and self.random_state is None:
+            # deterministic by default: the same folds run to run
+            seeded = StratifiedKFold(self.n_splits, shuffle=True, random_state=0)
+            yield from seeded.split(X, strata, groups)
+        else:
+            yield from super().split(X, strata, groups)
 
 
 _NO_UNLABELED_HELP = (

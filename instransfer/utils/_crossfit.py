@@ -1,0 +1,77 @@
+"""Cross-fitting: fit a model per fold, predict each row with a model that never saw it.
+
+A weighter that predicts the ratio at the rows it was fit on overfits them
+(a flexible domain classifier is over-confident on its own training rows).
+Cross-fitting, as :class:`~sklearn.calibration.CalibratedClassifierCV` does
+per fold, fits one model per fold, in parallel, and predicts each held-out
+row with the model of its fold. :func:`domain_folds` builds the folds of a
+stacked ``X``, :func:`crossfit` fits the per-fold models.
+"""
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.model_selection import StratifiedKFold
+
+from ._compat import _safe_indexing
+
+__all__ = ["crossfit", "domain_folds"]
+
+
+def domain_folds(is_target, n_splits, random_state):
+    """Folds of stacked rows, stratified by domain.
+
+    Which rows share a fold does not depend on how the two domains are
+    interleaved in ``X``: the folds are drawn as if the source rows came
+    first (the order :func:`~instransfer.stack_domains` gives) and mapped
+    back to the rows as passed.
+
+    Parameters
+    ----------
+    is_target : ndarray of bool of shape (n_samples,)
+        Target rows.
+    n_splits : int
+        Number of folds (>= 2).
+    random_state : int
+        Seed of the shuffle.
+
+    Returns
+    -------
+    folds : list of (train, test)
+        Sorted row indices into the stacked rows.
+    """
+    source, target = np.flatnonzero(~is_target), np.flatnonzero(is_target)
+    order = np.r_[source, target]
+    canonical = np.r_[np.zeros(source.shape[0], int), np.ones(target.shape[0], int)]
+    splitter = StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
+    return [
+        (np.sort(order[train]), np.sort(order[test]))
+        for train, test in splitter.split(np.zeros((order.shape[0], 1)), canonical)
+    ]
+
+
+def crossfit(fit, X, y, folds, *, n_jobs=None):
+    """Fit one model per fold on its training rows, folds in parallel.
+
+    Parameters
+    ----------
+    fit : callable
+        ``fit(X_train, y_train)`` returns a fitted model; it must be
+        picklable for ``n_jobs`` other than 1 (a bound method, or a
+        :func:`functools.partial` of one).
+    X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+        The rows.
+    y : ndarray of shape (n_samples,)
+        Their labels (for a weighter: the domain).
+    folds : list of (train, test)
+        Row indices, e.g. from :func:`domain_folds`.
+    n_jobs : int or None, default=None
+        Folds fitted in parallel (joblib).
+
+    Returns
+    -------
+    models : list
+        The fitted model of every fold, in the order of ``folds``.
+    """
+    return Parallel(n_jobs=n_jobs)(
+        delayed(fit)(_safe_indexing(X, train), y[train]) for train, _ in folds
+    )
