@@ -35,16 +35,23 @@ __getattr__, __dir__, __all__ = attach(
         # choosing how much to weight
         "ImportanceWeightedClassifierCV": ".model_selection",
         "ImportanceWeightedRegressorCV": ".model_selection",
+        # valid on the target: conformal prediction, calibration
+        "WeightedConformalRegressor": ".conformal",
+        "WeightedConformalClassifier": ".conformal",
+        "ImportanceWeightedCalibratedClassifier": ".calibration",
         # warnings
         "NoTargetRowsWarning": ".exceptions",
         "FeatureScaleWarning": ".exceptions",
         "NoDomainWarning": ".exceptions",
         # subpackages
         "boosting": ".boosting",
+        "calibration": ".calibration",
+        "conformal": ".conformal",
         "datasets": ".datasets",
         "exceptions": ".exceptions",
         "SaturatedProbabilityWarning": ".exceptions",
         "LowEffectiveSampleSizeWarning": ".exceptions",
+        "UnboundedPredictionWarning": ".exceptions",
         "UnreachableClipWarning": ".exceptions",
         "density_ratio": ".density_ratio",
         "metrics": ".metrics",

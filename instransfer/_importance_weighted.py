@@ -12,13 +12,10 @@ and the weighters (:mod:`instransfer.density_ratio`, for the default
 :mod:`instransfer.model_selection` subclass these.
 """
 
-import warnings
-
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.utils.validation import (
     check_is_fitted,
-    column_or_1d,
 )
 
 from ._validation import _num_rows
@@ -32,33 +29,16 @@ from .utils._compat import (
 )
 from .utils._domain import (
     stack_domains,
-    unlabeled_mask,
 )
 from .utils._meta import BaseDomainMetaEstimator
 from .utils._routing import check_weightable, fit_weighted
-from .utils._scoring import target_score
+from .utils._scoring import target_score, warn_labeled_target  # noqa: F401
 
 __all__ = [
     "ImportanceWeightedClassifier",
     "ImportanceWeightedRegressor",
     "importance_weights",
 ]
-
-
-def warn_labeled_target(weighted, owner, stacklevel):
-    """Warn that labeled target rows seen in fit are scored as source rows."""
-    n = getattr(weighted, "_n_labeled_target", 0)
-    if not n:
-        return
-    marker = "-1" if weighted._task == "classification" else "NaN"
-    warnings.warn(
-        f"The model was fit with {n} labeled target rows (domain=1), but {owner} "
-        "got no domain, so each is scored as a source row; route domain to it "
-        "(set_config(enable_metadata_routing=True)) or mask their labels in y "
-        f"({marker}); see 'What the library refuses' in the docs.",
-        UserWarning,
-        stacklevel=stacklevel + 1,
-    )
 
 
 class _BaseImportanceWeighted(BaseDomainMetaEstimator):
@@ -181,10 +161,6 @@ class _BaseImportanceWeighted(BaseDomainMetaEstimator):
     def _target_score(self, X, y, domain, sample_weight, metric):
         """The score rule (``utils._scoring``) with this model's full ratio."""
         check_is_fitted(self)
-        if domain is None and unlabeled_mask(column_or_1d(y), self._task).any():
-            # labeled rows are scored as source rows: labeled target rows of
-            # the fit among them would be weighted as if they were
-            warn_labeled_target(self, "score", stacklevel=3)
         return target_score(
             self,
             X,

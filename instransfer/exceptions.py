@@ -15,6 +15,7 @@ __all__ = [
     "FeatureScaleWarning",
     "SaturatedProbabilityWarning",
     "LowEffectiveSampleSizeWarning",
+    "UnboundedPredictionWarning",
     "UnreachableClipWarning",
 ]
 
@@ -59,6 +60,17 @@ class LowEffectiveSampleSizeWarning(UserWarning):
     (``flatten < 1``, chosen e.g. by
     :class:`~instransfer.ImportanceWeightedClassifierCV`) or truncate them
     (:func:`~instransfer.metrics.truncate_weights`).
+    """
+
+
+class UnboundedPredictionWarning(UserWarning):
+    """Some weighted conformal intervals are infinite (sets hold every class).
+
+    In weighted split conformal prediction (Tibshirani et al., NeurIPS 2019)
+    the test point's own weight ``w`` sits at ``+inf``; when
+    ``w > alpha / (1 - alpha)`` times the calibration weights' sum, the
+    calibration rows cannot vouch for that point and its interval is
+    ``(-inf, inf)``. Such rows lie where the source has (almost) no data.
     """
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SUITES = ("weighting", "import", "quality")
+SUITES = ("weighting", "import", "quality", "boosting_cohorts", "conformal")
 
 
 def _harness():
@@ -104,6 +104,28 @@ def test_smoke_quality_recovers_a_known_ratio(smoke_results):
     assert _row(cohorts, "unweighted")[2] == "(reference)"
     _row(cohorts, "oracle (true ratio)")
     _row(cohorts, "ours NearestNeighborWeighter() + flatten by IWCV")
+
+
+def test_smoke_boosting_cohorts_computes_its_verdicts(smoke_results):
+    text = (smoke_results / "boosting_cohorts.smoke.md").read_text()
+    if "Not measured" in text:
+        pytest.skip("lifelines is not installed")
+    row = _row(text, "gbsg2", "20")
+    assert row[-1] in ("yes", "**no**") and "vs " in row[-2]
+
+
+def test_smoke_conformal_tables(smoke_results):
+    text = (smoke_results / "conformal.smoke.md").read_text()
+    for heading in (
+        "Conformal intervals: target coverage",
+        "Width and infinite intervals against ESS",
+        "Side by side with MAPIE",
+        "Doubly robust under misspecification",
+        "Calibration on the target",
+    ):
+        assert f"## {heading}" in text
+    _row(text, "plain split conformal (flatten=0)")
+    _row(text, "weighted, oracle ratio")
 
 
 def test_committed_results_untouched(smoke_results):

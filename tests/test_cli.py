@@ -310,6 +310,7 @@ def test_demo_tells_the_whole_story(demo_run):
         "3. How much to weight",
         "4. Target performance",
         "Verdict",
+        "5. Valid on the target",
     ):
         assert section in out
     for model in (

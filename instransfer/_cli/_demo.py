@@ -281,6 +281,11 @@ def _run(args, out=None):
     print(_indent(_format_scores(scores, labels)), file=out)
     say()
     print(_verdict(scores, labels, iwcv.flatten_, summary["ess"], len(Xs)), file=out)
+    from ._demo_valid import valid_on_target
+
+    say()
+    for text, is_table in valid_on_target(sh, model, weighter, args.seed, progress):
+        print(text, file=out) if is_table else say(text)
 
     if out_dir is not None:
         _write_outputs(

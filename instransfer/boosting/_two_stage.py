@@ -12,9 +12,8 @@ from numbers import Integral
 import numpy as np
 from scipy.optimize import brentq
 from scipy.special import logsumexp
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin
-from sklearn.utils import check_random_state, get_tags
-from sklearn.utils.validation import check_is_fitted
+from sklearn.base import RegressorMixin
+from sklearn.utils import check_random_state
 
 from ..utils._compat import (
     HasMethods,
@@ -27,11 +26,10 @@ from ._base import (
     _EPS,
     _SEED_MAX,
     _adjusted_errors,
-    _allows_nan,
-    _Learners,
+    _BaseTransferBoost,
     _stacked_training_set,
     _target_error,
-    _validate_X,
+    _target_folds,
     _vote_weights,
     _weighted_median,
     _weights_for_fit,
@@ -70,32 +68,45 @@ def _adaboost_r2_frozen(
         first_w = None if first_w is None else first_w[idx]
     log_w = log_w - logsumexp(log_w)
     estimators, alphas, errors = [], [], []
-    for _ in range(n_estimators):
-        if first_w is not None and not estimators:
+    for iboost in range(n_estimators):
+        if first_w is not None and iboost == 0:
             fit_w = np.maximum(first_w, _EPS * scale)
         else:
             fit_w = _weights_for_fit(log_w, scale)
         learner = learners.fit(rng, X, y, fit_w)
-        e = _adjusted_errors(np.abs(_predict_float(learner, X) - y), loss)
-        eps = _target_error(log_w, e, is_target)
-        if eps >= 0.5:
-            if not estimators:  # kept alone, as sklearn's AdaBoostRegressor
-                estimators.append(learner)
-                alphas.append(1.0)
-                errors.append(eps)
+        log_w, alpha, error = _boost_frozen(
+            iboost, learner, X, y, is_target, log_w, loss
+        )
+        if alpha is None:
             break
         estimators.append(learner)
-        errors.append(eps)
-        if eps == 0:
-            alphas.append(np.inf)
-            break
-        alpha = np.log((1.0 - eps) / eps)  # ln(1 / beta_t)
         alphas.append(alpha)
-        lt = log_w[is_target]
-        total = logsumexp(lt)
-        lt = lt - alpha * (1.0 - e[is_target])
-        log_w[is_target] = lt + (total - logsumexp(lt))
+        errors.append(error)
+        if log_w is None:
+            break
     return estimators, np.asarray(alphas, dtype=float), np.asarray(errors, dtype=float)
+
+
+def _boost_frozen(iboost, learner, X, y, is_target, log_w, loss):
+    """One stage-2 round: ``(log_w, alpha, error)`` as TrAdaBoost's ``_boost``.
+
+    ``eps_t >= 0.5`` keeps a first learner alone (weight 1) and otherwise
+    discards it (``alpha`` None); ``eps_t = 0`` ends with weight ``inf``
+    (``log_w`` None ends the boosting after this learner).
+    """
+    e = _adjusted_errors(np.abs(_predict_float(learner, X) - y), loss)
+    eps = _target_error(log_w, e, is_target)
+    if eps >= 0.5:
+        return None, (1.0 if iboost == 0 else None), eps
+    if eps == 0:
+        return None, np.inf, eps
+    alpha = np.log((1.0 - eps) / eps)  # ln(1 / beta_t)
+    log_w = log_w.copy()
+    lt = log_w[is_target]
+    total = logsumexp(lt)
+    lt = lt - alpha * (1.0 - e[is_target])
+    log_w[is_target] = lt + (total - logsumexp(lt))
+    return log_w, alpha, eps
 
 
 def _ensemble_predict(estimators, alphas, X):
@@ -150,7 +161,7 @@ def _shift_to_target(log_w, is_target, error, fraction):
     return log_w - logsumexp(log_w)
 
 
-class TwoStageTrAdaBoostRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
+class TwoStageTrAdaBoostRegressor(RegressorMixin, _BaseTransferBoost):
     """Two-stage TrAdaBoost.R2: transfer boosting for regression.
 
     Pardoe & Stone (2010), Algorithm 3, on a stacked ``X`` with a ``domain``
@@ -190,9 +201,15 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstima
         Learners per stage-2 AdaBoost.R2 ensemble (the paper's ``N``).
     n_steps : int, default=10
         Number of weight-shifting steps ``S``.
-    cv : int, default=5
-        Folds of the cross-validation over the labeled target rows (at most
-        one per target row).
+    cv : int, cross-validation generator, iterable or None, default=None
+        Folds of the cross-validation over the labeled target rows, the same
+        folds at every step. None: 5 folds (fewer with fewer labeled target
+        rows) of :class:`~instransfer.model_selection.DomainStratifiedKFold`,
+        deterministic without ``random_state``; an int: that many folds; a
+        splitter: run on the labeled rows; an iterable of ``(train, test)``
+        index pairs into the rows given to ``fit``. Only the target rows of
+        each test part are held out; every fold trains on all other labeled
+        rows.
     loss : {"linear", "square", "exponential"}, default="linear"
         AdaBoost.R2 loss applied to the scaled residuals.
     random_state : int, RandomState instance or None, default=None
@@ -215,9 +232,9 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstima
     target_weight_fractions_ : ndarray of shape (n_steps,)
         Share of the total weight held by the target rows at each step
         (``[1.0]`` when there are no source rows).
-    weights_ : ndarray of shape (n_samples,)
+    boost_weights_ : ndarray of shape (n_samples,)
         Weights of the chosen step (sum 1 over the labeled rows; 0 for rows
-        not trained on).
+        not trained on); ``weights_`` is a deprecated alias.
     n_source_, n_target_ : int
         Labeled source and target rows.
     n_features_in_ : int
@@ -258,25 +275,11 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstima
     1.0
     """
 
-    _xfail_checks = dict.fromkeys(
-        [
-            "check_sample_weight_equivalence_on_dense_data",
-            "check_sample_weight_equivalence_on_sparse_data",
-        ],
-        (
-            "the check sets cv= to a list of (train, test) splits, scikit-learn's "
-            "cv convention; here cv is the number of folds over the labeled target "
-            "rows (an int >= 2), so set_params(cv=splits) fails parameter "
-            "validation. Without domain (no source rows, so no cv) integer "
-            "weights equal repeated rows: tests/test_tradaboost.py checks it."
-        ),
-    )
-
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "predict"]), None],
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
         "n_steps": [Interval(Integral, 1, None, closed="left")],
-        "cv": [Interval(Integral, 2, None, closed="left")],
+        "cv": ["cv_object"],
         "loss": [StrOptions({"linear", "square", "exponential"})],
         "random_state": ["random_state"],
     }
@@ -289,7 +292,7 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstima
         *,
         n_estimators=10,
         n_steps=10,
-        cv=5,
+        cv=None,
         loss="linear",
         random_state=None,
     ):
@@ -299,13 +302,6 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstima
         self.cv = cv
         self.loss = loss
         self.random_state = random_state
-
-    def _template(self):
-        if self.estimator is not None:
-            return self.estimator
-        from sklearn.tree import DecisionTreeRegressor
-
-        return DecisionTreeRegressor(max_depth=3)
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, *, domain=None, sample_weight=None):
@@ -335,7 +331,7 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstima
         """
         data = _stacked_training_set(self, X, y, domain, sample_weight, "regression")
         rng = check_random_state(self.random_state)
-        learners = _Learners(self._template(), type(self).__name__)
+        learners = self._learners(data)
         X, y, is_t, w0 = data["X"], data["y"], data["is_target"], data["weight"]
         m = int(is_t.sum())
         # Without source rows (fit without domain, or domain all ones) stage 1
@@ -357,12 +353,18 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstima
         cv_errors = np.full(n_steps, np.nan)
         fractions = np.empty(n_steps)
         best = None  # (error, step, log weights, seed of the final ensemble)
+        folds = None
+        if n_steps > 1:
+            # deterministic without random_state, as LogisticRegressionCV; the
+            # same folds at every step, so the steps' errors compare paired
+            fold_seed = 0 if self.random_state is None else int(rng.randint(_SEED_MAX))
+            folds = _target_folds(self.cv, data, fold_seed)
         for step in range(n_steps):
             cv_seed, final_seed = (int(s) for s in rng.randint(_SEED_MAX, size=2))
             fractions[step] = np.exp(logsumexp(log_w[is_t]))
             if n_steps > 1:
                 cv_errors[step] = self._cv_error(
-                    learners, X, y, is_t, w0, log_w, cv_seed, step == 0
+                    learners, folds, X, y, is_t, w0, log_w, cv_seed, step == 0
                 )
             if best is None or cv_errors[step] < best[0]:
                 best = (cv_errors[step], step, log_w.copy(), final_seed)
@@ -396,24 +398,16 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstima
                 w0 if self.best_step_ == 0 else None,
             )
         )
-        weights = np.zeros(data["n_samples"])
-        weights[data["rows"]] = np.exp(best_log_w)
-        self.weights_ = weights
+        self.boost_weights_ = np.zeros(data["n_samples"])
+        self.boost_weights_[data["rows"]] = np.exp(best_log_w)
         return self
 
-    def _cv_error(self, learners, X, y, is_t, w0, log_w, seed, initial):
+    def _cv_error(self, learners, folds, X, y, is_t, w0, log_w, seed, initial):
         """Cross-validated MSE on the target rows (source rows always train)."""
-        from sklearn.model_selection import KFold
-
-        t_idx = np.flatnonzero(is_t)
-        s_idx = np.flatnonzero(~is_t & np.isfinite(log_w))
         fold_rng = np.random.RandomState(seed)
-        folds = KFold(
-            n_splits=min(self.cv, t_idx.size), shuffle=True, random_state=seed
-        )
-        sq = np.empty(t_idx.size)
-        for train, test in folds.split(t_idx):
-            rows = np.concatenate([s_idx, t_idx[train]])
+        held, sq = [], []
+        for train, test in folds:
+            rows = train[np.isfinite(log_w[train])]
             est, alphas, _ = _adaboost_r2_frozen(
                 learners,
                 _safe_indexing(X, rows),
@@ -426,15 +420,10 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstima
                 fold_rng,
                 w0[rows] if initial else None,
             )
-            te = t_idx[test]
-            sq[test] = (
-                _ensemble_predict(est, alphas, _safe_indexing(X, te)) - y[te]
-            ) ** 2
-        return float(np.average(sq, weights=w0[t_idx]))
-
-    def _check_X(self, X):
-        check_is_fitted(self)
-        return _validate_X(self, X, reset=False)
+            pred = _ensemble_predict(est, alphas, _safe_indexing(X, test))
+            held.append(test)
+            sq.append((pred - y[test]) ** 2)
+        return float(np.average(np.concatenate(sq), weights=w0[np.concatenate(held)]))
 
     def predict(self, X):
         """Weighted median of the chosen ensemble's learners.
@@ -472,14 +461,3 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstima
 
     # the same target-row R² as TrAdaBoost.R2's
     score = TrAdaBoostRegressor.score
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        template = self._template()
-        try:
-            tags.input_tags.sparse = get_tags(template).input_tags.sparse
-        except Exception:  # third-party estimators without tags
-            tags.input_tags.sparse = False
-        tags.input_tags.allow_nan = _allows_nan(template)
-        tags.target_tags.required = True
-        return tags

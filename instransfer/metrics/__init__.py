@@ -5,7 +5,9 @@ R's cobalt/WeightIt: *do the covariates balance against the target now?*
 (:func:`balance_table`), *how many effective samples are left?*
 (:func:`effective_sample_size`, :func:`weight_summary`,
 :func:`truncate_weights`, :func:`ess_by_flatten`) and *did weighting change the
-model's target performance?* (:func:`evaluate`, with bootstrap intervals).
+model's target performance?* (:func:`evaluate`, with bootstrap intervals;
+:func:`target_performance` without target labels, importance-weighted or
+doubly robust, with intervals).
 """
 
 from .._lazy import attach
@@ -22,5 +24,6 @@ __getattr__, __dir__, __all__ = attach(
         "domain_probability": "._weight_stats",
         "LowEffectiveSampleSizeWarning": "..exceptions",
         "evaluate": "._evaluation",
+        "target_performance": "._target_performance",
     },
 )

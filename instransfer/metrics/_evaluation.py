@@ -361,6 +361,8 @@ def evaluate(
 
     See Also
     --------
+    target_performance : Target performance without target labels
+        (importance-weighted or doubly robust), with intervals.
     instransfer.model_selection.make_iw_scorer : Importance-weighted scorer for
         cross-validation.
 

@@ -19,13 +19,15 @@ case 2: without ``domain`` they score the labeled rows given unweighted, and
 with a ``domain`` that marks no labeled target row they raise.
 """
 
+import warnings
+
 import numpy as np
 from sklearn.utils.validation import column_or_1d
 
 from ._compat import _num_samples, _safe_indexing
 from ._domain import as_indexable, check_domain, labels_array, unlabeled_mask
 
-__all__ = ["target_score"]
+__all__ = ["target_score", "warn_labeled_target"]
 
 _NO_TARGET_ROWS = (
     "No labeled target rows to score (domain=1 with a label), and {name} has no "
@@ -34,6 +36,22 @@ _NO_TARGET_ROWS = (
     "routing on, so that the domain passed to fit also reaches the splitter and "
     "score (set_fit_request(domain=True).set_score_request(domain=True))."
 )
+
+
+def warn_labeled_target(weighted, owner, stacklevel):
+    """Warn that labeled target rows seen in fit are scored as source rows."""
+    n = getattr(weighted, "_n_labeled_target", 0)
+    if not n:
+        return
+    marker = "-1" if weighted._task == "classification" else "NaN"
+    warnings.warn(
+        f"The model was fit with {n} labeled target rows (domain=1), but {owner} "
+        "got no domain, so each is scored as a source row; route domain to it "
+        "(set_config(enable_metadata_routing=True)) or mask their labels in y "
+        f"({marker}); see 'What the library refuses' in the docs.",
+        UserWarning,
+        stacklevel=stacklevel + 1,
+    )
 
 
 def target_score(estimator, X, y, *, domain, sample_weight, metric, ratio=None):
@@ -88,6 +106,10 @@ def target_score(estimator, X, y, *, domain, sample_weight, metric, ratio=None):
         rows = labeled
         # all rows labeled: the population itself; no ratio needed
         weighted = weighted and not labeled.all()
+        if weighted:
+            # labeled rows are scored as source rows: labeled target rows of
+            # the fit among them would be weighted as if they were
+            warn_labeled_target(estimator, "score", stacklevel=3)
     if not rows.any():
         raise ValueError(
             "No labeled rows to score: every row given has an unlabeled y "

@@ -1,0 +1,250 @@
+"""Shared plumbing of the weighted conformal estimators.
+
+``fit`` splits the labeled source rows into a training part (the wrapped
+model) and a calibration part (the scores), fits the weighter on all stacked
+rows, and keeps the calibration scores with their weights. Subclasses give
+the score (``_calibration_scores``) and the prediction region.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import (
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from .._validation import _num_rows
+from .._weights import WeightTransform
+from ..exceptions import UnboundedPredictionWarning
+from ..utils._compat import HasMethods, Interval, _fit_context, _safe_indexing
+from ..utils._domain import (
+    as_indexable,
+    labels_array,
+    resolve_rows,
+    unlabeled_mask,
+)
+from ..utils._scoring import target_score
+from ._quantile import check_alpha, min_calibration_rows, weighted_conformal_quantile
+
+_POSTPROCESS = {
+    "flatten": [Interval(Real, 0, None, closed="left")],
+    "clip": [Interval(Real, 1, None, closed="left"), None],
+    "clip_quantile": [Interval(Real, 0, 1, closed="neither"), None],
+}
+
+
+def default_weighter(random_state):
+    from ..density_ratio import ClassifierWeighter
+
+    return ClassifierWeighter(random_state=random_state)
+
+
+class BaseWeightedConformal(MetaEstimatorMixin, BaseEstimator):
+    """Split weighted conformal prediction on stacked source and target rows."""
+
+    _task = None
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        "weighter": [HasMethods(["fit", "predict_ratio"]), None],
+        "alpha": [Interval(Real, 0, 1, closed="neither")],
+        "calibration_size": [
+            Interval(Real, 0, 1, closed="neither"),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        **_POSTPROCESS,
+        "random_state": ["random_state"],
+    }
+
+    def _get_weighter(self):
+        if self.weighter is not None:
+            return clone(self.weighter)
+        return default_weighter(self.random_state)
+
+    def _split(self, fit_idx, y_fit, rng):
+        """Training and calibration positions among the labeled source rows."""
+        n = fit_idx.shape[0]
+        if n < 2:
+            raise ValueError(
+                f"Found n_samples={n} labeled source row(s); split conformal "
+                "needs at least 2 (one to fit the model, one to calibrate), and "
+                "(1 - alpha) / alpha calibration rows for finite intervals."
+            )
+        if isinstance(self.calibration_size, Integral):
+            n_cal = int(self.calibration_size)
+        else:
+            n_cal = int(round(self.calibration_size * n))
+        n_cal = min(max(n_cal, 1), n - 1)
+        perm = rng.permutation(n)
+        if self._task == "classification":
+            # stratified where possible: a class missing from the training part
+            # would have no probability column
+            labels, counts = np.unique(y_fit, return_counts=True)
+            if counts.min() >= 2 and min(n_cal, n - n_cal) >= labels.shape[0]:
+                from sklearn.model_selection import train_test_split
+
+                train, cal = train_test_split(
+                    np.arange(n), test_size=n_cal, stratify=y_fit, random_state=rng
+                )
+                return np.sort(train), np.sort(cal)
+        return np.sort(perm[n_cal:]), np.sort(perm[:n_cal])
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, *, domain=None):
+        """Fit the model on source rows, the weighter on all rows, calibrate.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Source and target rows, stacked. Validated by the wrapped model
+            and the weighter, so a DataFrame works when both accept it.
+        y : array-like of shape (n_samples,)
+            Labels of the source rows; unlabeled rows (``-1``/``None``/``NaN``
+            for classes, ``NaN`` for regression) are the target rows when
+            ``domain`` is not given.
+        domain : array-like of shape (n_samples,), default=None
+            0 for source rows, 1 for target rows.
+
+        Returns
+        -------
+        self : object
+        """
+        validate_data(self, X, reset=True, skip_check_array=True)
+        X = as_indexable(X)
+        y = column_or_1d(y, warn=True)
+        if self._task == "regression" and y.dtype.kind not in "fc":
+            y = y.astype(float)
+        n = _num_rows(X)
+        check_consistent_length(X, y)
+        is_target, fit_rows = resolve_rows(y, domain, self._task, n)
+        # labeled target rows: a score without domain warns that it takes them
+        # for source rows (utils._scoring)
+        self._n_labeled_target = int(
+            np.count_nonzero(is_target & ~unlabeled_mask(y, self._task))
+        )
+        fit_idx = np.flatnonzero(fit_rows)
+        y_fit = y[fit_rows]
+        if self._task == "classification":
+            from sklearn.utils.multiclass import check_classification_targets
+
+            y_fit = labels_array(y_fit)
+            check_classification_targets(y_fit)
+        rng = check_random_state(self.random_state)
+        train, cal = self._split(fit_idx, y_fit, rng)
+        X_train = _safe_indexing(X, fit_idx[train])
+        self.estimator_ = clone(self._get_estimator()).fit(X_train, y_fit[train])
+        self._fit_extra(X_train, y_fit[train], rng)
+        if is_target.any():
+            self.weighter_ = self._get_weighter().fit(X, is_target.astype(int))
+        else:  # no target rows (warned by resolve_rows): plain split conformal
+            self.weighter_ = None
+        X_cal = _safe_indexing(X, fit_idx[cal])
+        self.calibration_scores_ = self._calibration_scores(X_cal, y_fit[cal])
+        ratio = self._ratio(X_cal)
+        self._transform = WeightTransform(self.flatten, self.clip, self.clip_quantile)
+        self.calibration_weights_ = self._transform.fit_transform(ratio)
+        self.calibration_rows_ = fit_idx[cal]
+        self.n_calibration_ = int(cal.shape[0])
+        self.n_train_ = int(train.shape[0])
+        return self
+
+    def _fit_extra(self, X_train, y_train, rng):
+        """Fit anything besides the model on the training rows (scale models)."""
+
+    def _ratio(self, X):
+        if self.weighter_ is None:
+            return np.ones(_num_rows(X))
+        return self.weighter_.predict_ratio(X)
+
+    def test_weights(self, X):
+        """Weight of each row of ``X`` as a test point, on the calibration scale.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Test rows.
+
+        Returns
+        -------
+        weights : ndarray of shape (n_samples,)
+            The ratio at ``X`` flattened and clipped as the calibration
+            weights (``calibration_weights_``, mean 1).
+        """
+        check_is_fitted(self)
+        return self._transform.transform(self._ratio(as_indexable(X)))
+
+    def _quantiles(self, X, alpha):
+        check_is_fitted(self)
+        alpha = check_alpha(self.alpha if alpha is None else alpha)
+        needed = min_calibration_rows(alpha)
+        if self.n_calibration_ < needed:
+            raise ValueError(
+                f"alpha={alpha:g} needs at least {needed} calibration rows for a "
+                f"finite interval even without shift; this model has "
+                f"{self.n_calibration_}. Give more labeled source rows, a larger "
+                "calibration_size, or a larger alpha."
+            )
+        w = self.test_weights(X)
+        q = weighted_conformal_quantile(
+            self.calibration_scores_, self.calibration_weights_, w, alpha
+        )
+        n_inf = int(np.isinf(q).sum())
+        if n_inf:
+            limit = alpha / (1 - alpha) * self.calibration_weights_.sum()
+            warnings.warn(
+                f"{n_inf} of {q.shape[0]} test rows get an unbounded "
+                f"{'interval' if self._task == 'regression' else 'set (all classes)'}"
+                f": their weight exceeds {limit:.3g}, alpha / (1 - alpha) times "
+                "the calibration weights' sum, so the calibration rows cannot "
+                "vouch for them. Use more calibration rows, a larger alpha, or "
+                "flatten < 1.",
+                UnboundedPredictionWarning,
+                stacklevel=3,
+            )
+        return q
+
+    def predict(self, X):
+        """Point predictions of the fitted model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to predict.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        return self.estimator_.predict(X)
+
+    def _score(self, X, y, domain, sample_weight, metric):
+        """The score rule (``utils._scoring``) with the full estimated ratio."""
+        check_is_fitted(self)
+        return target_score(
+            self,
+            X,
+            y,
+            domain=domain,
+            sample_weight=sample_weight,
+            metric=metric,
+            ratio=self._ratio,
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        from sklearn.utils import get_tags
+
+        try:
+            est = get_tags(self._get_estimator())
+        except Exception:  # third-party estimators without tags
+            return tags
+        for name in ("allow_nan", "string", "categorical", "sparse"):
+            setattr(tags.input_tags, name, getattr(est.input_tags, name))
+        return tags
