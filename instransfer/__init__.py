@@ -57,6 +57,7 @@ __getattr__, __dir__, __all__ = attach(
         "NoOverlapWarning": ".exceptions",
         "ResidualImbalanceWarning": ".exceptions",
         "WeightConcentrationWarning": ".exceptions",
+        "UnreachableClipWarning": ".exceptions",
         "density_ratio": ".density_ratio",
         "metrics": ".metrics",
         "report": ".report",

@@ -19,6 +19,7 @@ __all__ = [
     "WeightConcentrationWarning",
     "NoOverlapWarning",
     "ResidualImbalanceWarning",
+    "UnreachableClipWarning",
 ]
 
 
@@ -106,4 +107,13 @@ class ResidualImbalanceWarning(UserWarning):
     sampling noise, or when weighting makes a category's share collapse far
     below its target share. Try another weighter, another kernel width, or
     another encoding of the columns.
+    """
+
+
+class UnreachableClipWarning(UserWarning):
+    """``clip`` (or ``max_weight``) cannot be met with weights of mean 1.
+
+    When many weights are 0, the mean-1 normalisation forces the positive
+    ones above the requested largest weight: the closest reachable weights
+    (every positive weight equal) are returned instead.
     """

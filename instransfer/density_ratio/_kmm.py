@@ -35,6 +35,7 @@ from sklearn.utils import check_random_state
 
 from .. import _kernels
 from .._optim import DenseGram, LowRankGram, slab_bounds, solve_kmm_qp
+from .._weights import mean_over_duplicates
 from ..base import BaseWeighter
 from ..utils._compat import Interval, StrOptions
 from ._feature_scaling import (
@@ -414,7 +415,7 @@ class KMM(FeatureScalingMixin, BaseWeighter):
             start=start,
         )
         del op
-        self.beta_ = beta
+        self.beta_ = beta = mean_over_duplicates(Xs, beta)
         self.objective_ = info["objective"]
         self.duality_gap_ = info["gap"]
         self.solver_ = info["method"]
