@@ -178,6 +178,15 @@ def weighted_smd(Z, is_target, weights):
     :func:`~instransfer.metrics.balance_table` does, and the standard error of
     the weighted difference ``sqrt(Var(mean_w) + var_t / n_t) / s``.
     """
+    if not issparse(Z):
+        # SMDs do not depend on the units: bring every column to a maximum
+        # near 1 by an exact power of two, so squares cannot overflow (1e154)
+        # or underflow (1e-200)
+        Z = np.asarray(Z, dtype=float)
+        finite = np.where(np.isfinite(Z), np.abs(Z), 0.0)
+        amax = finite.max(axis=0) if Z.shape[0] else np.ones(Z.shape[1])
+        # (maxima land in [1, 2): 0/1 indicator columns keep their values)
+        Z = np.ldexp(Z, 1 - np.frexp(np.where(amax > 0, amax, 1.0))[1])
     src, tgt = np.flatnonzero(~is_target), np.flatnonzero(is_target)
     m_t, v_t, _, n_t = _column_moments(Z, tgt)
     m_s, v_s, _, _ = _column_moments(Z, src)
