@@ -480,6 +480,23 @@ def _overlap_warning():
     )
 
 
+def _outlier_bound():
+    f = "hardening.md"
+    h = "One outlying source row"
+    weight = row(f, h, **{"": "weight of the outlier"})
+    ess = row(f, h, **{"": "effective sample size"})
+    acc = table(f, "Known-ratio accuracy")
+    diffs = [number(r["paired difference"]) for r in acc]
+    return (
+        "one outlying source row of 200 (`X[0, 0] = 20`), default ClassifierWeighter",
+        f"its weight {weight['bounded']}, ESS {ess['bounded']} (log-odds "
+        "bounded to the fitted range)",
+        f"unbounded: weight {weight['unbounded']}, ESS {ess['unbounded']}",
+        f"ratio NMSE on {len(acc)} known-ratio problems never worse "
+        f"(paired difference {min(diffs):+.3f} to {max(diffs):+.3f})",
+    )
+
+
 ROWS = [
     ("kmm.md", _kmm_exact),
     ("kmm.md", _kmm_scale),
@@ -502,6 +519,7 @@ ROWS = [
     ("iwcv_cost.md", _iwcv_cost),
     ("diagnostics.md", _shift_tests),
     ("diagnostics.md", _overlap_warning),
+    ("hardening.md", _outlier_bound),
 ]
 
 
