@@ -11,7 +11,7 @@ __getattr__, __dir__, __all__ = attach(
     __name__,
     {
         "TrAdaBoostClassifier": "._tradaboost",
-        "TrAdaBoostRegressor": "._tradaboost",
+        "TrAdaBoostRegressor": "._tradaboost_r2",
         "TwoStageTrAdaBoostRegressor": "._two_stage",
     },
 )

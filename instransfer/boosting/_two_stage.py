@@ -34,7 +34,7 @@ from ._base import (
     _weighted_median,
     _weights_for_fit,
 )
-from ._tradaboost import TrAdaBoostRegressor
+from ._tradaboost_r2 import TrAdaBoostRegressor
 
 
 def _predict_float(learner, X):
