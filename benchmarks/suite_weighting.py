@@ -100,14 +100,17 @@ def methods(libs=("ours", "adapt", "skada"), quadratic=False):
             return clf() if quadratic else LogisticRegression()
 
         out["ours_clf1"] = (
-            "ours ClassifierWeighter(LogisticRegression(), cv=None) — the peers' "
+            "ours ClassifierWeighter(LogisticRegression(), cv='in_sample') — the "
+            "peers' "
             f"classifier, one fit{q}"
             if not quadratic
-            else f"ours ClassifierWeighter(cv=None) — one fit{q}",
+            else f"ours ClassifierWeighter(cv='in_sample') — one fit{q}",
             "classifier",
             None,
             lambda D: (
-                it.ClassifierWeighter(same_clf(), cv=None).fit(D.X, D.domain).weights_
+                it.ClassifierWeighter(same_clf(), cv="in_sample")
+                .fit(D.X, D.domain)
+                .weights_
             ),
         )
         out["ours_clf"] = (

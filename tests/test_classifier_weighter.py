@@ -49,7 +49,7 @@ def test_known_quadratic_log_ratio_with_pipeline():
 
 def test_log_ratio_matches_bayes_rule_by_hand(shift_data):
     X, d = shift_data.X, shift_data.domain
-    wtr = it.ClassifierWeighter(cv=None).fit(X, d)
+    wtr = it.ClassifierWeighter(cv="in_sample").fit(X, d)
     default = make_pipeline(StandardScaler(), LogisticRegression())
     p = default.fit(X, d).predict_proba(X)[:, 1]
     by_hand = (d == 0).sum() / (d == 1).sum() * p / (1 - p)
@@ -85,7 +85,7 @@ def test_source_weights_are_cross_fitted(shift_data):
     wtr = it.ClassifierWeighter(_NoPeeking(), cv=5, random_state=0)
     wtr.fit(shift_data.X, shift_data.domain)  # raises if any row was peeked at
     with pytest.raises(AssertionError, match="saw the row"):
-        it.ClassifierWeighter(_NoPeeking(), cv=None).fit(
+        it.ClassifierWeighter(_NoPeeking(), cv="in_sample").fit(
             shift_data.X, shift_data.domain
         )
 
@@ -102,7 +102,7 @@ def test_score_is_heldout_domain_log_likelihood(shift_data):
 
 def test_grid_search_tunes_the_weighter_alone(shift_data):
     search = GridSearchCV(
-        it.ClassifierWeighter(cv=None),
+        it.ClassifierWeighter(cv="in_sample"),
         {"estimator": [None, LogisticRegression(C=1e-4)]},
     ).fit(shift_data.X, shift_data.domain)
     # a nearly unregularised classifier separates the domains better
@@ -200,7 +200,7 @@ def test_confident_classifier_does_not_overflow():
     rng = np.random.RandomState(0)
     X = np.r_[rng.normal(-20, 1, (50, 1)), rng.normal(20, 1, (50, 1))]
     d = np.r_[np.zeros(50), np.ones(50)]
-    w = it.ClassifierWeighter(LogisticRegression(C=1e6), cv=None).fit(X, d)
+    w = it.ClassifierWeighter(LogisticRegression(C=1e6), cv="in_sample").fit(X, d)
     assert np.all(np.isfinite(w.weights_)) and w.weights_.mean() == pytest.approx(1)
     assert np.all(np.isfinite(w.predict_weights(X)))
 
@@ -226,8 +226,8 @@ def test_a_random_state_the_user_set_is_kept():
 
     data = make_covariate_shift(n_source=150, n_target=100, random_state=0)
     rf = RandomForestClassifier(n_estimators=10, random_state=3)
-    w1 = it.ClassifierWeighter(rf, cv=None).fit(data.X, data.domain).weights_
-    w2 = it.ClassifierWeighter(rf, cv=None).fit(data.X, data.domain).weights_
+    w1 = it.ClassifierWeighter(rf, cv="in_sample").fit(data.X, data.domain).weights_
+    w2 = it.ClassifierWeighter(rf, cv="in_sample").fit(data.X, data.domain).weights_
     np.testing.assert_array_equal(w1, w2)
 
 
@@ -259,11 +259,11 @@ def test_folds_too_small_for_inner_split_say_what_to_do(params, n_source, n_targ
         wtr.fit(X, domain)
     msg = str(exc.value)
     assert "calibration" in msg or "early_stopping=True" in msg
-    assert "cv=None" in msg
+    assert "cv='in_sample'" in msg
     # the advice works: one fit on all rows keeps 2 rows of each domain
     with warnings.catch_warnings():  # calibration's 5 folds over 2 rows
         warnings.filterwarnings("ignore", "The least populated class", UserWarning)
-        w = wtr.set_params(cv=None).fit(X, domain).weights_
+        w = wtr.set_params(cv="in_sample").fit(X, domain).weights_
     assert w.shape == (n_source,) and np.all(np.isfinite(w))
 
 
@@ -310,7 +310,7 @@ def test_smooth_probabilities_are_unchanged_by_the_bound(shift_data):
     X, d = shift_data.X, shift_data.domain
     with warnings.catch_warnings():
         warnings.simplefilter("error", SaturatedProbabilityWarning)
-        wtr = it.ClassifierWeighter(calibration="sigmoid", cv=None).fit(X, d)
+        wtr = it.ClassifierWeighter(calibration="sigmoid", cv="in_sample").fit(X, d)
     p = wtr.estimator_.predict_proba(X[d == 0])[:, 1]
     n = X.shape[0]
     assert p.min() > 1 / (2 * n) and p.max() < 1 - 1 / (2 * n)
@@ -333,7 +333,7 @@ def test_float32_zero_one_probabilities_are_bounded_in_float64(shift_data):
     # np.clip(np.float32(1), 1e-12, 1 - 1e-12) == 1: the log-odds were +inf and
     # fit raised "non-finite log-ratios ... this is a bug"
     X, d = shift_data.X, shift_data.domain
-    wtr = it.ClassifierWeighter(_Float32KNN(n_neighbors=5), cv=None)
+    wtr = it.ClassifierWeighter(_Float32KNN(n_neighbors=5), cv="in_sample")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SaturatedProbabilityWarning)
         wtr.fit(X, d)
@@ -361,7 +361,7 @@ def test_xgboost_saturated_float32_probabilities():
     assert proba.dtype == np.float32 and (proba[:, 1] == 1).any()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SaturatedProbabilityWarning)
-        wtr = it.ClassifierWeighter(est, cv=None).fit(data.X, data.domain)
+        wtr = it.ClassifierWeighter(est, cv="in_sample").fit(data.X, data.domain)
     # the ratio at target rows predicted with probability 1 was 1e304 (capped
     # +inf) and the score -inf; now at most (n_s / n_t) (2 n - 1)
     raw = wtr.predict_ratio(data.X) * np.exp(wtr.log_norm_)
@@ -383,7 +383,7 @@ def test_the_users_classifier_parameters_are_validated(shift_data, est, param):
     with pytest.raises(InvalidParameterError, match=param):
         it.ClassifierWeighter(est, random_state=0).fit(X, d)
     with pytest.raises(InvalidParameterError, match=param):
-        it.ClassifierWeighter(est, cv=None, calibration="sigmoid").fit(X, d)
+        it.ClassifierWeighter(est, cv="in_sample", calibration="sigmoid").fit(X, d)
     y = np.where(d == 1, -1, shift_data.y)
     weighted = it.ImportanceWeightedClassifier(weighter=it.ClassifierWeighter(est))
     with pytest.raises(InvalidParameterError, match=param):

@@ -19,7 +19,7 @@ from instransfer.model_selection._iwcv import _select_flatten, _weighted_mean_se
 
 
 def _fast_weighter(seed=0):
-    return it.ClassifierWeighter(cv=None, random_state=seed)
+    return it.ClassifierWeighter(cv="in_sample", random_state=seed)
 
 
 def _linear_logistic(seed, n_s=400, n_t=200, d=5):
@@ -224,7 +224,7 @@ def test_weighter_fit_once_per_fold():
     data = make_covariate_shift(100, 100, 2, random_state=0)
     _CountingWeighter.fits = []
     clf = it.ImportanceWeightedClassifierCV(
-        weighter=_CountingWeighter(cv=None, random_state=0),
+        weighter=_CountingWeighter(cv="in_sample", random_state=0),
         cv=3,
         n_repeats=2,
         random_state=0,

@@ -11,7 +11,7 @@ from instransfer.model_selection._iwcv_eval import _batches, replay, settled
 
 
 def _weighter():
-    return it.ClassifierWeighter(cv=None, random_state=0)
+    return it.ClassifierWeighter(cv="in_sample", random_state=0)
 
 
 def _clear_cut(kind, n=500):

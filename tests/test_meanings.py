@@ -19,7 +19,9 @@ def data():
 
 
 def _iwcv(**params):
-    weighter = it.ClassifierWeighter(LogisticRegression(), cv=None, random_state=0)
+    weighter = it.ClassifierWeighter(
+        LogisticRegression(), cv="in_sample", random_state=0
+    )
     return it.ImportanceWeightedClassifierCV(
         weighter=weighter, flattens=(0.0, 0.5, 1.0), **params
     )

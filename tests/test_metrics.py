@@ -163,7 +163,7 @@ def test_ess_by_flatten_endpoints():
 
 def test_domain_probability_is_the_classifier_probability():
     data = it.datasets.make_covariate_shift(200, 100, random_state=0)
-    wtr = it.ClassifierWeighter(cv=None).fit(data.X, data.domain)
+    wtr = it.ClassifierWeighter(cv="in_sample").fit(data.X, data.domain)
     p = domain_probability(wtr, data.X)
     np.testing.assert_allclose(p, wtr.estimator_.predict_proba(data.X)[:, 1])
     with pytest.raises(TypeError, match="fitted weighter"):

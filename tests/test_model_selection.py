@@ -74,7 +74,9 @@ def test_flatten_zero_can_win_where_weighting_only_adds_variance():
         y = (rng.rand(600) < p).astype(int)
         y[300:] = -1
         search = GridSearchCV(
-            it.ImportanceWeightedClassifier(weighter=it.ClassifierWeighter(cv=None)),
+            it.ImportanceWeightedClassifier(
+                weighter=it.ClassifierWeighter(cv="in_sample")
+            ),
             {"flatten": [0, 0.5, 1]},
             scoring=make_iw_scorer("neg_log_loss"),
             cv=DomainStratifiedKFold(5, random_state=seed),
@@ -136,7 +138,7 @@ def _routing_data():
     data = it.datasets.make_covariate_shift(150, 120, 2, random_state=0)
     sw = np.random.RandomState(1).uniform(0.5, 2.0, data.X.shape[0])
     base = it.ImportanceWeightedClassifier(
-        weighter=it.ClassifierWeighter(cv=None, random_state=0)
+        weighter=it.ClassifierWeighter(cv="in_sample", random_state=0)
     )
     return data, sw, base
 

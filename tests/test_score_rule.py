@@ -36,7 +36,7 @@ def _fast(cls):
     if "n_estimators" in params:
         fast["n_estimators"] = 3
     if "weighter" in params:
-        fast["weighter"] = it.ClassifierWeighter(cv=None, random_state=0)
+        fast["weighter"] = it.ClassifierWeighter(cv="in_sample", random_state=0)
     if "flattens" in params:
         fast["flattens"] = (0.0, 1.0)
         fast["cv"] = 3
@@ -122,7 +122,7 @@ def test_cross_validation_on_stacked_y_scores_by_the_rule():
 
     data, _, y_masked, _ = _data(True)
     model = it.ImportanceWeightedClassifier(
-        weighter=it.ClassifierWeighter(cv=None, random_state=0)
+        weighter=it.ClassifierWeighter(cv="in_sample", random_state=0)
     )
     cv = DomainStratifiedKFold(3, random_state=0)
     from sklearn.model_selection import cross_val_score

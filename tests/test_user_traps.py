@@ -122,7 +122,7 @@ def test_scale_insensitive_weighter_does_not_warn(scaled):
 def labeled_target():
     data = it.datasets.make_covariate_shift(200, 150, 2, shift=0.7, random_state=0)
     model = it.ImportanceWeightedClassifier(
-        LogisticRegression(), it.ClassifierWeighter(cv=None)
+        LogisticRegression(), it.ClassifierWeighter(cv="in_sample")
     )
     return data, model
 

@@ -346,8 +346,16 @@ def _run(args, out=None):
 
 def _format_iwcv(iwcv, path, loss):
     res = iwcv.cv_results_
-    best = int(np.argmax(res["mean_test_score"]))
-    d = shared_decimals(-res["mean_test_score"], max_decimals=4)
+    means = np.asarray(res["mean_test_score"], dtype=float)
+    # the adaptive schedule stops scoring a candidate once it is clearly
+    # worse: its pooled mean over all folds does not exist (NaN)
+    scores = getattr(iwcv, "scores_", None)
+    folds_run = (
+        np.isfinite(scores).sum(axis=0) if scores is not None else np.zeros(len(means))
+    )
+    finite = np.isfinite(means)
+    best = int(np.flatnonzero(finite)[np.argmax(means[finite])]) if finite.any() else -1
+    d = shared_decimals(-means[finite], max_decimals=4) if finite.any() else 3
     lines = [f"flatten     ESS   IW-CV {loss} (+- SE)"]
     for k, f in enumerate(res["flatten"]):
         mark = ""
@@ -355,10 +363,11 @@ def _format_iwcv(iwcv, path, loss):
             mark = "  <- chosen"
         if k == best:
             mark += "  (best mean)" if k != iwcv.best_index_ else " (best mean)"
-        lines.append(
-            f"{f:7g}  {path['ess'].iloc[k]:6.0f}   {-res['mean_test_score'][k]:.{d}f} "
-            f"+- {res['se_test_score'][k]:.{d}f}{mark}"
-        )
+        if not finite[k]:
+            score = f"dropped after {int(folds_run[k])} folds (clearly worse)"
+        else:
+            score = f"{-means[k]:.{d}f} +- {res['se_test_score'][k]:.{d}f}"
+        lines.append(f"{f:7g}  {path['ess'].iloc[k]:6.0f}   {score}{mark}")
     return "\n".join(lines)
 
 

@@ -108,8 +108,10 @@ def validity_lines(X, domain, weights, table=None, *, seed=0, what="patients"):
             )
         else:
             lines.append(
-                "Residual imbalance: none beyond noise; weighting balanced every "
-                "covariate that was imbalanced."
+                "Residual imbalance: no mean (SMD) difference beyond sampling "
+                "noise is left; the balance table's flags above are fixed cut-offs "
+                "(|SMD| 0.1, variance ratio 2, KS 0.1) and can still trip on "
+                "small differences."
             )
     if table is not None and "collapsed" in table:
         from ..metrics._balance import _collapsed_text

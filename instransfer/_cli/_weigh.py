@@ -522,7 +522,7 @@ def _report_plots(
         # the overlap plot shows a logistic domain classifier whatever the method
         from ..density_ratio import ClassifierWeighter
 
-        overlap_model = ClassifierWeighter(cv=None, random_state=args.seed).fit(
+        overlap_model = ClassifierWeighter(cv="in_sample", random_state=args.seed).fit(
             X, domain
         )
     chosen = args.flatten if args.flatten != 1 else None

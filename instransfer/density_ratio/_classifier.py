@@ -155,13 +155,15 @@ class ClassifierWeighter(BaseWeighter):
         (``StandardScaler(with_mean=False)`` for sparse input). A
         ``random_state`` left at ``None`` in it is seeded from this
         weighter's; one you set is kept.
-    cv : int, cross-validation generator, iterable or None, default=5
+    cv : int, cross-validation generator, iterable, "in_sample" or None, \
+default=5
         Folds for cross-fitting the source weights: an int is that many folds
-        stratified by domain; a splitter or an iterable of ``(train, test)``
-        splits of the stacked rows is used as given (every source row in
-        exactly one test fold). ``None`` fits once on all rows and reuses
-        that model (in-sample weights, faster): unlike scikit-learn's
-        ``cv=None``, it means no cross-fitting.
+        stratified by domain, ``None`` 5 of them (as everywhere in
+        scikit-learn and this library); a splitter or an iterable of
+        ``(train, test)`` splits of the stacked rows is used as given (every
+        source row in exactly one test fold). ``"in_sample"`` fits once on
+        all rows and reuses that model (in-sample weights, faster, optimistic
+        where the classifier over-fits).
     calibration : {"sigmoid", "isotonic"} or None, default=None
         Calibrate the classifier's probabilities with
         :class:`~sklearn.calibration.CalibratedClassifierCV`. ``"isotonic"``
@@ -221,7 +223,12 @@ class ClassifierWeighter(BaseWeighter):
     _parameter_constraints: dict = {
         **BaseWeighter._parameter_constraints,
         "estimator": [HasMethods(["fit", "predict_proba"]), None],
-        "cv": [Interval(Integral, 2, None, closed="left"), "cv_object", None],
+        "cv": [
+            Interval(Integral, 2, None, closed="left"),
+            "cv_object",
+            StrOptions({"in_sample"}),
+            None,
+        ],
         "calibration": [StrOptions({"sigmoid", "isotonic"}), None],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
@@ -330,12 +337,13 @@ class ClassifierWeighter(BaseWeighter):
 
     def _crossfit_folds(self, X, is_target, seed):
         """The cross-fitting folds, or None for one in-sample fit."""
-        if self.cv is None:
+        if self.cv == "in_sample":
             return None
         n_t = int(np.count_nonzero(is_target))
         n_s = is_target.shape[0] - n_t
-        if isinstance(self.cv, Integral):
-            n_splits = min(self.cv, n_t, n_s)
+        cv = 5 if self.cv is None else self.cv
+        if isinstance(cv, Integral):
+            n_splits = min(cv, n_t, n_s)
             self._check_fold_rows(n_s, n_t, n_splits)
             return domain_folds(is_target, n_splits, seed) if n_splits >= 2 else None
         folds = [
@@ -404,7 +412,7 @@ class ClassifierWeighter(BaseWeighter):
                 raise ValueError(
                     f"{splitter} needs 2 {name} rows in each fold's training "
                     f"set, but cv={self.cv} leaves {in_fold} of the {c} {name} "
-                    "rows; give more rows, pass cv=None, or turn the "
+                    "rows; give more rows, pass cv='in_sample', or turn the "
                     "calibration / early stopping off."
                 )
 

@@ -271,7 +271,9 @@ def make_iw_scorer(scoring, **kwargs):
     >>> data = it.datasets.make_covariate_shift(random_state=0)
     >>> y = np.where(data.domain == 1, -1, data.y)
     >>> search = GridSearchCV(
-    ...     it.ImportanceWeightedClassifier(weighter=it.ClassifierWeighter(cv=None)),
+    ...     it.ImportanceWeightedClassifier(
+    ...         weighter=it.ClassifierWeighter(cv="in_sample")
+    ...     ),
     ...     {"flatten": [0, 0.5, 1]},
     ...     scoring=make_iw_scorer("neg_log_loss"),
     ...     cv=DomainStratifiedKFold(3, random_state=0),
