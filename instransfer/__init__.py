@@ -52,6 +52,7 @@ __getattr__, __dir__, __all__ = attach(
         "SaturatedProbabilityWarning": ".exceptions",
         "LowEffectiveSampleSizeWarning": ".exceptions",
         "UnboundedPredictionWarning": ".exceptions",
+        "UnreachableClipWarning": ".exceptions",
         "density_ratio": ".density_ratio",
         "metrics": ".metrics",
         "model_selection": ".model_selection",

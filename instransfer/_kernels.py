@@ -115,15 +115,11 @@ def _checked_sq_norms(X):
     norms = _row_sq_norms(X)
     if norms.size and not norms.max() <= np.finfo(X.dtype).max / 4:
         raise ValueError(
-            "The squared distances between rows overflow "
-            f"{X.dtype.name}: the features (centred) reach a magnitude of "
-            f"~{np.nanmax(np.abs(X)):.1e}, and distances above "
-            f"~{np.sqrt(np.finfo(X.dtype).max):.0e} cannot be squared, so the "
-            "Gaussian kernel cannot be computed at this scale (no kernel width "
-            "gamma can make up for it). Rescale the features to values of order "
-            "1 first, e.g. with a RobustScaler or MaxAbsScaler before the weighter "
-            "(or the weighted estimator) in a Pipeline; StandardScaler's "
-            "variance overflows at this scale too."
+            f"The squared distances between rows overflow {X.dtype.name}: the "
+            f"features reach ~{np.nanmax(np.abs(X)):.1e} (above ~"
+            f"{np.sqrt(np.finfo(X.dtype).max):.0e} no kernel width helps); rescale "
+            "them to order 1 first, e.g. a RobustScaler or MaxAbsScaler before "
+            "the weighter."
         )
     return norms
 
@@ -204,22 +200,21 @@ def median_heuristic_gamma(X, Y=None, *, max_rows=2000, random_state=0):
     if not med > 0:  # more than half of the pairs coincide
         positive = d2[d2 > 0]
         med = float(np.median(positive)) if positive.size else 0.0
-    if not med >= np.finfo(np.float64).tiny:
+    # 2**16 above the smallest normal float: the width grids multiply
+    # 1 / median by up to 2**5; near 1e-308 that overflowed to an infinite
+    # gamma instead of this refusal
+    if not med >= np.finfo(np.float64).tiny * 2.0**16:
         # Distinct rows whose squared distances round to 0 or to subnormals:
         # 1 / median would be infinite (or garbage) and every kernel value 1,
         # i.e. silently uniform weights. scikit-learn's scalers treat columns
         # this narrow as constant and leave them unscaled, hence the factor.
         spread = float(np.ptp(rows, axis=0).max())
         raise ValueError(
-            "The squared distances between distinct rows underflow float64: "
-            f"their median is {med:.1e}, below the smallest normal float "
-            f"({np.finfo(np.float64).tiny:.1e}), as happens when the features "
-            f"differ by less than ~1e-154 (here they span at most {spread:.1e}). "
-            "The median-heuristic kernel width 1 / median ||x - y||^2 would be "
-            "infinite, and no finite kernel width gamma separates the rows. "
-            "Rescale the features to values of order 1 first, e.g. change their "
-            f"units or multiply X by ~1e{-int(np.floor(np.log10(spread)))} "
-            "(scikit-learn's scalers leave a column this narrow unscaled)."
+            "The squared distances between distinct rows underflow float64 (the "
+            f"features span at most {spread:.1e}), so no kernel width separates "
+            "them; rescale them to order 1 first, e.g. multiply X by "
+            f"~1e{-int(np.floor(np.log10(spread)))} (scalers leave such columns "
+            "unscaled)."
         )
     return 1.0 / med
 
@@ -227,7 +222,7 @@ def median_heuristic_gamma(X, Y=None, *, max_rows=2000, random_state=0):
 def sq_dists(X, Y=None, *, dtype=np.float64, out=None):
     """Squared Euclidean distances by BLAS, clamped at 0.
 
-    Both sets are first shifted by the mean of ``Y``: distances do not
+    Both sets are first shifted by the median of ``Y``: distances do not
     depend on it, but the expansion ``||x||^2 + ||y||^2 - 2 x.y`` loses the
     digits that a large common offset puts in the norms (raw years or
     incomes: columns at 1e6 gave errors of 1e-3 in distances of order 1).
@@ -255,7 +250,10 @@ def sq_dists(X, Y=None, *, dtype=np.float64, out=None):
     X = _as_2d(X, dtype)
     same = Y is None or Y is X
     Y = X if same else _as_2d(Y, dtype)
-    center = Y.mean(axis=0)
+    # the median, not the mean: one outlier at 1e9 moved the mean by 1e7 and
+    # the expansion then lost every digit of the other rows' distances (KMM's
+    # Gram matrix was no longer positive definite)
+    center = np.median(Y, axis=0)
     Yc = Y - center
     Xc = Yc if same else X - center
     D2 = _expanded_sq_dists(Xc, Yc, _checked_sq_norms(Yc), out)
@@ -346,8 +344,8 @@ def iter_sq_dist_blocks(X, Y, *, working_memory=None, dtype=np.float64, max_rows
     same = Y is None or Y is X
     X = _as_2d(X, dtype)
     Y = X if same else _as_2d(Y, dtype)
-    # shifted by the mean of Y as in sq_dists (precision with large offsets)
-    center = Y.mean(axis=0)
+    # shifted by the median of Y as in sq_dists (precision with large offsets)
+    center = np.median(Y, axis=0)
     Yc = Y - center
     y_norms = _checked_sq_norms(Yc)
     rows = _block_rows(

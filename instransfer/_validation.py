@@ -5,6 +5,7 @@ The domain and label conventions (``check_domain``, ``unlabeled_mask``,
 re-exported here for the old import paths.
 """
 
+import sys
 import warnings
 
 import numpy as np
@@ -33,21 +34,6 @@ def _num_rows(X):
     return _num_samples(X)
 
 
-_MIXED_TYPES_RECIPE = (
-    "ClassifierWeighter(make_pipeline(make_column_transformer("
-    '(OneHotEncoder(handle_unknown="ignore"), cat_cols), '
-    "remainder=StandardScaler()), LogisticRegression()))"
-)
-# the same with an imputer in both branches, for tables with missing values
-_MIXED_TYPES_NAN_RECIPE = (
-    "ClassifierWeighter(make_pipeline(make_column_transformer("
-    '(make_pipeline(SimpleImputer(strategy="most_frequent"), '
-    'OneHotEncoder(handle_unknown="ignore")), cat_cols), '
-    'remainder=make_pipeline(SimpleImputer(strategy="median"), '
-    "StandardScaler())), LogisticRegression()))"
-)
-
-
 def _shown(names, limit=10):
     more = f" and {len(names) - limit} more" if len(names) > limit else ""
     return f"{list(names[:limit])}{more}"
@@ -69,8 +55,6 @@ def check_numeric_covariates(X, owner):
     owner : str
         What needs numbers, for the message (e.g. the weighter's class name).
     """
-    import sys
-
     pd = sys.modules.get("pandas")  # a DataFrame means pandas is imported
     is_frame = pd is not None and isinstance(X, pd.DataFrame)
     if is_frame:
@@ -84,30 +68,13 @@ def check_numeric_covariates(X, owner):
             kinds = sorted({str(t) for t in other_types.values()})
             # Encoding X_source and X_target apart (get_dummies on each) gives
             # different columns when their categories differ: stack first.
-            stack = "X, domain = instransfer.stack_domains(X_source, X_target), then "
-            if nan_cols:
-                problem = (
-                    f" X also has missing values (in {_shown(nan_cols)})."
-                    f" Either stack the tables first ({stack}impute and encode "
-                    "the stacked X, so that source and target rows get the same "
-                    "columns), or weight with a ClassifierWeighter whose "
-                    "classifier imputes and encodes them itself: "
-                    f"{_MIXED_TYPES_NAN_RECIPE}"
-                )
-            else:
-                problem = (
-                    f" Either stack the tables first and encode the stacked X, "
-                    "so that source and target rows get the same columns "
-                    f"({stack}X = pandas.get_dummies(X, columns=cat_cols)), or "
-                    "weight with a ClassifierWeighter whose classifier encodes "
-                    f"them itself: {_MIXED_TYPES_RECIPE}"
-                )
+            also = f" Impute the NaN in {_shown(nan_cols)} too." if nan_cols else ""
             raise ValueError(
-                f"{owner} needs numeric covariates, but these columns of X are "
-                f"not numeric ({', '.join(kinds)}): {_shown(other)}.{problem}, "
-                f"with cat_cols = {_shown(other)}. Boolean columns count as "
-                "numeric. See 'Mixed-type cohort tables' in the data convention "
-                "guide."
+                f"{owner} needs numeric covariates, but these columns are not "
+                f"numeric ({', '.join(kinds)}): {_shown(other)}; encode the "
+                "stacked X (X, domain = instransfer.stack_domains(X_source, "
+                "X_target); X = pandas.get_dummies(X, columns=cat_cols)), see "
+                f"'Mixed-type cohort tables' in the docs.{also}"
             )
     else:
         nan_cols = _nan_columns(X)
@@ -115,13 +82,9 @@ def check_numeric_covariates(X, owner):
         where = "columns" if is_frame else "column indices"
         raise ValueError(
             f"{owner} cannot use missing values, but X has NaN in {where} "
-            f"{_shown(nan_cols)}. Impute them first (e.g. sklearn.impute."
-            "SimpleImputer; add_indicator=True keeps missingness as covariates) or "
-            "drop those rows, or weight with a ClassifierWeighter whose "
-            "classifier handles them, e.g. ClassifierWeighter(make_pipeline("
-            "SimpleImputer(add_indicator=True), StandardScaler(), "
-            "LogisticRegression())) or ClassifierWeighter("
-            "HistGradientBoostingClassifier())."
+            f"{_shown(nan_cols)}; impute them (sklearn.impute.SimpleImputer("
+            "add_indicator=True)), drop those rows, or use ClassifierWeighter("
+            "HistGradientBoostingClassifier()), which handles them."
         )
 
 
@@ -200,13 +163,196 @@ def check_feature_scales(X, owner, feature_names=None):
         return f"column {j}"
 
     warnings.warn(
-        f"The columns of X have standard deviations that differ by a factor of "
-        f"{factor} (widest {name(wide)}: {std[wide]:.3g}, narrowest "
-        f"{name(narrow)}: {std[narrow]:.3g}). {owner} compares rows by one "
-        "distance over all columns (one kernel width), so the widest columns "
-        "decide it alone and the weights can come out near-uniform. Standardise "
-        f"X first: make_pipeline(StandardScaler(), {owner}()), or RobustScaler() "
-        "when there are outliers.",
+        f"The standard deviations of X's columns differ by a factor of {factor} "
+        f"(widest {name(wide)}: {std[wide]:.3g}, narrowest {name(narrow)}: "
+        f"{std[narrow]:.3g}), so {owner}'s one distance ignores the narrow ones; "
+        f"standardise X: make_pipeline(StandardScaler(), {owner}()), or "
+        "RobustScaler() with outliers.",
         FeatureScaleWarning,
         stacklevel=4,
     )
+
+
+# --------------------------------------------------------------------------
+# One rule per kind of input, shared by every estimator, scorer and metric.
+
+
+def negative_weights_message(name, w):
+    """The one message for negative weights, wherever they are refused."""
+    return (
+        f"{name} has {int(np.count_nonzero(w < 0))} negative value(s) (min "
+        f"{np.min(w):.3g}); weights must be non-negative: give 0 to leave a row out."
+    )
+
+
+def check_sample_weight(sample_weight, n_samples, *, name="sample_weight"):
+    """Validate a user's per-row weights: one per row, finite, non-negative.
+
+    One rule and one message everywhere (weighted estimators, IWCV, boosting,
+    scorers and metrics): scikit-learn's own check accepts negative weights
+    unless asked, and numpy fails on them deep inside a regressor.
+
+    Parameters
+    ----------
+    sample_weight : array-like of shape (n_samples,) or scalar
+        The weights; a scalar is every row's weight.
+    n_samples : int
+        Rows of ``X`` the weights must match.
+    name : str, default="sample_weight"
+        The argument's name, for the message.
+
+    Returns
+    -------
+    weights : ndarray of float64, shape (n_samples,)
+        A new array (the caller's is never changed).
+    """
+    w = np.asarray(sample_weight)
+    if w.ndim == 0:
+        w = np.full(n_samples, w.item() if w.dtype.kind != "O" else w[()])
+    if w.dtype.kind not in "biuf":
+        try:
+            w = w.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{name} must be numeric; got dtype {w.dtype}. Give one finite, "
+                "non-negative number per row."
+            ) from None
+    w = np.array(w, dtype=np.float64)  # a copy: the caller's array is kept
+    if w.ndim == 2 and w.shape[1] == 1:
+        w = w.ravel()
+    if w.ndim != 1:
+        raise ValueError(
+            f"{name} must be 1-D (one weight per row); got shape {w.shape}."
+        )
+    if w.shape[0] != n_samples:
+        raise ValueError(
+            f"{name} has {w.shape[0]} entries but X has {n_samples} rows; give "
+            "one weight per row of X."
+        )
+    if not np.isfinite(w).all():
+        raise ValueError(
+            f"{name} has {int(np.count_nonzero(~np.isfinite(w)))} NaN or infinite "
+            "value(s); give finite, non-negative weights."
+        )
+    if (w < 0).any():
+        raise ValueError(negative_weights_message(name, w))
+    return w
+
+
+def check_same_rows(n_rows, what="X", **arrays):
+    """Refuse arrays whose length differs from the rows of ``X``, naming them.
+
+    scikit-learn's ``check_consistent_length`` lists the lengths without
+    saying which argument is off; ``None`` entries are skipped.
+    """
+    for name, a in arrays.items():
+        if a is None:
+            continue
+        m = _num_samples(a)
+        if m != n_rows:
+            raise ValueError(
+                f"{name} has {m} entries but {what} has {n_rows} rows; give one "
+                f"entry per row of {what}."
+            )
+
+
+def power_of_two_scale(X):
+    """A power of two ``s`` with ``max |s X|`` in ``[0.5, 1)``; 1 if none.
+
+    Multiplying by a power of two is exact in floating point (away from the
+    subnormal range), so a method that is invariant to the units of ``X``
+    (the same factor on every column) stays exactly invariant, while squares
+    and distances of values near 1e-170 or 1e154 no longer underflow or
+    overflow float64.
+    """
+    from scipy.sparse import issparse
+
+    values = X.data if issparse(X) else X
+    if values.size == 0:
+        return 1.0
+    with np.errstate(invalid="ignore"):
+        amax = float(np.nanmax(np.abs(values))) if values.size else 0.0
+    if not (np.isfinite(amax) and amax > 0):
+        return 1.0
+    # at most 2**1000 (finite): subnormal values come out near 1e-10, enough
+    return float(np.ldexp(1.0, min(-np.frexp(amax)[1], 1000)))
+
+
+def check_finite_values(X, owner):
+    """Refuse infinite values with the columns that hold them.
+
+    scikit-learn's message says "Input contains infinity or a value too
+    large"; this one names the columns and the remedy.
+    """
+    from scipy.sparse import issparse
+
+    values = X.data if issparse(X) else np.asarray(X)
+    if values.dtype.kind != "f" or values.size == 0:
+        return
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(values.sum()):  # one pass, no temporary, the usual case
+            return
+    if not np.isinf(values).any():
+        return
+    cols = (
+        np.unique(X.tocoo().col[np.isinf(X.tocoo().data)])
+        if issparse(X)
+        else np.flatnonzero(np.isinf(values).any(axis=0))
+    )
+    raise ValueError(
+        f"{owner} got infinite values in column(s) {_shown(cols.tolist())}; "
+        "replace them (e.g. by NaN, then impute) or drop those rows."
+    )
+
+
+def refuse_non_numeric_frame(X, owner, learner):
+    """Name the text, datetime (or category) columns a learner cannot take.
+
+    Boosting hands a DataFrame to its learner as it is; a tree then fails
+    inside numpy ("DType ... could not be promoted") without naming the
+    column. A Pipeline may encode them itself, and a learner with a
+    ``categorical_features`` parameter takes category columns.
+    """
+    from sklearn.pipeline import Pipeline
+
+    pd = sys.modules.get("pandas")
+    if pd is None or not isinstance(X, pd.DataFrame) or isinstance(learner, Pipeline):
+        return
+    takes_category = "categorical_features" in getattr(learner, "get_params", dict)()
+    bad = {
+        c: t
+        for c, t in X.dtypes.items()
+        if not pd.api.types.is_numeric_dtype(t)
+        and not (takes_category and isinstance(t, pd.CategoricalDtype))
+    }
+    if bad:
+        kinds = ", ".join(sorted({str(t) for t in bad.values()}))
+        raise ValueError(
+            f"{owner}'s learner {type(learner).__name__} needs numeric covariates, "
+            f"but these columns are not numeric ({kinds}): {_shown(list(bad))}; "
+            "encode them first, or pass a Pipeline that does (see 'Mixed-type "
+            "cohort tables' in the docs)."
+        )
+
+
+def check_frame(X, owner):
+    """Refuse DataFrames scikit-learn's check_array fails on without context.
+
+    Duplicated column names (pandas' bare "DuplicateError") and columns of
+    pandas' sparse dtype ("fill value must be 0 when converting to COO").
+    """
+    pd = sys.modules.get("pandas")
+    if pd is None or not isinstance(X, pd.DataFrame):
+        return
+    dup = X.columns[X.columns.duplicated()]
+    if len(dup):
+        raise ValueError(
+            f"X has duplicated column names {_shown(list(dict.fromkeys(dup)))}; "
+            f"give every column of X a unique name before {owner}."
+        )
+    if any(isinstance(t, pd.SparseDtype) for t in X.dtypes):
+        raise ValueError(
+            f"{owner} got a DataFrame with sparse columns; pass "
+            "X.sparse.to_coo().tocsr() (all columns sparse) or "
+            "X.sparse.to_dense()."
+        )

@@ -75,6 +75,21 @@ def cap_for_max_weight(w, max_weight):
     return float(positive[0])
 
 
+def _warn_unreachable_clip(clip, f, reached):
+    import warnings
+
+    from .exceptions import UnreachableClipWarning
+
+    n_zero = int(np.count_nonzero(f == 0))
+    warnings.warn(
+        f"clip={clip:g} cannot be met: {n_zero} of {f.shape[0]} weights are 0, so "
+        f"mean 1 forces the largest weight to {reached:.3g} (every positive weight "
+        "is now equal). Accept that, or use a weighter that leaves fewer zeros.",
+        UnreachableClipWarning,
+        stacklevel=4,
+    )
+
+
 class WeightTransform:
     """Flatten, clip and renormalise ratios; fitted on the source rows.
 
@@ -95,11 +110,19 @@ class WeightTransform:
 
     def fit(self, ratio):
         """Fit the normalising constants on the (mean-1) source ratios."""
-        f = self._flat(ratio)
-        self.scale_ = f.mean()
-        if not np.isfinite(self.scale_) or self.scale_ <= 0:
-            raise ValueError(ALL_ZERO_WEIGHTS)
-        f = f / self.scale_
+        with np.errstate(over="ignore"):
+            f = self._flat(ratio)
+        self.scale_, self.log_scale_ = f.mean(), None
+        if not (np.isfinite(self.scale_) and self.scale_ > 0):
+            # in log space: ratio ** flatten overflows for a large flatten
+            # (1e3 on ratios of ~2 gave inf, a mean of inf, blamed on the data)
+            log_f = self._log_flat(ratio)
+            self.scale_, self.log_scale_ = None, log_mean_exp(log_f)
+            if not np.isfinite(self.log_scale_):
+                raise ValueError(ALL_ZERO_WEIGHTS)
+            f = np.exp(log_f - self.log_scale_)
+        else:
+            f = f / self.scale_
         cap = np.inf
         if self.clip_quantile is not None:
             cap = float(np.quantile(f, self.clip_quantile))
@@ -109,11 +132,17 @@ class WeightTransform:
             cap = min(cap, cap_for_max_weight(np.minimum(f, cap), self.clip))
         self.cap_ = cap
         self.renorm_ = float(np.minimum(f, cap).mean())
+        if self.clip is not None and cap / self.renorm_ > self.clip * (1 + 1e-9):
+            _warn_unreachable_clip(self.clip, f, cap / self.renorm_)
         return self
 
     def transform(self, ratio):
         """Map ratios to weights on the scale fitted by :meth:`fit`."""
-        f = self._flat(ratio) / self.scale_
+        if self.log_scale_ is None:
+            with np.errstate(over="ignore"):
+                f = self._flat(ratio) / self.scale_
+        else:  # capped at exp(700), finite, like BaseWeighter.predict_ratio
+            f = np.exp(np.minimum(self._log_flat(ratio) - self.log_scale_, 700.0))
         return np.minimum(f, self.cap_) / self.renorm_
 
     def fit_transform(self, ratio):
@@ -126,6 +155,14 @@ class WeightTransform:
             return ratio
         # 0 ** 0 == 1: flatten=0 gives uniform weights even where the ratio is 0.
         return np.power(ratio, self.flatten)
+
+    def _log_flat(self, ratio):
+        ratio = np.asarray(ratio, dtype=float)
+        if self.flatten == 0:
+            # 0 ** 0 == 1: uniform weights even where the ratio is 0
+            return np.zeros(ratio.shape)
+        with np.errstate(divide="ignore"):
+            return self.flatten * np.log(ratio)
 
 
 def postprocess_weights(weights, flatten=1.0, clip=None, clip_quantile=None):
@@ -160,3 +197,20 @@ def postprocess_weights(weights, flatten=1.0, clip=None, clip_quantile=None):
     w = np.asarray(weights, dtype=float)
     mean = w.mean()
     return WeightTransform(flatten, clip, clip_quantile).fit_transform(w / mean)
+
+
+def mean_over_duplicates(X, values):
+    """Replace ``values`` of identical rows of ``X`` by their group's mean.
+
+    A solver whose objective sees identical rows only through their sum (KMM's
+    QP: identical rows have identical Gram columns) may split a group's total
+    any way, and which split it returns depends on the order of the rows.
+    Averaging keeps the objective, and the box and sum constraints (convex),
+    and gives identical rows one weight whatever their order.
+    """
+    _, inverse, counts = np.unique(X, axis=0, return_inverse=True, return_counts=True)
+    if counts.max() == 1:
+        return values
+    inverse = inverse.ravel()
+    sums = np.bincount(inverse, weights=values, minlength=counts.shape[0])
+    return (sums / counts)[inverse]

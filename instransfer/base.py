@@ -33,6 +33,7 @@ from ._lazy import attach
 from ._validation import (
     _num_rows,
     check_feature_scales,
+    check_frame,
     check_numeric_covariates,
 )
 from ._weights import (
@@ -230,6 +231,7 @@ class BaseWeighter(BaseEstimator):
             Flattened and clipped ratio, with the normalisation fitted on the
             source rows (so these are not renormalised to mean 1 over ``X``).
         """
+        check_is_fitted(self)
         return self._transform.transform(self.predict_ratio(X))
 
     def score(self, X, y):
@@ -301,6 +303,7 @@ class BaseWeighter(BaseEstimator):
         """Log-ratio at new rows, on the scale of ``_fit_log_ratio``."""
 
     def _validate_X(self, X, reset):
+        check_frame(X, type(self).__name__)
         if self._validate_numeric:
             check_numeric_covariates(X, type(self).__name__)
             return validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])

@@ -16,6 +16,7 @@ __all__ = [
     "SaturatedProbabilityWarning",
     "LowEffectiveSampleSizeWarning",
     "UnboundedPredictionWarning",
+    "UnreachableClipWarning",
 ]
 
 
@@ -70,4 +71,13 @@ class UnboundedPredictionWarning(UserWarning):
     ``w > alpha / (1 - alpha)`` times the calibration weights' sum, the
     calibration rows cannot vouch for that point and its interval is
     ``(-inf, inf)``. Such rows lie where the source has (almost) no data.
+    """
+
+
+class UnreachableClipWarning(UserWarning):
+    """``clip`` (or ``max_weight``) cannot be met with weights of mean 1.
+
+    When many weights are 0, the mean-1 normalisation forces the positive
+    ones above the requested largest weight: the closest reachable weights
+    (every positive weight equal) are returned instead.
     """

@@ -551,9 +551,9 @@ def test_evaluate_errors():
         evaluate(models["a"], X, y, n_resamples=-1)
     with pytest.raises(ValueError, match="confidence_level"):
         evaluate(models["a"], X, y, confidence_level=95)
-    with pytest.raises(ValueError, match="inconsistent"):
+    with pytest.raises(ValueError, match="y has .* entries but X has"):
         evaluate(models["a"], X, y[:-1])
-    with pytest.raises(ValueError, match="inconsistent"):
+    with pytest.raises(ValueError, match="sample_weight has 3 entries but X has"):
         evaluate(models["a"], X, y, sample_weight=np.ones(3))
 
 

@@ -53,7 +53,7 @@ def test_known_ratio_better_than_uniform():
 
 def test_identical_source_rows_share_their_cell():
     Xs = np.array([[0.0], [0.0], [5.0], [6.0]])
-    Xt = np.array([[0.1], [0.2], [5.5]])
+    Xt = np.array([[0.1], [0.2], [5.4]])
     wtr = it.NearestNeighborWeighter().fit(np.vstack([Xs, Xt]), [0, 0, 0, 0, 1, 1, 1])
     assert wtr.weights_[0] == pytest.approx(wtr.weights_[1])
     np.testing.assert_allclose(wtr.predict_weights(Xs), wtr.weights_)

@@ -220,14 +220,8 @@ def _cohort(n, mean_age, cats, rng, with_nan):
     return frame
 
 
-def _recipe(msg):
-    start = msg.index("ClassifierWeighter(make_pipeline(")
-    end = msg.index(", with cat_cols")
-    return msg[start:end]
-
-
 @pytest.mark.parametrize("with_nan", [False, True])
-def test_non_numeric_message_stacks_first_and_its_recipe_runs(with_nan):
+def test_non_numeric_message_stacks_first_and_its_advice_runs(with_nan):
     rng = np.random.RandomState(0)
     src = _cohort(80, 50, ["A", "B", "C"], rng, with_nan)
     tgt = _cohort(60, 58, ["B", "C", "D"], rng, with_nan)
@@ -236,23 +230,17 @@ def test_non_numeric_message_stacks_first_and_its_recipe_runs(with_nan):
         it.KMM().fit(X, domain)
     msg = str(info.value)
     assert "instransfer.stack_domains(X_source, X_target)" in msg
-    recipe = _recipe(msg)
+    assert "Mixed-type cohort tables" in msg  # the recipes, executed in the docs
+    assert len(msg) <= 300
     if with_nan:
-        # one composed recipe, an imputer in both branches
-        assert "missing values (in ['age'])" in msg
-        assert recipe.count("SimpleImputer(") == 2
-        assert "pandas.get_dummies" not in msg
+        assert "NaN in ['age']" in msg
     else:
-        assert "SimpleImputer" not in msg
+        assert "NaN" not in msg
         # the advice, followed: the stacked X encoded once, one set of columns
         assert "X = pandas.get_dummies(X, columns=cat_cols)" in msg
         encoded = pd.get_dummies(X, columns=["ward"])
         assert {"ward_A", "ward_D"} <= set(encoded.columns)
         it.KMM().fit(encoded, domain)
-    names = {**globals(), "ClassifierWeighter": it.ClassifierWeighter}
-    weighter = eval(recipe, {**names, "cat_cols": ["ward"]})
-    w = it.importance_weights(src, tgt, method=weighter)
-    assert w.shape == (80,) and np.isfinite(w).all()
 
 
 # ---------------------------------------------------------------------------

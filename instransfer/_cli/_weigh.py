@@ -15,6 +15,7 @@ from ._common import (
     save_plots,
     split_columns,
 )
+from ._csv import parse_sep, refuse_infinite
 
 # method name -> (public class of instransfer, needs numeric covariates)
 METHODS = {
@@ -91,6 +92,22 @@ def add_parser(subparsers):
         metavar="DIR",
         help="folder for the balance table (CSV), weight summary and plots (PNG)",
     )
+    p.add_argument(
+        "--sep",
+        type=parse_sep,
+        metavar="CHAR",
+        help="column delimiter of both files, e.g. ';' or tab (default: taken from "
+        "the header line: ',', ';', tab or '|')",
+    )
+    p.add_argument(
+        "--decimal", default=".", metavar="CHAR", help="decimal mark (default '.')"
+    )
+    p.add_argument(
+        "--encoding",
+        default="utf-8",
+        metavar="NAME",
+        help="text encoding of both files (default utf-8; e.g. latin-1)",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(run=run)
@@ -136,35 +153,15 @@ def _open_unit(text):
     return v
 
 
-def read_csv(path, what, index_col=None):
+def read_csv(path, what, index_col=None, args=None):
     import pandas as pd
 
-    try:
-        frame = pd.read_csv(path, index_col=index_col)
-    except FileNotFoundError:
-        raise CLIError(f"{what} file {path!r} not found.") from None
-    except IsADirectoryError:
-        raise CLIError(
-            f"{what} file {path!r} is a directory, not a CSV file."
-        ) from None
-    except PermissionError:
-        raise CLIError(
-            f"cannot read {what} file {path!r}: permission denied."
-        ) from None
-    except pd.errors.EmptyDataError:
-        raise CLIError(f"{what} file {path!r} is empty.") from None
-    except UnicodeDecodeError:
-        raise CLIError(
-            f"{what} file {path!r} is not a UTF-8 text (CSV) file."
-        ) from None
-    except (pd.errors.ParserError, ValueError) as exc:
-        if index_col is not None and "index" in str(exc).lower():
-            raise CLIError(
-                f"--index-col {index_col!r} is not a column of {what} file {path!r}."
-            ) from None
-        raise CLIError(f"cannot parse {what} file {path!r} as CSV: {exc}") from None
-    if len(frame) == 0:
-        raise CLIError(f"{what} file {path!r} has a header but no rows.")
+    from ._csv import read_frame
+
+    options = (
+        {k: getattr(args, k) for k in ("sep", "decimal", "encoding")} if args else {}
+    )
+    frame = read_frame(path, what, index_col, **options)
     # True/False columns are 0/1 covariates (imputers and kernels need numbers)
     flags = [c for c in frame.columns if pd.api.types.is_bool_dtype(frame[c])]
     return frame.astype({c: float for c in flags}) if flags else frame
@@ -283,11 +280,13 @@ def run(args, out=None):
 
     out = out if out is not None else sys.stdout
     progress = Progress(args.quiet)
-    source = read_csv(args.source, "source", args.index_col)
-    target = read_csv(args.target, "target")
+    source = read_csv(args.source, "source", args.index_col, args)
+    target = read_csv(args.target, "target", args=args)
     if args.index_col is not None and args.index_col in target.columns:
         target = target.drop(columns=args.index_col)
     source, target = select_columns(source, target, args.columns)
+    refuse_infinite(source, "source")
+    refuse_infinite(target, "target")
     for name, frame in (("source", source), ("target", target)):
         empty = [str(c) for c in frame.columns if frame[c].isna().all()]
         if empty:

@@ -22,8 +22,15 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from .._validation import NoDomainWarning, _num_rows, check_domain, unlabeled_mask
-from ..utils._compat import _check_sample_weight, _safe_indexing
+from .._validation import (
+    NoDomainWarning,
+    _num_rows,
+    check_domain,
+    check_sample_weight,
+    refuse_non_numeric_frame,
+    unlabeled_mask,
+)
+from ..utils._compat import _safe_indexing
 from ..utils._routing import check_weightable as _check_weightable
 from ..utils._routing import final_step as _final_step
 from ..utils._routing import fit_weighted as _fit_weighted
@@ -67,6 +74,7 @@ def _validate_X(est, X, reset):
     """
     if hasattr(X, "columns") and hasattr(X, "iloc"):
         validate_data(est, X, reset=reset, skip_check_array=True)
+        refuse_non_numeric_frame(X, type(est).__name__, est._template())
         if X.shape[0] == 0:
             raise ValueError(
                 f"Found array with 0 sample(s) (shape={X.shape}) while a minimum "
@@ -95,8 +103,8 @@ def _stacked_training_set(est, X, y, domain, sample_weight, task):
     y = column_or_1d(y, warn=True)
     check_consistent_length(X, y)
     n = _num_rows(X)
-    weight = _check_sample_weight(
-        sample_weight, X, dtype=np.float64, copy=True, ensure_non_negative=True
+    weight = (
+        np.ones(n) if sample_weight is None else check_sample_weight(sample_weight, n)
     )
     if not (weight > 0).any():
         raise ValueError(
@@ -110,12 +118,9 @@ def _stacked_training_set(est, X, y, domain, sample_weight, task):
         # there is no source row, so TrAdaBoost is AdaBoost on them (Dai et al.
         # 2007 with n_s = 0; AdaBoost.R2, Drucker 1997, for regression).
         warnings.warn(
-            f"{name}.fit was called without domain=, so every labeled row is "
-            "taken as a target row and there are no source rows to transfer "
-            f"from: {name} reduces to plain AdaBoost on these rows. Pass domain= "
-            "as a 1-D array with 0 (or False) for source rows and 1 (or True) "
-            "for target rows (instransfer.stack_domains builds X and domain "
-            "from separate source and target tables).",
+            f"{name}.fit got no domain=, so every labeled row is a target row "
+            f"and {name} is plain AdaBoost on them; pass domain= (0 source, 1 "
+            "target), e.g. from instransfer.stack_domains(X_source, X_target).",
             NoDomainWarning,
             stacklevel=4,
         )
@@ -138,12 +143,9 @@ def _stacked_training_set(est, X, y, domain, sample_weight, task):
                 f"regression). {name} needs labeled rows."
             )
         raise ValueError(
-            f"No labeled target rows ({detail}). {name} measures each learner's "
-            "error on labeled target rows (domain=1 with a label in y). Label a "
-            "few target rows - 1 % to 5 % of the source size is typical - or, "
-            "with no target labels at all, use instransfer."
-            "ImportanceWeightedClassifier/Regressor, which needs only unlabeled "
-            "target rows."
+            f"No labeled target rows ({detail}); Label a few for {name} (1-5 % of "
+            "the source size is typical). Without target labels, use "
+            "ImportanceWeightedClassifier/Regressor instead."
         )
     source = ~is_target
     if source.any() and not (labeled & source).any():

@@ -22,6 +22,7 @@ split, which is the covariate-shift assumption (Shimodaira, 2000).
 """
 
 import importlib.util
+from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
@@ -510,9 +511,9 @@ def make_age_shift(
             "data must be a cohort name or the Bunch returned by load_cohort; "
             f"got {type(data).__name__}."
         )
+    if not isinstance(strength, Real) or not np.isfinite(strength):
+        raise ValueError(f"strength must be a finite number, got {strength!r}.")
     strength = float(strength)
-    if not np.isfinite(strength):
-        raise ValueError(f"strength must be a finite number, got {strength}.")
     rng = check_random_state(random_state)
     age = _age_values(data)
     if np.isnan(age).any():
@@ -534,7 +535,7 @@ def make_age_shift(
         if n is None:
             rows.append(pool)
             continue
-        if int(n) != n or n < 1:
+        if not isinstance(n, Integral) or isinstance(n, bool) or n < 1:
             raise ValueError(f"n_{label} must be a positive integer or None; got {n}.")
         if n > pool.shape[0]:
             raise ValueError(

@@ -1,7 +1,26 @@
 """Covariate-shift problems whose density ratio is known in closed form."""
 
+from numbers import Integral, Real
+
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
+
+from ..utils._compat import Interval, StrOptions, validate_params
+
+
+def _check_shift(shift, n_features):
+    """The target mean as a finite vector of ``n_features`` entries."""
+    try:
+        mu = np.asarray(shift, dtype=float)
+        mu = np.broadcast_to(mu, (n_features,))
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"shift must be a number or {n_features} numbers (one per feature); "
+            f"got {shift!r}."
+        ) from None
+    if not np.isfinite(mu).all():
+        raise ValueError(f"shift must be finite; got {shift!r}.")
+    return mu
 
 
 def gaussian_log_ratio(X, shift=0.5, target_scale=0.8):
@@ -23,8 +42,14 @@ def gaussian_log_ratio(X, shift=0.5, target_scale=0.8):
         underflows, whatever the dimension.
     """
     X = np.asarray(X, dtype=float)
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (rows x features); got shape {X.shape}.")
     d = X.shape[1]
-    mu = np.broadcast_to(np.asarray(shift, dtype=float), (d,))
+    mu = _check_shift(shift, d)
+    if not (isinstance(target_scale, Real) and 0 < target_scale < np.inf):
+        raise ValueError(
+            f"target_scale must be a positive finite number; got {target_scale!r}."
+        )
     s2 = float(target_scale) ** 2
     return (
         -0.5 * ((X - mu) ** 2).sum(axis=1) / s2
@@ -33,6 +58,19 @@ def gaussian_log_ratio(X, shift=0.5, target_scale=0.8):
     )
 
 
+@validate_params(
+    {
+        "n_source": [Interval(Integral, 2, None, closed="left")],
+        "n_target": [Interval(Integral, 2, None, closed="left")],
+        "n_features": [Interval(Integral, 1, None, closed="left")],
+        "shift": [Interval(Real, None, None, closed="neither"), "array-like"],
+        "target_scale": [Interval(Real, 0, None, closed="neither")],
+        "task": [StrOptions({"classification", "regression"})],
+        "noise": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_covariate_shift(
     n_source=500,
     n_target=500,
@@ -98,9 +136,14 @@ def make_covariate_shift(
             f"target_scale must be a positive number (the target's standard "
             f"deviation in every feature), got {target_scale!r}."
         )
+    mu = _check_shift(shift, n_features)
+    if not np.isfinite(noise) or not np.isfinite(target_scale):
+        raise ValueError(
+            f"noise and target_scale must be finite; got {noise!r} and "
+            f"{target_scale!r}."
+        )
     rng = check_random_state(random_state)
     Xs = rng.standard_normal((n_source, n_features))
-    mu = np.broadcast_to(np.asarray(shift, dtype=float), (n_features,))
     Xt = mu + target_scale * rng.standard_normal((n_target, n_features))
     X = np.vstack([Xs, Xt])
     domain = np.r_[np.zeros(n_source, dtype=int), np.ones(n_target, dtype=int)]

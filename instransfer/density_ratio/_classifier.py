@@ -12,9 +12,10 @@ from numbers import Integral
 
 import numpy as np
 from scipy.sparse import issparse
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
+from sklearn.utils.validation import validate_data
 
 from .._validation import _num_rows, check_numeric_covariates
 from ..base import BaseWeighter
@@ -30,13 +31,49 @@ def _default_domain_classifier(sparse=False):
     values in thousands) and regularise every feature alike. Centring matters
     too: a column far from 0 relative to its spread (calendar years) left
     uncentred stalls lbfgs with that coefficient at 0, silently. Sparse input
-    is scaled only (centring would densify it).
+    is scaled only (centring would densify it). The max-abs step first makes
+    the pipeline invariant to the units of X at any scale: a standardised
+    logistic regression is, in exact arithmetic, but StandardScaler's variance
+    underflows to 0 for values near 1e-200 (the column is then taken as
+    constant: uniform weights) and overflows near 1e154 (NaN); divided by
+    their largest magnitude first, the values are of order 1.
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    return make_pipeline(StandardScaler(with_mean=not sparse), LogisticRegression())
+    return make_pipeline(
+        _PowerOfTwoScaler(), StandardScaler(with_mean=not sparse), LogisticRegression()
+    )
+
+
+class _PowerOfTwoScaler(TransformerMixin, BaseEstimator):
+    """Divide each column by the power of two nearest its largest magnitude.
+
+    Exact in floating point (no rounding of any value), so the pipeline's
+    result at ordinary scales is unchanged. scikit-learn's MaxAbsScaler would
+    not do: it leaves columns whose scale is below ``10 * eps`` unscaled.
+    """
+
+    def fit(self, X, y=None):
+        X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=True)
+        amax = np.asarray(
+            abs(X).max(axis=0).todense() if issparse(X) else np.abs(X).max(axis=0)
+        ).ravel()
+        exponent = np.frexp(np.where(np.isfinite(amax) & (amax > 0), amax, 1.0))[1]
+        self.scale_ = np.ldexp(1.0, np.minimum(-exponent, 1000))  # finite
+        return self
+
+    def transform(self, X):
+        X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
+        if issparse(X):
+            return X.multiply(self.scale_).tocsr()
+        return X * self.scale_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
 
 def _domain_log_odds(estimator, X, n_fit):
@@ -67,6 +104,25 @@ def _domain_log_odds(estimator, X, n_fit):
     # would flatten the weights of every source row far from the target.
     p = np.clip(p, 1e-12, 1 - 0.5 / n_fit)
     return np.log(p) - np.log1p(-p), n_saturated
+
+
+def _fitted_range(estimator, X_fit, n_fit):
+    """Smallest and largest log-odds of a classifier on the rows it was fit on.
+
+    A row outside that range is one the classifier has not seen the like of:
+    logistic log-odds are linear in ``x`` and grow without bound along it (an
+    outlier at ``x0 = 20`` took 199.6 of the mean-1 weight of 200 source
+    rows). Held-out and new rows are clamped to the range, so no weight
+    exceeds the largest one the fitted rows support. This is the bounded
+    overlap that importance weighting assumes (Shimodaira, 2000, Sec. 2;
+    Chernozhukov et al., 2018, Assumption 5.1, ``P(t|x)`` bounded away from 0
+    and 1), enforced at the data's own bound, and what isotonic calibration
+    does beyond its fitted range (Zadrozny & Elkan, KDD 2002). Inside the
+    range nothing changes: ratio NMSE on ``make_covariate_shift`` is
+    unchanged (benchmarks/results/hardening.md).
+    """
+    log_odds = _domain_log_odds(estimator, X_fit, n_fit)[0]
+    return float(log_odds.min()), float(log_odds.max())
 
 
 class ClassifierWeighter(BaseWeighter):
@@ -172,6 +228,9 @@ class ClassifierWeighter(BaseWeighter):
     }
 
     _validate_numeric = False  # the inner classifier validates X itself
+    # Clamp held-out and new rows' log-odds to the fitted range (see
+    # _fitted_range); False only to measure what the bound changes.
+    _bounded = True
 
     def __init__(
         self,
@@ -239,6 +298,7 @@ class ClassifierWeighter(BaseWeighter):
         self.estimator_ = self._fit_one(X, domain, seed)
         self._n_fit = n_s + n_t
         self._log_prior = np.log(n_s / n_t)
+        self._range = _fitted_range(self.estimator_, X, self._n_fit)
         if folds is None:
             log_odds, n_saturated = _domain_log_odds(
                 self.estimator_, _safe_indexing(X, source), self._n_fit
@@ -260,6 +320,9 @@ class ClassifierWeighter(BaseWeighter):
             log_odds, n_sat = _domain_log_odds(
                 model, _safe_indexing(X, te_s), tr.shape[0]
             )
+            if self._bounded:
+                lo, hi = _fitted_range(model, _safe_indexing(X, tr), tr.shape[0])
+                log_odds = np.clip(log_odds, lo, hi)
             log_r[within[te_s]] = log_odds + prior
             n_saturated += n_sat
         self._warn_saturated(n_saturated, n_s)
@@ -304,14 +367,9 @@ class ClassifierWeighter(BaseWeighter):
 
         warnings.warn(
             f"The domain classifier gave {n_one} of the {n_source} source rows "
-            "a target probability of exactly 1, so their (largest) weights sit "
-            "at the bound set by the classifier's resolution (probability "
-            "clipped to 1 - 1/(2n), n the rows it was fit on) rather than at an "
-            "estimate. Step functions do this (isotonic calibration, "
-            "k-nearest neighbours, trees with pure leaves): use "
-            'calibration="sigmoid" or a smoother classifier (e.g. logistic '
-            "regression, larger min_samples_leaf), or cap the weights with "
-            "clip= or clip_quantile=.",
+            "a target probability of exactly 1, so their weights sit at a bound, "
+            'not an estimate; use calibration="sigmoid", a smoother classifier '
+            "or clip=. See ClassifierWeighter's docstring.",
             SaturatedProbabilityWarning,
             stacklevel=5,  # _fit_stacked, BaseWeighter.fit, _fit_context
         )
@@ -344,19 +402,31 @@ class ClassifierWeighter(BaseWeighter):
             in_fold = c - -(-c // n_splits)
             if in_fold < 2:
                 raise ValueError(
-                    f"{splitter} splits the rows each domain classifier is fit on "
-                    f"and needs at least 2 rows of each domain there, but "
-                    f"cross-fitting the weights over {n_splits} folds (cv="
-                    f"{self.cv}) leaves {in_fold} of the {c} {name} rows in a "
-                    f"fold's training set. Give more {name} rows, pass cv=None "
-                    "(one fit on all rows, in-sample weights), or turn the "
+                    f"{splitter} needs 2 {name} rows in each fold's training "
+                    f"set, but cv={self.cv} leaves {in_fold} of the {c} {name} "
+                    "rows; give more rows, pass cv=None, or turn the "
                     "calibration / early stopping off."
                 )
 
+    def _log_odds(self, X):
+        log_odds = _domain_log_odds(self.estimator_, X, self._n_fit)[0]
+        return np.clip(log_odds, *self._range) if self._bounded else log_odds
+
     def _log_ratio(self, X):
-        return _domain_log_odds(self.estimator_, X, self._n_fit)[0] + self._log_prior
+        return self._log_odds(X) + self._log_prior
 
     def _validate_X(self, X, reset):
+        if reset:
+            self._fit_sparse = issparse(X)
+        elif issparse(X) != getattr(self, "_fit_sparse", issparse(X)):
+            # the default model centres dense input and cannot centre sparse
+            # input: scikit-learn's error would name a scaler the user never made
+            kinds = ("sparse", "dense") if self._fit_sparse else ("dense", "sparse")
+            raise ValueError(
+                f"ClassifierWeighter was fit on {kinds[0]} X but got {kinds[1]} "
+                f"rows; pass them {kinds[0]} too (X.toarray() or "
+                "scipy.sparse.csr_matrix(X))."
+            )
         if self.estimator is None:
             # the default scaler + logistic regression needs numbers; a user's
             # classifier (e.g. a Pipeline with a ColumnTransformer) may not
@@ -375,7 +445,7 @@ class ClassifierWeighter(BaseWeighter):
             if _num_rows(X_part) == 0:
                 terms.append(np.zeros(0))
             else:
-                log_odds = _domain_log_odds(self.estimator_, X_part, self._n_fit)[0]
+                log_odds = self._log_odds(X_part)
                 terms.append(-np.logaddexp(0, sign * log_odds))
         return terms
 

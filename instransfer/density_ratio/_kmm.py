@@ -34,6 +34,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from .. import _kernels
+from .._weights import mean_over_duplicates
 from ..base import BaseWeighter
 from ..utils._compat import Interval, StrOptions
 from ._qp import _DenseGram, _LowRankGram, _slab_bounds, solve_kmm_qp
@@ -429,7 +430,7 @@ class KMM(BaseWeighter):
             start=start,
         )
         del op
-        self.beta_ = beta
+        self.beta_ = beta = mean_over_duplicates(Xs, beta)
         self.objective_ = info["objective"]
         self.duality_gap_ = info["gap"]
         self.solver_ = info["method"]

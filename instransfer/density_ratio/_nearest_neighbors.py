@@ -3,7 +3,9 @@
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.special import logsumexp
 
+from .._validation import power_of_two_scale
 from ..base import BaseWeighter
 from ..utils._compat import Interval, StrOptions
 
@@ -105,6 +107,12 @@ class NearestNeighborWeighter(BaseWeighter):
         from sklearn.neighbors import NearestNeighbors
 
         n_s, n_t = X_source.shape[0], X_target.shape[0]
+        # Every metric offered is invariant to one factor on all columns; an
+        # exact power-of-two rescaling keeps distances of values near 1e-170
+        # (or 1e154) from underflowing (overflowing), which made every target
+        # row tie and vote for one source row.
+        self._scale = min(power_of_two_scale(X_source), power_of_two_scale(X_target))
+        X_source, X_target = X_source * self._scale, X_target * self._scale
         # Identical source rows share one Voronoi cell: a neighbour search
         # would hand every vote to the first copy, so search the distinct rows
         # and split each cell's votes evenly over its copies. A target row's
@@ -115,13 +123,24 @@ class NearestNeighborWeighter(BaseWeighter):
         )
         inverse = inverse.ravel()
         k = min(self.n_neighbors, n_s)
+        n_query = min(k + 1, uniq.shape[0])
         self.nn_ = NearestNeighbors(
-            n_neighbors=min(k, uniq.shape[0]), metric=self.metric, n_jobs=self.n_jobs
+            n_neighbors=n_query, metric=self.metric, n_jobs=self.n_jobs
         ).fit(uniq)
-        idx = self.nn_.kneighbors(X_target, return_distance=False)
+        dist, idx = self.nn_.kneighbors(X_target)
         c = copies[idx]
-        take = np.clip(k - (np.cumsum(c, axis=1) - c), 0, c)
+        take = np.clip(k - (np.cumsum(c, axis=1) - c), 0, c).astype(float)
+        # Equal distances share the votes (a unit-free rule: distances within
+        # a relative _TIE_RTOL are equal), instead of the search's order, which
+        # rounding decides and which changed with the units of X.
+        tied = np.flatnonzero(_has_tie(dist, take, c))
+        take[tied] = 0.0  # these rows' votes are shared below
         votes = np.bincount(idx.ravel(), weights=take.ravel(), minlength=len(uniq))
+        for i in tied:
+            d_i, j_i = self._within(X_target[i : i + 1], dist[i, n_query - 1])
+            votes += np.bincount(
+                j_i, weights=_shared_votes(d_i, copies[j_i], k), minlength=len(uniq)
+            )
         votes_per_copy = votes / k / copies
         self.counts_ = votes_per_copy[inverse]
         with np.errstate(divide="ignore"):
@@ -130,6 +149,59 @@ class NearestNeighborWeighter(BaseWeighter):
             )
         return self._log_cell[inverse]
 
+    def _within(self, x, radius):
+        """Distinct source rows within ``radius`` (ties included), nearest first."""
+        r = np.nextafter(radius * (1 + _TIE_RTOL), np.inf)
+        dist, idx = self.nn_.radius_neighbors(x, radius=r, sort_results=True)
+        return dist[0], idx[0]
+
     def _log_ratio(self, X):
-        idx = self.nn_.kneighbors(X, n_neighbors=1, return_distance=False)[:, 0]
-        return self._log_cell[idx]
+        X = X * self._scale
+        n_query = min(2, self.nn_.n_samples_fit_)
+        dist, idx = self.nn_.kneighbors(X, n_neighbors=n_query)
+        log_r = self._log_cell[idx[:, 0]]
+        if n_query < 2:
+            return log_r
+        # a row as near to two cells as to one gets their mean ratio
+        for i in np.flatnonzero(dist[:, 1] <= dist[:, 0] * (1 + _TIE_RTOL)):
+            d_i, j_i = self._within(X[i : i + 1], dist[i, 0])
+            log_r[i] = logsumexp(self._log_cell[j_i]) - np.log(j_i.shape[0])
+        return log_r
+
+
+# Distances computed by the expansion ||x||^2 + ||y||^2 - 2 x.y carry a
+# relative rounding error of order 1e-16 * ||x||^2 / d^2; equal distances
+# (a target row midway between two source rows) differ by far less than this.
+_TIE_RTOL = 1e-9
+
+
+def _has_tie(dist, take, copies):
+    """Rows where sharing ties changes the votes of the queried neighbours.
+
+    A tie between two neighbours that both get all their copies' votes
+    changes nothing; one at the group where the votes run out does.
+    """
+    tie = dist[:, 1:] <= dist[:, :-1] * (1 + _TIE_RTOL)
+    short = take < copies
+    return (tie & (short[:, :-1] | short[:, 1:])).any(axis=1)
+
+
+def _shared_votes(d, copies, k):
+    """Votes of one target row over its nearest distinct rows, ties shared.
+
+    Walking the distances upwards, each group of equal distances (within
+    ``_TIE_RTOL``) gets the votes still to give, up to its number of rows,
+    split over its rows in proportion to their copies.
+    """
+    out = np.zeros(d.shape[0])
+    remaining, start = float(k), 0
+    while start < d.shape[0] and remaining > 0:
+        end = start + 1
+        while end < d.shape[0] and d[end] <= d[start] * (1 + _TIE_RTOL):
+            end += 1
+        c = copies[start:end].astype(float)
+        given = min(remaining, c.sum())
+        out[start:end] = given * c / c.sum()
+        remaining -= given
+        start = end
+    return out

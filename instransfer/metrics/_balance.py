@@ -27,6 +27,7 @@ from numbers import Real
 
 import numpy as np
 
+from .._validation import power_of_two_scale
 from ._weight_stats import _check_weights, effective_sample_size
 
 __all__ = ["balance_table"]
@@ -129,7 +130,13 @@ def _check_not_domain(X_source, X_target):
 
 def _as_frames(X_source, X_target):
     import pandas as pd
+    from scipy.sparse import issparse
 
+    if issparse(X_source) or issparse(X_target):
+        raise TypeError(
+            "balance_table needs dense rows, but got a sparse matrix; pass "
+            "X.toarray() (or a DataFrame) for the covariates to compare."
+        )
     is_df = isinstance(X_source, pd.DataFrame), isinstance(X_target, pd.DataFrame)
     if any(is_df) and not all(is_df):
         raise TypeError(
@@ -245,6 +252,23 @@ def _proportion_row(name, variable, level, ind_s, ind_t, w, threshold, kind):
 
 
 def _continuous_row(name, xs, xt, ws, sd, threshold):
+    if np.isinf(xs).any() or np.isinf(xt).any():
+        raise ValueError(
+            f"Column {name!r} has infinite values; replace them by NaN (reported "
+            "as missing) or drop those rows."
+        )
+    # SMDs and variance ratios do not depend on the units; an exact
+    # power-of-two rescaling keeps the squares of values near 1e-200 (or
+    # 1e160) from underflowing to 0 (or overflowing), which reported a
+    # perfect balance (or -inf) that was not there. Means are scaled back.
+    unit = power_of_two_scale(np.concatenate([xs, xt]))
+    name, row = _continuous_row_scaled(name, xs * unit, xt * unit, ws, sd, threshold)
+    for key in ("mean_target", "mean_source", "mean_weighted"):
+        row[key] = row[key] / unit
+    return name, row
+
+
+def _continuous_row_scaled(name, xs, xt, ws, sd, threshold):
     var_t = float(np.var(xt, ddof=1)) if xt.size > 1 else np.nan
     var_s = float(np.var(xs, ddof=1)) if xs.size > 1 else np.nan
     mean_t, mean_s = xt.mean(), xs.mean()

@@ -392,13 +392,14 @@ def evaluate(
     """
     import pandas as pd
     from sklearn.utils import check_random_state
-    from sklearn.utils.validation import check_consistent_length, column_or_1d
+    from sklearn.utils.validation import column_or_1d
 
+    from .._validation import _num_rows, check_same_rows
     from ._weight_stats import _check_weights, effective_sample_size
 
     models = _check_evaluate_args(estimator, baseline, n_resamples, confidence_level)
     y = column_or_1d(y)
-    check_consistent_length(X, y)
+    check_same_rows(_num_rows(X), y=y, sample_weight=sample_weight)
     n = y.shape[0]
     if n == 0:
         raise ValueError("No rows to score.")
@@ -406,7 +407,6 @@ def evaluate(
         sw = np.ones(n)
     else:
         sw = _check_weights(sample_weight, "sample_weight")
-        check_consistent_length(y, sw)
     scorers = _resolve_scoring(scoring)
     weighted = sample_weight is not None
     if weighted:

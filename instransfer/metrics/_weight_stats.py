@@ -13,6 +13,7 @@ from numbers import Real
 
 import numpy as np
 
+from .._validation import negative_weights_message
 from .._weights import WeightTransform, postprocess_weights
 from ..exceptions import LowEffectiveSampleSizeWarning  # noqa: F401 (old path)
 
@@ -48,10 +49,7 @@ def _check_weights(weights, name="weights"):
             "of them); importance weights must be finite."
         )
     if (w < 0).any():
-        raise ValueError(
-            f"{name} contains negative values (min {w.min():.4g}); importance "
-            "weights must be non-negative."
-        )
+        raise ValueError(negative_weights_message(name, w))
     if w.sum() <= 0:
         raise ValueError(f"{name} are all zero; at least one must be positive.")
     return w

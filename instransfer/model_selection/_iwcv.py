@@ -95,9 +95,14 @@ def _select_flatten(scores, fold_weights=None, selection="paired_se"):
     if selection == "best" or scores.shape[0] < 2:
         return best
     if selection == "one_se":
-        return int(np.flatnonzero(mean >= mean[best] - se[best])[0])
-    _, se_diff = _weighted_mean_se(scores[:, [best]] - scores, fold_weights)
-    return int(np.flatnonzero(mean[best] - mean <= se_diff)[0])
+        ok = mean >= mean[best] - se[best]
+    else:
+        _, se_diff = _weighted_mean_se(scores[:, [best]] - scores, fold_weights)
+        ok = mean[best] - mean <= se_diff
+    # the best always qualifies, even when its standard error is NaN (some
+    # candidates' scores undefined: targets near 1e160 overflow R²)
+    ok[best] = True
+    return int(np.flatnonzero(ok)[0])
 
 
 def _unlabel(y, rows, task):
@@ -153,6 +158,20 @@ def _check_folds(splits, is_target, fit_rows):
             )
 
 
+def _check_fold_classes(splits, y, fit_rows):
+    """Every held-out class must be one the fold's model was fit on."""
+    for k, (train, test) in enumerate(splits):
+        seen = set(y[train[fit_rows[train]]].tolist())
+        unseen = set(y[test[fit_rows[test]]].tolist()) - seen
+        if unseen:
+            shown = sorted(unseen, key=str)[:5]
+            raise ValueError(
+                f"Fold {k} holds out class(es) {shown} that none of its training "
+                "rows has (too few labeled source rows of the class); merge or "
+                "drop rare classes, or use fewer folds."
+            )
+
+
 def _check_defined(scores, fold_weights, scorer):
     """Raise a clear error when no candidate has a defined pooled score."""
     mean, _ = _weighted_mean_se(scores, fold_weights)
@@ -161,12 +180,9 @@ def _check_defined(scores, fold_weights, scorer):
     n_bad = int(np.isnan(scores).any(axis=1).sum())
     raise ValueError(
         f"The held-out score {scorer!r} is undefined (NaN) in {n_bad} of "
-        f"{scores.shape[0]} folds for every candidate flatten, so none can be "
-        "chosen. This happens when a class is too rare for the folds: a held-out "
-        "fold whose labeled source rows miss a class has, e.g., no ROC AUC. Use "
-        "fewer folds (cv=3), a splitter that stratifies on the classes (e.g. "
-        "cv=StratifiedKFold(...) on y with the target rows unlabeled), or a "
-        "scoring defined on any fold, such as 'neg_log_loss'."
+        f"{scores.shape[0]} folds for every flatten (a class too rare for the "
+        "folds?); use fewer folds, a class-stratified cv, or "
+        "scoring='neg_log_loss'."
     )
 
 
@@ -336,6 +352,8 @@ class _BaseImportanceWeightedCV:
             y_cv = _unlabel(y, ~fit_rows, self._task)
             splits = self._splits(X, y_cv, rng)
             _check_folds(splits, is_target, fit_rows)
+            if self._task == "classification":
+                _check_fold_classes(splits, y, fit_rows)
             from joblib import Parallel, delayed
 
             out = Parallel(n_jobs=self.n_jobs)(

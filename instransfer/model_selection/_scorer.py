@@ -15,6 +15,7 @@ import numpy as np
 from sklearn.utils.validation import column_or_1d
 
 from .._importance_weighted import warn_labeled_target as _warn_labeled_target
+from .._validation import _num_rows, check_same_rows, check_sample_weight
 from ..utils._compat import (
     _BaseScorer,
     _MetadataRequester,
@@ -127,6 +128,10 @@ class _IWScorer(_MetadataRequester):
     def __call__(self, estimator, X, y_true, sample_weight=None, **kwargs):
         weighted, X_seen = _locate_weighted(estimator, X)
         y = column_or_1d(y_true)
+        n = _num_rows(X)
+        check_same_rows(n, y=y, sample_weight=sample_weight)
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, n)
         if weighted.weighter_ is None:
             raise ValueError(_no_target_message(weighted, y, kwargs.get("domain")))
         rows = ~unlabeled_mask(y, weighted._task)
@@ -147,7 +152,7 @@ class _IWScorer(_MetadataRequester):
         idx = np.flatnonzero(rows)
         ratio = weighted.weighter_.predict_ratio(_safe_indexing(X_seen, idx))
         if sample_weight is not None:
-            ratio = ratio * np.asarray(sample_weight, dtype=float)[idx]
+            ratio = ratio * sample_weight[idx]
         classes = getattr(weighted, "classes_", None)
         scorer = _with_full_labels(self._scorer, classes)
         # object labels (ints with None for unlabeled rows) as the model saw them

@@ -176,11 +176,9 @@ def _domain_of(y):
         if not np.isin(y, (0, 1)).all():
             raise ValueError(
                 "DomainStratifiedKFold cannot tell target rows: y has no unlabeled "
-                "rows (-1 or None for classes, NaN for regression) and is not a 0/1 "
-                f"domain vector (values {np.unique(y)[:5].tolist()}). Mark the "
-                "target rows unlabeled in y, or enable metadata routing "
-                "(sklearn.set_config(enable_metadata_routing=True)) and pass "
-                "domain, which then reaches split()."
+                f"rows and is not a 0/1 domain (values {np.unique(y)[:5].tolist()}"
+                "); mark target rows unlabeled in y (-1, None or NaN), or pass "
+                "domain with metadata routing on."
             )
         return (y == 1).astype(int)
     if y.dtype.kind == "O":

@@ -16,6 +16,7 @@ from sklearn.utils._param_validation import (
     InvalidParameterError,
     Options,
     StrOptions,
+    validate_params,
 )
 from sklearn.utils.metadata_routing import _MetadataRequester, _routing_enabled
 from sklearn.utils.validation import _check_sample_weight, _num_samples
@@ -34,6 +35,7 @@ __all__ = [
     "_safe_indexing",
     "get_chunk_n_rows",
     "safe_tags",
+    "validate_params",
 ]
 
 

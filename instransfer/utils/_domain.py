@@ -21,10 +21,10 @@ import numpy as np
 from scipy.sparse import issparse
 from scipy.sparse import vstack as sparse_vstack
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_consistent_length, column_or_1d
+from sklearn.utils.validation import column_or_1d
 
 from ..exceptions import NoTargetRowsWarning
-from ._compat import _check_sample_weight, _num_samples
+from ._compat import _num_samples
 
 __all__ = [
     "SOURCE",
@@ -117,11 +117,8 @@ def check_domain_sizes(is_target, *, min_source=2, min_target=2, context=""):
     if n_target < min_target:
         raise ValueError(
             f"Found {n_target} target row(s){where}; at least {min_target} are "
-            "needed to estimate importance weights. Mark target rows with "
-            "domain=1 (or, for weighted estimators, leave them unlabeled: y=-1 "
-            "for classes, NaN for regression). When cross-validating, use "
-            "instransfer.model_selection.DomainStratifiedKFold so that every "
-            "training fold keeps target rows."
+            "needed. Mark target rows with domain=1 (or leave their y unlabeled: "
+            "-1, or NaN for regression); in a CV, use DomainStratifiedKFold."
         )
     if n_source < min_source:
         raise ValueError(
@@ -243,13 +240,10 @@ def resolve_rows(y, domain, task, n_samples, *, stacklevel=4):
         # class of source rows (labels {-1, 1}); taking it as unlabeled would
         # silently move those rows to the target sample.
         raise ValueError(
-            f"y marks rows as unlabeled in two ways, {int(missing.sum())} rows "
-            f"with None/NaN and {int(minus_one.sum())} rows with -1, and no "
-            "domain was given: is -1 a class of source rows or a target row? "
-            "-1 is scikit-learn's unlabeled marker. If it is a class, recode it "
-            "(e.g. y = (y + 1) // 2 for labels {-1, 1}) and keep None/NaN for the "
-            "target rows; if it marks target rows too, use one marker for all "
-            "of them, or pass domain= (0 source, 1 target)."
+            f"y marks {int(missing.sum())} rows unlabeled with None/NaN and "
+            f"{int(minus_one.sum())} rows with -1: is -1 a class or a target row? If "
+            "a class, recode it (e.g. y = (y + 1) // 2); else use one marker, or "
+            "pass domain= (0 source, 1 target)."
         )
     if unlabeled.all():
         raise ValueError(
@@ -507,8 +501,10 @@ def resolve_stacked(X, y, domain, sample_weight, task, *, stacklevel=5):
     y = column_or_1d(y, warn=True)
     if task == "regression" and y.dtype.kind not in "fc":
         y = y.astype(float)
+    from .._validation import check_same_rows, check_sample_weight
+
     n = _num_samples(X)
-    check_consistent_length(X, y)
+    check_same_rows(n, y=y, sample_weight=sample_weight)
     is_target, fit_rows = resolve_rows(y, domain, task, n, stacklevel=stacklevel)
     y_fit = y[fit_rows]
     if task == "classification":
@@ -516,7 +512,7 @@ def resolve_stacked(X, y, domain, sample_weight, task, *, stacklevel=5):
         check_classification_targets(y_fit)
     sw = None
     if sample_weight is not None:
-        sw = _check_sample_weight(sample_weight, np.empty((n, 0)))
+        sw = check_sample_weight(sample_weight, n)
     return StackedRows(
         X=X,
         y=y,

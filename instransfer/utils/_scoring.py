@@ -22,9 +22,9 @@ with a ``domain`` that marks no labeled target row they raise.
 import warnings
 
 import numpy as np
-from sklearn.utils.validation import check_consistent_length, column_or_1d
+from sklearn.utils.validation import column_or_1d
 
-from ._compat import _check_sample_weight, _num_samples, _safe_indexing
+from ._compat import _num_samples, _safe_indexing
 from ._domain import as_indexable, check_domain, labels_array, unlabeled_mask
 
 __all__ = ["target_score", "warn_labeled_target"]
@@ -46,12 +46,9 @@ def warn_labeled_target(weighted, owner, stacklevel):
     marker = "-1" if weighted._task == "classification" else "NaN"
     warnings.warn(
         f"The model was fit with {n} labeled target rows (domain=1), but {owner} "
-        "got no domain, so every labeled held-out row, target rows included, is "
-        "scored as a source row. Let domain reach the score: with "
-        "sklearn.set_config(enable_metadata_routing=True) and "
-        "set_fit_request(domain=True) on the importance-weighted estimator, "
-        "GridSearchCV(...).fit(X, y, domain=domain) routes it to the scorer too; "
-        f"or mask the target rows' labels in y ({marker}).",
+        "got no domain, so each is scored as a source row; route domain to it "
+        "(set_config(enable_metadata_routing=True)) or mask their labels in y "
+        f"({marker}); see 'What the library refuses' in the docs.",
         UserWarning,
         stacklevel=stacklevel + 1,
     )
@@ -87,11 +84,13 @@ def target_score(estimator, X, y, *, domain, sample_weight, metric, ratio=None):
     task = estimator._task
     X = as_indexable(X)
     y = column_or_1d(y)
+    from .._validation import check_same_rows, check_sample_weight
+
     n = _num_samples(X)
-    check_consistent_length(X, y)
+    check_same_rows(n, y=y, sample_weight=sample_weight)
     sw = None
     if sample_weight is not None:
-        sw = _check_sample_weight(sample_weight, np.empty((n, 0)))
+        sw = check_sample_weight(sample_weight, n)
     labeled = ~unlabeled_mask(y, task)
     weighted = ratio is not None
     if domain is not None:
