@@ -45,7 +45,7 @@ B = 1000 and the default eps = (√n_s − 1)/√n_s in every library. The
 al., NIPS 2007, eq. 6), evaluated with the exact kernel on each library's
 weights (lower is better); *certified gap* is our Wolfe-dual bound on
 objective − optimum after projecting the weights onto the feasible set
-(`instransfer.density_ratio._qp._duality_gap`), relative to |objective|.
+(`instransfer._optim._kmm_qp._duality_gap`), relative to |objective|.
 Times are medians of interleaved repetitions in one process, thread pools
 pinned; read the ratios.
 """
@@ -66,18 +66,18 @@ def _data(n_source, n_target=None, seed=0):
 
 def _qp(Xs, Xt, gamma=GAMMA, upper=B):
     from instransfer import _kernels
-    from instransfer.density_ratio._qp import _slab_bounds
+    from instransfer._optim._kmm_qp import slab_bounds
 
     n_s, n_t = Xs.shape[0], Xt.shape[0]
     K = _kernels.rbf_kernel(Xs, gamma=gamma)
     kappa = (n_s / n_t) * _kernels.rbf_row_sums(Xs, Xt, gamma)
-    lo, hi = _slab_bounds(n_s, (math.sqrt(n_s) - 1) / math.sqrt(n_s), upper)
+    lo, hi = slab_bounds(n_s, (math.sqrt(n_s) - 1) / math.sqrt(n_s), upper)
     return K, kappa, lo, hi
 
 
 def _assess(K, kappa, lo, hi, beta, upper=B):
     """Objective, constraint violation and certified gap of any weights."""
-    from instransfer.density_ratio._qp import _duality_gap, _project_box_slab
+    from instransfer._optim._kmm_qp import _duality_gap, _project_box_slab
 
     beta = np.asarray(beta, dtype=float).ravel()
     s = beta.sum()
@@ -105,25 +105,25 @@ def _fmt_f(f):
 
 
 def _ours_cold(K, kappa, lo, hi):
-    from instransfer.density_ratio._qp import _DenseGram, solve_kmm_qp
+    from instransfer._optim._kmm_qp import DenseGram, solve_kmm_qp
 
-    return solve_kmm_qp(_DenseGram(K), kappa, B, lo, hi)[0]
+    return solve_kmm_qp(DenseGram(K), kappa, B, lo, hi)[0]
 
 
 def _ours_warm(Xs, Xt, K, kappa, lo, hi):
+    from instransfer._optim._kmm_qp import DenseGram, LowRankGram, solve_kmm_qp
     from instransfer.density_ratio._kmm import _nystroem_problem
-    from instransfer.density_ratio._qp import _DenseGram, _LowRankGram, solve_kmm_qp
 
     m = int(np.clip(Xs.shape[0] // 10, 200, 500))
     Phi, Dg, k_ny = _nystroem_problem(Xs, Xt, GAMMA, m, np.random.RandomState(0))
-    start, _ = solve_kmm_qp(_LowRankGram(Phi, Dg), k_ny, B, lo, hi, tol=1e-6)
-    return solve_kmm_qp(_DenseGram(K), kappa, B, lo, hi, start=start)[0]
+    start, _ = solve_kmm_qp(LowRankGram(Phi, Dg), k_ny, B, lo, hi, tol=1e-6)
+    return solve_kmm_qp(DenseGram(K), kappa, B, lo, hi, start=start)[0]
 
 
 def _ours_ipm(K, kappa, lo, hi):
-    from instransfer.density_ratio._qp import _DenseGram, _ipm
+    from instransfer._optim._kmm_qp import DenseGram, _ipm
 
-    return _ipm(_DenseGram(K), kappa, B, lo, hi, tol=1e-8, max_iter=200)[0]
+    return _ipm(DenseGram(K), kappa, B, lo, hi, tol=1e-8, max_iter=200)[0]
 
 
 def _fista(K, kappa, lo, hi, tol=1e-8, max_iter=20000, budget=30.0):
@@ -132,7 +132,7 @@ def _fista(K, kappa, lo, hi, tol=1e-8, max_iter=20000, budget=30.0):
     box ∩ slab; stops at a certified relative gap ``tol``."""
     from scipy.sparse.linalg import eigsh
 
-    from instransfer.density_ratio._qp import _duality_gap, _project_box_slab
+    from instransfer._optim._kmm_qp import _duality_gap, _project_box_slab
 
     L = 1.01 * eigsh(K, k=1, which="LA", return_eigenvectors=False, tol=1e-4)[0]
     x, _ = _project_box_slab(np.ones(K.shape[0]), B, lo, hi)
@@ -298,7 +298,8 @@ def part_solvers(quick):
     return (
         "Exact QP: solver chosen by measurement",
         SETUP + "\nEvery solver gets the same K and κ (kernel time excluded). Ours is"
-        " the primal-dual active-set method of `_qp.py` (one Cholesky of the"
+        " the primal-dual active-set method of `_optim/_kmm_qp.py` (one Cholesky"
+        " of the"
         " free block per iteration; KMM's weights are 80-90 % zeros, so the"
         " block is small); *time / ours* is relative to its cold start.\n\n"
         + body
@@ -319,7 +320,7 @@ def _robust_case(d, n, mode, with_cvxopt):
     """One low-dimensional problem (median-heuristic width): path and cost."""
     from instransfer import KMM
     from instransfer._kernels import rbf_kernel, rbf_row_sums
-    from instransfer.density_ratio._qp import _slab_bounds
+    from instransfer._optim._kmm_qp import slab_bounds
 
     rng = np.random.RandomState(1)
     Xs = rng.standard_normal((n, d))
@@ -331,7 +332,7 @@ def _robust_case(d, n, mode, with_cvxopt):
     g = kmm.gamma_
     K = rbf_kernel(Xs, gamma=g)
     kappa = rbf_row_sums(Xs, Xt, g)
-    lo, hi = _slab_bounds(n, kmm.eps_, B)
+    lo, hi = slab_bounds(n, kmm.eps_, B)
     ev = np.linalg.eigvalsh(K)
     ours = _assess(K, kappa, lo, hi, kmm.beta_)
     cvx = "–"
@@ -744,11 +745,11 @@ def part_scale(quick):
 
 
 def _lowrank_solve(Phi, kappa, lo, hi):
+    from instransfer._optim._kmm_qp import LowRankGram, solve_kmm_qp
     from instransfer.density_ratio._kmm import _DIAG_FLOOR
-    from instransfer.density_ratio._qp import _LowRankGram, solve_kmm_qp
 
     Dg = np.maximum(1.0 - np.einsum("ij,ij->i", Phi, Phi), _DIAG_FLOOR)
-    return solve_kmm_qp(_LowRankGram(Phi, Dg), kappa, B, lo, hi)[0]
+    return solve_kmm_qp(LowRankGram(Phi, Dg), kappa, B, lo, hi)[0]
 
 
 def _nystroem_from(Xs, Xt, C):
@@ -776,15 +777,15 @@ def _chunked(Xs, Xt, n_chunks, rng):
     """Exact KMM on disjoint random chunks of the source, each against all
     target rows (the "ensemble" of chunked solvers, every row solved)."""
     from instransfer import _kernels
-    from instransfer.density_ratio._qp import _DenseGram, _slab_bounds, solve_kmm_qp
+    from instransfer._optim._kmm_qp import DenseGram, slab_bounds, solve_kmm_qp
 
     beta = np.empty(Xs.shape[0])
     for idx in np.array_split(rng.permutation(Xs.shape[0]), n_chunks):
         n_c = idx.size
         K = _kernels.rbf_kernel(Xs[idx], gamma=GAMMA)
         kappa = (n_c / Xt.shape[0]) * _kernels.rbf_row_sums(Xs[idx], Xt, GAMMA)
-        lo, hi = _slab_bounds(n_c, (math.sqrt(n_c) - 1) / math.sqrt(n_c), B)
-        beta[idx] = solve_kmm_qp(_DenseGram(K), kappa, B, lo, hi)[0]
+        lo, hi = slab_bounds(n_c, (math.sqrt(n_c) - 1) / math.sqrt(n_c), B)
+        beta[idx] = solve_kmm_qp(DenseGram(K), kappa, B, lo, hi)[0]
     return beta
 
 

@@ -39,6 +39,8 @@ __getattr__, __dir__, __all__ = attach(
         "WeightedConformalRegressor": ".conformal",
         "WeightedConformalClassifier": ".conformal",
         "ImportanceWeightedCalibratedClassifier": ".calibration",
+        # encoding mixed-type tables
+        "CovariateEncoder": ".preprocessing",
         # warnings
         "NoTargetRowsWarning": ".exceptions",
         "FeatureScaleWarning": ".exceptions",
@@ -57,6 +59,7 @@ __getattr__, __dir__, __all__ = attach(
         "metrics": ".metrics",
         "model_selection": ".model_selection",
         "plotting": ".plotting",
+        "preprocessing": ".preprocessing",
         "survival": ".survival",
         "utils": ".utils",
     },

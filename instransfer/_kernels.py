@@ -42,6 +42,10 @@ from sklearn.utils import check_random_state, gen_batches
 from .utils._compat import get_chunk_n_rows
 
 __all__ = [
+    "canonical_order",
+    "subsample_rows",
+    "pooled_median_gamma",
+    "select_centers",
     "median_heuristic_gamma",
     "sq_dists",
     "rbf_kernel",
@@ -131,6 +135,74 @@ def _check_gamma(gamma, X):
     if not np.isfinite(gamma) or gamma <= 0:
         raise ValueError(f"gamma must be a positive finite number, got {gamma!r}.")
     return gamma
+
+
+def canonical_order(X):
+    """A row order that depends on the rows' values only, not on their order.
+
+    Every subsample of the kernel methods (centres, held-out pairs, the rows
+    of the median heuristic, Nystroem landmarks) is drawn along this order, so
+    shuffling the input rows leaves a fitted model unchanged. A fixed random
+    projection has distinct values on distinct rows (almost surely); tied
+    rows are identical, so their order does not matter.
+    """
+    u = np.random.RandomState(0).standard_normal(X.shape[1])
+    return np.argsort(X @ u, kind="stable")
+
+
+def subsample_rows(X, k, rng, order=None):
+    """Indices of ``k`` rows of ``X`` (all when ``k >= n``): the one subsample rule.
+
+    ``k`` positions are drawn without replacement by ``rng`` along
+    :func:`canonical_order` (``order``, when the caller has it) and returned
+    in that order, so the subsample depends on the rows' values and the seed
+    only.
+    """
+    if order is None:
+        order = canonical_order(X)
+    if k >= X.shape[0]:
+        return order
+    return order[np.sort(rng.choice(X.shape[0], k, replace=False))]
+
+
+def pooled_median_gamma(X_source, X_target, max_rows, orders=(None, None)):
+    """Median heuristic on at most ``max_rows`` rows of each domain, pooled.
+
+    The subsample has a fixed seed: the kernel width depends on the data
+    only, never on an estimator's ``random_state`` (which draws centres and
+    held-out rows).
+    """
+    rng = np.random.RandomState(0)
+    parts = [
+        X[subsample_rows(X, max_rows, rng, order)]
+        for X, order in zip((X_source, X_target), orders, strict=True)
+    ]
+    return median_heuristic_gamma(
+        np.vstack(parts), max_rows=2 * max_rows, random_state=0
+    )
+
+
+def select_centers(X_target, n_centers, centers, rng, order=None):
+    """Kernel centres: the user's ``centers``, or ``n_centers`` target rows.
+
+    Drawn without replacement by :func:`subsample_rows` (all target rows when
+    there are fewer), as a float64 copy the estimator owns.
+    """
+    if centers is not None:
+        C = np.array(centers, dtype=np.float64)  # a copy: centers_ is ours
+        if C.ndim != 2 or C.shape[1] != X_target.shape[1] or C.shape[0] < 1:
+            raise ValueError(
+                f"centers must have shape (n_centers, {X_target.shape[1]}); got "
+                f"{C.shape}."
+            )
+        if not np.isfinite(C).all():
+            raise ValueError("centers must be finite.")
+        return C
+    n_t = X_target.shape[0]
+    if order is None:
+        order = canonical_order(X_target)
+    idx = order[np.sort(rng.choice(n_t, min(n_centers, n_t), replace=False))]
+    return np.array(X_target[idx], dtype=np.float64)
 
 
 def median_heuristic_gamma(X, Y=None, *, max_rows=2000, random_state=0):
@@ -548,3 +620,32 @@ def log_rbf_expansion(X, C, gamma, log_coef, *, working_memory=None):
         np.exp(M, out=M)
         out[sl] = np.log(M.sum(axis=1)) + top
     return out
+
+
+def relevance_scales(X_source, X_target):
+    """Per-column factors of an ARD-like kernel: how much each column shifts.
+
+    ``s_j = (|mean_t - mean_s| / sd_j + |log(sd_t / sd_s)|) / sd_j`` with
+    ``sd_j`` the pooled standard deviation: after multiplying column ``j`` by
+    ``s_j`` its spread is its standardised shift in location plus scale. The
+    ratio ``p_t / p_s`` is constant along columns whose distribution does not
+    change (and that are independent of the others), so one isotropic width
+    spent on them only dilutes every distance; this is the screen of
+    automatic relevance determination (MacKay 1994; Rasmussen & Williams,
+    2006, Sec. 5.1) computed from the two samples' first two moments instead
+    of a marginal likelihood. Columns that are constant get 0 (they never
+    change a distance). A shift that changes no column's mean or SD (an
+    interaction) is invisible to this screen.
+    """
+    X = np.vstack([X_source, X_target])
+    sd = X.std(axis=0)
+    sd_s, sd_t = X_source.std(axis=0), X_target.std(axis=0)
+    ok = sd > 0
+    scales = np.zeros(X.shape[1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        loc = np.abs(X_target.mean(axis=0) - X_source.mean(axis=0)) / sd
+        spread = np.where((sd_s > 0) & (sd_t > 0), np.abs(np.log(sd_t / sd_s)), 0.0)
+        scales[ok] = (loc[ok] + spread[ok]) / sd[ok]
+    if not scales.any():  # no column moves: keep the standardised geometry
+        scales[ok] = 1.0 / sd[ok]
+    return scales

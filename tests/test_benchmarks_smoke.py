@@ -16,7 +16,14 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SUITES = ("weighting", "import", "quality", "boosting_cohorts", "conformal")
+SUITES = (
+    "weighting",
+    "import",
+    "quality",
+    "boosting_cohorts",
+    "conformal",
+    "kernel_defaults",
+)
 
 
 def _harness():
@@ -72,7 +79,13 @@ def smoke_results(tmp_path_factory):
 
 def test_smoke_writes_every_table(smoke_results):
     names = {p.name for p in smoke_results.iterdir()}
-    tables = ("weighting", "import", "quality", "quality_cohorts_regression")
+    tables = (
+        "weighting",
+        "import",
+        "quality",
+        "quality_cohorts_regression",
+        "kernel_defaults",
+    )
     expected = {f"{n}.smoke.md" for n in tables}
     assert expected <= names
     for name in expected:
@@ -126,6 +139,13 @@ def test_smoke_conformal_tables(smoke_results):
         assert f"## {heading}" in text
     _row(text, "plain split conformal (flatten=0)")
     _row(text, "weighted, oracle ratio")
+
+
+def test_smoke_kernel_defaults_covers_every_method(smoke_results):
+    text = (smoke_results / "kernel_defaults.smoke.md").read_text()
+    for heading in ("## uLSIF", "## RuLSIF", "## KLIEP", "## KMM", "## Cohorts"):
+        assert heading in text
+    assert "oracle in grid" in text and "ClassifierWeighter()" in text
 
 
 def test_committed_results_untouched(smoke_results):

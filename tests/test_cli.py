@@ -171,7 +171,6 @@ def test_weigh_report_writes_balance_and_plots(csv_pair, tmp_path, capsys):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--method", "nn"], "not numeric: ['pid', 'smoker']"),
         (["--columns", "age", "height"], "['height'] not found"),
         (["--index-col", "nope"], "--index-col 'nope'"),
         (["--flatten", "-1"], "must be >= 0"),
@@ -228,9 +227,8 @@ def test_weigh_with_missing_numeric_values(csv_pair, tmp_path, capsys):
     path = tmp_path / "holes.csv"
     holes.to_csv(path, index=False)
     argv = ["weigh", str(path), str(csv_pair["tgt_num"]), "--quiet"]
-    rc = main(argv + ["--method", "nn", "--out", str(tmp_path / "a.csv")])
-    assert rc == 2 and "missing values: ['bmi']" in capsys.readouterr().err
-    # the classifier imputes them
+    # every method imputes them (median + a 0/1 missingness indicator)
+    assert main(argv + ["--method", "nn", "--out", str(tmp_path / "a.csv")]) == 0
     assert main(argv + ["--out", str(tmp_path / "b.csv")]) == 0
     # a column with no value at all: a clear error before any fit
     holes["bmi"] = np.nan
@@ -554,3 +552,72 @@ def test_weigh_report_names_levels_only_in_the_target(tmp_path, capsys):
     assert "occur in the target" not in captured.err
     table = pd.read_csv(tmp_path / "rep" / "balance.csv", index_col="covariate")
     assert table.index[table["target_only"]].tolist() == ["ward=D"]
+
+
+@pytest.fixture(scope="module")
+def subgroup_csvs(tmp_path_factory):
+    """Age-shifted files with an integer ID and a 15-row 0/1 subgroup in each."""
+    rng = np.random.RandomState(0)
+    folder = tmp_path_factory.mktemp("subgroup")
+
+    def frame(n, shift, start):
+        f = pd.DataFrame(
+            {
+                "patient": np.arange(start, start + n),
+                "age": rng.normal(50 + shift, 10, n).round(1),
+                "bmi": rng.normal(27, 4, n).round(1),
+                "flag": np.zeros(n, dtype=int),
+            }
+        )
+        f.loc[:14, "flag"] = 1
+        return f
+
+    paths = folder / "s.csv", folder / "t.csv"
+    frame(600, 0, 1000).to_csv(paths[0], index=False)
+    frame(600, 5, 5000).to_csv(paths[1], index=False)
+    return paths
+
+
+def test_an_id_column_is_left_out_with_a_note_naming_index_col(
+    subgroup_csvs, tmp_path, capsys
+):
+    s, t = subgroup_csvs
+    argv = ["weigh", str(s), str(t), "--quiet", "--method", "nn"]
+    assert main(argv + ["--out", str(tmp_path / "a.csv")]) == 0
+    captured = capsys.readouterr()
+    assert "['patient']" in captured.err and "--index-col patient" in captured.err
+    assert "on 3 covariates" in captured.out  # age, bmi, flag
+    # named in --columns, it is the user's choice
+    cols = ["--columns", "patient", "age"]
+    assert main(argv + cols + ["--out", str(tmp_path / "b.csv")]) == 0
+    captured = capsys.readouterr()
+    assert "--index-col" not in captured.err and "on 2 covariates" in captured.out
+    # with --index-col it is the index, and no note
+    idx = ["--index-col", "patient"]
+    assert main(argv + idx + ["--out", str(tmp_path / "c.csv")]) == 0
+    assert "note:" not in capsys.readouterr().err
+
+
+def test_kernel_weights_see_0_1_columns_unscaled(subgroup_csvs, tmp_path, capsys):
+    # Standardising the 15-row flag put its rows ~6 SDs from the others and
+    # uLSIF gave them a mean weight of 0.04 (the same share in both files);
+    # left as 0/1 the subgroup keeps a weight of the order of 1.
+    s, t = subgroup_csvs
+    report = tmp_path / "report"
+    argv = ["weigh", str(s), str(t), "--quiet", "--method", "ulsif"]
+    argv += ["--index-col", "patient", "--out", str(tmp_path / "w.csv")]
+    assert main(argv + ["--report", str(report)]) == 0
+    w = pd.read_csv(tmp_path / "w.csv")["weight"].to_numpy()
+    assert w[:15].mean() > 0.3
+    # the CLI's weights are the library's on CovariateEncoder's encoding
+    from instransfer.preprocessing import CovariateEncoder
+
+    src, tgt = (pd.read_csv(p).drop(columns="patient") for p in subgroup_csvs)
+    X, domain = it.stack_domains(src, tgt)
+    Z = CovariateEncoder().fit_transform(X)
+    np.testing.assert_array_equal(Z[:, 2], X["flag"])  # the flag unscaled
+    expected = it.ULSIFCV(random_state=0).fit(Z, domain).weights_
+    np.testing.assert_allclose(w, expected, rtol=1e-10)
+    # the report shows the subgroup's mean weight
+    out = capsys.readouterr().out
+    assert f"flag (15 rows) {w[:15].mean():.3g}" in out

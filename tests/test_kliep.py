@@ -11,8 +11,8 @@ from sklearn.metrics.pairwise import rbf_kernel
 from sklearn.model_selection import GridSearchCV
 
 import instransfer as it
+from instransfer._optim import kliep_solve as _kliep_solve
 from instransfer.datasets import make_covariate_shift
-from instransfer.density_ratio._kliep import _kliep_solve
 from instransfer.model_selection import DomainStratifiedKFold
 
 

@@ -10,9 +10,10 @@ from scipy.special import logsumexp
 from sklearn.exceptions import ConvergenceWarning
 
 import instransfer as it
-from instransfer import _kernels
+from instransfer import _kernels, _optim
+from instransfer._optim import _kmm_qp as _qp
 from instransfer.datasets import make_covariate_shift
-from instransfer.density_ratio import _kmm, _qp
+from instransfer.density_ratio import _kmm
 
 
 def _problem(n_s, n_t, d, shift=0.5, seed=0, gamma=None):
@@ -181,7 +182,7 @@ def test_singular_kernel_takes_interior_point_and_certifies():
 def test_active_set_and_interior_point_agree():
     Xs, Xt = _problem(200, 150, 8, seed=2)
     K, kappa, lo, hi = _qp_arrays(Xs, Xt, 0.12, 1000.0, None)
-    op = _qp._DenseGram(K)
+    op = _optim.DenseGram(K)
     beta, info = _qp.solve_kmm_qp(op, kappa, 1000.0, lo, hi)
     assert info["method"] == "active-set"
     b_ip = _qp._ipm(op, kappa, 1000.0, lo, hi, tol=1e-10, max_iter=100)[0]
@@ -194,7 +195,7 @@ def test_duality_gap_bounds_suboptimality():
     rng = np.random.RandomState(0)
     Xs, Xt = _problem(60, 60, 4)
     K, kappa, lo, hi = _qp_arrays(Xs, Xt, 0.25, 3.0, 0.3)
-    op = _qp._DenseGram(K)
+    op = _optim.DenseGram(K)
     best, info = _qp.solve_kmm_qp(op, kappa, 3.0, lo, hi)
     f_star = _objective(K, kappa, best)
     for _ in range(20):
@@ -241,17 +242,17 @@ def test_low_rank_operator_matches_dense(B, eps):
     Phi, D, kappa = _kmm._nystroem_problem(Xs, Xt, 0.2, 60, rng)
     n = len(Xs)
     eps = (np.sqrt(n) - 1) / np.sqrt(n) if eps is None else eps
-    lo, hi = _qp._slab_bounds(n, eps, B)
-    low_rank, info = _qp.solve_kmm_qp(_qp._LowRankGram(Phi, D), kappa, B, lo, hi)
+    lo, hi = _qp.slab_bounds(n, eps, B)
+    low_rank, info = _qp.solve_kmm_qp(_optim.LowRankGram(Phi, D), kappa, B, lo, hi)
     dense, _ = _qp.solve_kmm_qp(
-        _qp._DenseGram(Phi @ Phi.T + np.diag(D)), kappa, B, lo, hi
+        _optim.DenseGram(Phi @ Phi.T + np.diag(D)), kappa, B, lo, hi
     )
     np.testing.assert_allclose(low_rank, dense, rtol=1e-6, atol=1e-8)
     assert info["gap"] <= 1e-8 * abs(info["objective"])
     # and the interior point on the low-rank operator reaches the same optimum
-    ip = _qp._ipm(_qp._LowRankGram(Phi, D), kappa, B, lo, hi, tol=1e-11, max_iter=100)[
-        0
-    ]
+    ip = _qp._ipm(
+        _optim.LowRankGram(Phi, D), kappa, B, lo, hi, tol=1e-11, max_iter=100
+    )[0]
     K = Phi @ Phi.T + np.diag(D)
     f, f_ip = _objective(K, kappa, dense), _objective(K, kappa, ip)
     assert 0 <= f_ip - f <= 1e-10 * abs(f)
@@ -309,14 +310,14 @@ def test_nystroem_duality_gap_is_certified_from_fresh_products(B, eps, d, gamma,
     # the same landmarks: the fit's first draw from RandomState(0)
     Phi, D, kappa = _kmm._nystroem_problem(Xs, Xt, gamma, m, np.random.RandomState(0))
     K = Phi @ Phi.T + np.diag(D)
-    lo, hi = _qp._slab_bounds(len(Xs), kmm.eps_, B)
+    lo, hi = _qp.slab_bounds(len(Xs), kmm.eps_, B)
     beta = kmm.beta_
     f = _objective(K, kappa, beta)
     gap = _wolfe_gap(beta, K @ beta - kappa, B, lo, hi)
     assert kmm.objective_ == pytest.approx(f, rel=1e-14, abs=1e-10)
     assert kmm.duality_gap_ == pytest.approx(gap, rel=1e-2, abs=1e-11)
     # a valid bound against a tight reference solve of the same QP ...
-    ref, info = _qp.solve_kmm_qp(_qp._DenseGram(K), kappa, B, lo, hi, tol=1e-13)
+    ref, info = _qp.solve_kmm_qp(_optim.DenseGram(K), kappa, B, lo, hi, tol=1e-13)
     f_ref = _objective(K, kappa, ref)
     assert f - f_ref <= kmm.duality_gap_ + 1e-13 * abs(f_ref)
     assert f_ref - f <= info["gap"] + 1e-13 * abs(f_ref)
@@ -340,7 +341,7 @@ def test_n_iter_counts_the_warm_start(monkeypatch):
     Xs, Xt = _problem(200, 150, 4)
     X, domain = _stack(Xs, Xt)
     kmm = it.KMM(gamma=0.2, mode="exact").fit(X, domain)
-    assert [name for name, _ in calls] == ["_LowRankGram", "_DenseGram"]
+    assert [name for name, _ in calls] == ["LowRankGram", "DenseGram"]
     assert all(n >= 1 for _, n in calls)
     assert kmm.n_iter_ == sum(n for _, n in calls)
     # without a warm start, n_iter_ is the one solve's count

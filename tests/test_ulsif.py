@@ -11,7 +11,7 @@ from sklearn.model_selection import GridSearchCV
 
 import instransfer as it
 from instransfer.datasets import make_covariate_shift
-from instransfer.density_ratio import _ulsif
+from instransfer.density_ratio import _lsif_loo
 from instransfer.model_selection import DomainStratifiedKFold
 
 
@@ -94,7 +94,7 @@ def test_loocv_in_chunks_of_pairs_equals_one_chunk(monkeypatch, cls, extra):
     data = make_covariate_shift(70, 55, 3, random_state=2)
     params = dict(n_centers=20, max_loo_pairs=None, random_state=0, **extra)
     whole = cls(**params).fit(data.X, data.domain)
-    monkeypatch.setattr(_ulsif, "_LOO_CHUNK", 8)
+    monkeypatch.setattr(_lsif_loo, "_LOO_CHUNK", 8)
     chunked = cls(**params).fit(data.X, data.domain)
     for key in ("mean_test_score", "std_test_score"):
         np.testing.assert_allclose(
@@ -108,7 +108,7 @@ def test_loocv_memory_is_one_chunk_of_pairs_whatever_their_number(monkeypatch):
     # at once (source and target, distances and kernel values, b = 100
     # centres) would be 4 * 8000 * 100 * 8 B = 25.6 MB on their own (38 MB
     # peak measured when they were); one chunk and its products stay ~11 MB.
-    monkeypatch.setattr(_ulsif, "_LOO_CHUNK", 1000)
+    monkeypatch.setattr(_lsif_loo, "_LOO_CHUNK", 1000)
     rng = np.random.RandomState(0)
     n = 8000
     X = np.vstack([rng.normal(size=(n, 5)), 0.3 + 0.8 * rng.normal(size=(n, 5))])
@@ -164,7 +164,8 @@ def test_cv_refit_is_the_single_setting_model():
     np.testing.assert_array_equal(cv.centers_, single.centers_)
     np.testing.assert_allclose(cv.coef_, single.coef_, rtol=1e-10)
     np.testing.assert_allclose(cv.weights_, single.weights_, rtol=1e-10)
-    assert len(cv.cv_results_["mean_test_score"]) == 81  # 9 widths x 9 lambdas
+    # 100 target rows: the bounded default grid, 7 widths x 9 lambdas
+    assert len(cv.cv_results_["mean_test_score"]) == 63
 
 
 @pytest.mark.parametrize("cls, extra", [(it.ULSIF, {}), (it.RULSIF, {"alpha": 0.2})])

@@ -189,73 +189,18 @@ def format_summary(summary):
     )
 
 
-def split_columns(frame):
-    """Numeric (incl. boolean) and other column names of a DataFrame."""
-    import pandas as pd
-
-    numeric = [
-        c
-        for c in frame.columns
-        if pd.api.types.is_numeric_dtype(frame[c])
-        or pd.api.types.is_bool_dtype(frame[c])
-    ]
-    return numeric, [c for c in frame.columns if c not in numeric]
-
-
 def encoded_model(frame, estimator):
-    """``estimator`` behind median imputation + scaling and one-hot encoding.
+    """``estimator`` behind the library's covariate encoding.
 
-    Numeric columns: median imputation then standardisation, plus 0/1
-    missingness indicators (not standardised); other columns (strings,
-    categories): one-hot encoding in which a missing value is a level of its
-    own and unseen levels are ignored.
+    :class:`~instransfer.preprocessing.CovariateEncoder` (continuous columns
+    imputed and standardised, 0/1 columns and missingness indicators left as
+    0/1, categories one-hot encoded with rare levels grouped), fitted, like
+    the estimator, on the rows it is given. ``frame`` is unused (kept for the
+    callers' signature).
     """
-    from sklearn.compose import ColumnTransformer
-    from sklearn.impute import MissingIndicator, SimpleImputer
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import (
-        FunctionTransformer,
-        OneHotEncoder,
-        StandardScaler,
-    )
 
-    numeric, other = split_columns(frame)
-    steps = []
-    if numeric:
-        steps.append(
-            (
-                "numeric",
-                make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
-                numeric,
-            )
-        )
-        # Missingness as 0/1 columns, not standardised: a rare indicator
-        # scaled to ~sqrt(n) let the cross-fitted domain classifier over-fit
-        # it (one row with a missing value got weight 53 where all are ~1).
-        steps.append(("missing", MissingIndicator(features="all"), numeric))
-    if other:
-        steps.append(
-            (
-                "categorical",
-                make_pipeline(
-                    FunctionTransformer(_as_text, feature_names_out="one-to-one"),
-                    OneHotEncoder(handle_unknown="ignore"),
-                ),
-                other,
-            )
-        )
-    return make_pipeline(ColumnTransformer(steps), estimator)
+    from ..preprocessing import CovariateEncoder
 
-
-def _as_text(X):
-    """Text/category columns to strings, with ``"<missing>"`` for a missing value.
-
-    OneHotEncoder needs one comparable type per column: CSV columns mixing
-    numbers and text, pandas' string and category dtypes and NaN all become
-    plain strings.
-    """
-    import pandas as pd
-
-    frame = pd.DataFrame(X)
-    out = frame.astype(object).where(frame.notna(), "<missing>")
-    return out.astype(str).to_numpy(dtype=object)
+    del frame
+    return make_pipeline(CovariateEncoder(), estimator)

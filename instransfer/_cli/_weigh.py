@@ -13,11 +13,10 @@ from ._common import (
     love_plot_size,
     make_output_dir,
     save_plots,
-    split_columns,
 )
 from ._csv import parse_sep, refuse_infinite
 
-# method name -> (public class of instransfer, needs numeric covariates)
+# method name -> (public class of instransfer, compares encoded rows by distance)
 METHODS = {
     "classifier": ("ClassifierWeighter", False),
     "nn": ("NearestNeighborWeighter", True),
@@ -37,10 +36,12 @@ def add_parser(subparsers):
             "header row), and write them (mean 1) to --out."
         ),
         epilog=(
-            "Covariates: --method classifier one-hot encodes text/categorical "
-            "columns and imputes missing values (median + indicator); the other "
-            "methods need numeric columns without missing values and standardise "
-            "them (mean and SD of both files pooled) before weighting. "
+            "Covariates are encoded as instransfer.preprocessing.CovariateEncoder "
+            "does, on the rows of both files: text/categorical columns one-hot "
+            "(levels in fewer than 10 rows grouped), missing values imputed with "
+            "a 0/1 indicator, continuous columns standardised, 0/1 columns kept "
+            "as 0/1. Columns with a distinct integer or text value on every row "
+            "(IDs) are left out unless named in --columns. "
             "Exit status: 0 success, 1 the weighting failed on this data, 2 bad "
             "arguments or input files."
         ),
@@ -217,53 +218,51 @@ def resolve_method(name, seed):
     return est
 
 
-def numeric_matrix(source, target, method):
-    """Pooled-standardised float arrays; a clear error for text or NaN."""
-    numeric, other = split_columns(source)
-    other_t = split_columns(target)[1]
-    bad = other + [c for c in other_t if c not in other]
-    if bad:
-        raise CLIError(
-            f"--method {method} needs numeric covariates, but these columns are "
-            f"not numeric: {bad}. Use --method classifier (which one-hot encodes "
-            "them) or choose numeric columns with --columns."
-        )
-    Xs = source.to_numpy(dtype=float, na_value=np.nan)
-    Xt = target.to_numpy(dtype=float, na_value=np.nan)
-    missing = [
-        c
-        for j, c in enumerate(source.columns)
-        if np.isnan(Xs[:, j]).any() or np.isnan(Xt[:, j]).any()
-    ]
-    if missing:
-        raise CLIError(
-            f"--method {method} needs complete covariates, but these columns have "
-            f"missing values: {missing}. Impute or drop them, or use --method "
-            "classifier (which imputes them)."
-        )
-    # Kernel and neighbour methods use one length scale for every covariate, so
-    # covariates in different units (years, mmHg) are put on one scale first.
-    stacked = np.vstack([Xs, Xt])
-    mean, sd = stacked.mean(axis=0), stacked.std(axis=0)
-    sd[sd == 0] = 1.0
-    return (Xs - mean) / sd, (Xt - mean) / sd
+def drop_id_columns(source, target, columns, index_col):
+    """Leave out columns that identify rows (unique integer/text per row).
+
+    An ID as a covariate makes every row a level of its own (hundreds of
+    "target-only levels", a love plot thousands of pixels tall) or orders the
+    rows by entry; named in ``--columns`` it is the user's choice and kept.
+    The note goes to stderr even with --quiet: it changes the covariates.
+    """
+    from ..preprocessing import id_like_columns
+
+    if columns or len(source) < 3 or len(target) < 3:
+        return source, target
+    ids = [c for c in id_like_columns(source) if c in id_like_columns(target)]
+    if not ids:
+        return source, target
+    hint = (
+        f"pass --index-col {ids[0]} to write it beside the weights"
+        if index_col is None
+        else "choose the covariates with --columns"
+    )
+    print(
+        f"note: column(s) {ids} hold a distinct integer or text value on every "
+        f"row (an ID) and are left out of the covariates; {hint}.",
+        file=sys.stderr,
+    )
+    return source.drop(columns=ids), target.drop(columns=ids)
 
 
 def fit_weights(source, target, method, seed, progress):
     """Full importance weights (flatten=1) of the source rows, and the weighter."""
+    from ..preprocessing import CovariateEncoder
     from ..utils._domain import stack_domains
 
     weighter = resolve_method(method, seed)
+    X, domain = stack_domains(source, target)
     if METHODS[method][1]:
-        Xs, Xt = numeric_matrix(source, target, method)
-        X, domain = stack_domains(Xs, Xt)
+        # one encoding fitted on both files' rows: distances see standardised
+        # continuous columns beside 0/1 flags and one-hot levels
+        X = CovariateEncoder().set_output(transform="pandas").fit_transform(X)
     else:
         from sklearn.linear_model import LogisticRegression
 
         weighter.set_params(
             estimator=encoded_model(source, LogisticRegression(max_iter=1000))
         )
-        X, domain = stack_domains(source, target)
     with progress.step(f"fitting {type(weighter).__name__} on {len(X)} rows"):
         try:
             weighter.fit(X, domain)
@@ -285,6 +284,7 @@ def run(args, out=None):
     if args.index_col is not None and args.index_col in target.columns:
         target = target.drop(columns=args.index_col)
     source, target = select_columns(source, target, args.columns)
+    source, target = drop_id_columns(source, target, args.columns, args.index_col)
     refuse_infinite(source, "source")
     refuse_infinite(target, "target")
     for name, frame in (("source", source), ("target", target)):
@@ -361,6 +361,9 @@ def run(args, out=None):
     only = _target_only_line(table)
     if only:
         print(only, file=out)
+    flags = _subgroup_line(source, weights)
+    if flags:
+        print(flags, file=out)
     _report_plots(
         report_dir, table, weights, full, weighter, X, domain, args, progress, out
     )
@@ -380,6 +383,31 @@ def _target_only_line(table):
         "report it, restrict the target file to the levels the source has, or "
         "collect source rows of that level."
     )
+
+
+def _subgroup_line(source, weights, limit=10):
+    """Mean weight of the source rows in each 0/1 subgroup, smallest first.
+
+    A weighter that isolates a small subgroup gives it a tiny (or huge) mean
+    weight while the balance table's proportion barely moves; one line shows
+    it ("" when the file has no 0/1 column).
+    """
+    from ..preprocessing._encoder import _is_binary, _is_numeric
+
+    groups = []
+    for col in source.columns:
+        if not _is_numeric(source[col]):
+            continue
+        v = source[col].to_numpy(dtype=float, na_value=np.nan)
+        if _is_binary(v) and 0 < np.nansum(v) < len(v):
+            rows = v == 1
+            groups.append((int(rows.sum()), col, float(weights[rows].mean())))
+    if not groups:
+        return ""
+    groups.sort()
+    shown = ", ".join(f"{c} ({n} rows) {m:.3g}" for n, c, m in groups[:limit])
+    more = f" (+{len(groups) - limit} more)" if len(groups) > limit else ""
+    return f"Mean weight of the source rows in each 0/1 subgroup: {shown}{more}."
 
 
 # as weight_summary's default min_ess_fraction

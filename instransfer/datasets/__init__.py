@@ -7,6 +7,7 @@ __getattr__, __dir__, __all__ = attach(
     {
         "make_covariate_shift": "._synthetic",
         "gaussian_log_ratio": "._synthetic",
+        "make_ratio_problem": "._synthetic",
         "list_cohorts": "._cohorts",
         "load_cohort": "._cohorts",
         "encode_cohort": "._cohorts",

@@ -158,3 +158,122 @@ def make_covariate_shift(
     return Bunch(
         X=X, y=y, domain=domain, true_ratio=np.exp(log_ratio), log_ratio=log_ratio
     )
+
+
+# Kinds of shift of make_ratio_problem: what the first (relevant) coordinates
+# do; the other coordinates are N(0, 1) in both domains (irrelevant columns).
+RATIO_PROBLEM_KINDS = ("mean_shift", "scale", "mixture", "heavy_tails")
+
+
+def _t3_logpdf(z):
+    # Student t with 3 degrees of freedom: log Gamma(2) - log Gamma(3/2)
+    # - log(pi * 3) / 2 - 2 log(1 + z^2 / 3)
+    from scipy.special import gammaln
+
+    c = gammaln(2.0) - gammaln(1.5) - 0.5 * np.log(3 * np.pi)
+    return c - 2.0 * np.log1p(z * z / 3.0)
+
+
+def make_ratio_problem(
+    kind="mean_shift",
+    n_source=500,
+    n_target=500,
+    n_features=2,
+    *,
+    n_relevant=None,
+    random_state=None,
+):
+    """Draw source and target rows whose density ratio is known in closed form.
+
+    A family of shifts for measuring density-ratio estimators. The first
+    ``n_relevant`` coordinates carry the shift; the others are ``N(0, 1)`` in
+    both domains, so they are irrelevant to the ratio (it depends on the
+    relevant coordinates only). Per relevant coordinate ``x_j``:
+
+    - ``"mean_shift"``: source ``N(0, 1)``, target ``N(1 / sqrt(k), 1)``
+      (``k`` relevant coordinates: a shift of one standard deviation in all);
+      ``log w = sum_j (x_j / sqrt(k) - 1 / (2k))``.
+    - ``"scale"``: source ``N(0, 1)``, target ``N(0, 0.7^2)``, narrower;
+      ``log w = sum_j (-log 0.7 - x_j^2 / (2 * 0.49) + x_j^2 / 2)``.
+    - ``"mixture"``: source ``N(0, 1.5^2)``, target the bimodal mixture
+      ``1/2 N(-1, 0.5^2) + 1/2 N(1, 0.5^2)``; the ratio is a difference of
+      log-sum-exps.
+    - ``"heavy_tails"``: source Student ``t_3``, target ``t_3`` shifted by 1
+      (outlying rows in both domains); ``log w = log t_3(x_j - 1) - log
+      t_3(x_j)``.
+
+    Every ratio has a finite second moment under the source, so the NMSE of
+    an estimate is well defined.
+
+    Parameters
+    ----------
+    kind : {"mean_shift", "scale", "mixture", "heavy_tails"}, default="mean_shift"
+        The shift of the relevant coordinates.
+    n_source, n_target : int, default=500
+        Rows per domain.
+    n_features : int, default=2
+        Number of columns.
+    n_relevant : int or None, default=None
+        Coordinates that carry the shift; ``None``: ``min(n_features, 2)``.
+    random_state : int, RandomState instance or None, default=None
+        Seed.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``X`` (stacked, source rows first), ``domain`` (0/1), ``true_ratio``
+        and ``log_ratio`` (exact, at every row), ``kind``.
+
+    Examples
+    --------
+    >>> from instransfer.datasets import make_ratio_problem
+    >>> data = make_ratio_problem("scale", 200, 100, 5, random_state=0)
+    >>> data.X.shape, round(float(data.true_ratio[data.domain == 0].mean()), 1)
+    ((300, 5), 1.0)
+    """
+    if kind not in RATIO_PROBLEM_KINDS:
+        raise ValueError(f"kind must be one of {RATIO_PROBLEM_KINDS}, got {kind!r}.")
+    k = min(n_features, 2) if n_relevant is None else int(n_relevant)
+    if not 1 <= k <= n_features:
+        raise ValueError(
+            f"n_relevant must be between 1 and n_features={n_features}; got {k}."
+        )
+    rng = check_random_state(random_state)
+    Xs = rng.standard_normal((n_source, n_features))
+    Xt = rng.standard_normal((n_target, n_features))
+    if kind == "mean_shift":
+        Xt[:, :k] += 1.0 / np.sqrt(k)
+    elif kind == "scale":
+        Xt[:, :k] *= 0.7
+    elif kind == "mixture":
+        Xs[:, :k] *= 1.5
+        sign = np.where(rng.random_sample((n_target, k)) < 0.5, -1.0, 1.0)
+        Xt[:, :k] = sign + 0.5 * Xt[:, :k]
+    else:
+        Xs[:, :k] = rng.standard_t(3, (n_source, k))
+        Xt[:, :k] = 1.0 + rng.standard_t(3, (n_target, k))
+    X = np.vstack([Xs, Xt])
+    Z = X[:, :k]
+    if kind == "mean_shift":
+        log_ratio = (Z / np.sqrt(k) - 0.5 / k).sum(axis=1)
+    elif kind == "scale":
+        log_ratio = (-np.log(0.7) - Z**2 / (2 * 0.49) + Z**2 / 2).sum(axis=1)
+    elif kind == "mixture":
+        from scipy.special import logsumexp
+
+        def log_norm(z, m, s):
+            return -0.5 * ((z - m) / s) ** 2 - np.log(s) - 0.5 * np.log(2 * np.pi)
+
+        log_t = logsumexp([log_norm(Z, -1, 0.5), log_norm(Z, 1, 0.5)], axis=0)
+        log_t -= np.log(2)
+        log_ratio = (log_t - log_norm(Z, 0, 1.5)).sum(axis=1)
+    else:
+        log_ratio = (_t3_logpdf(Z - 1.0) - _t3_logpdf(Z)).sum(axis=1)
+    domain = np.r_[np.zeros(n_source, dtype=int), np.ones(n_target, dtype=int)]
+    return Bunch(
+        X=X,
+        domain=domain,
+        true_ratio=np.exp(log_ratio),
+        log_ratio=log_ratio,
+        kind=kind,
+    )

@@ -28,36 +28,23 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import linalg
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state, gen_batches
+from sklearn.utils import check_random_state
 
 from .. import _kernels
+from .._optim import kliep_solve
 from ..base import BaseWeighter
 from ..utils._compat import Interval
-from ._ulsif import _canonical_order, _resolve_gamma_grid, _select_centers
+from ._feature_scaling import (
+    FEATURE_SCALING_CONSTRAINT,
+    FEATURE_SCALING_DOC,
+    FeatureScalingMixin,
+)
+from ._ulsif import _resolve_gamma_grid
 
 __all__ = ["KLIEP", "KLIEPCV"]
 
 _BLOCK = 4096  # rows per kernel block in the log-space reductions
-_QP_MAX_ITER = 2000  # inner iterations per Newton step
-_GRAM_BLOCK = 2048  # columns per block of the Newton Hessian (in L2)
-_ARANGE = np.arange(0.0, 257.0)
-_FACE_ROUNDS = 8  # active-set guesses before the first-order QP solver
-
-
-def _project_simplex(v):
-    """Euclidean projection onto ``{x >= 0, sum x = 1}`` (Duchi et al., 2008)."""
-    u = np.sort(v)[::-1]
-    css = np.cumsum(u)
-    css -= 1.0
-    ks = (
-        _ARANGE[1 : v.shape[0] + 1]
-        if v.shape[0] < _ARANGE.shape[0]
-        else (np.arange(1, v.shape[0] + 1))
-    )
-    rho = np.count_nonzero(u * ks > css)  # the condition holds on a prefix
-    return np.maximum(v - css[rho - 1] / rho, 0.0)
 
 
 def _log_kernel_sums(X, C, gamma):
@@ -81,143 +68,6 @@ def _log_kernel_sums(X, C, gamma):
         return np.log(acc) + top
 
 
-def _simplex_qp(H, c, x0, tol, max_iter=_QP_MAX_ITER):
-    """Minimise ``1/2 x'Hx - c'x`` over the simplex from ``x0``.
-
-    First a few rounds of an active-set guess: the minimiser on the face of
-    the current support (one small KKT solve), leaving coordinates that go
-    negative and entering the one with the most negative gradient; near the
-    solution of the outer problem the support is settled and this finds the
-    answer at once. A guess is accepted only if the Frank-Wolfe gap of the
-    quadratic is at most ``tol``; otherwise accelerated projected gradient with step
-    ``1/lambda_max(H)`` and gradient restart (O'Donoghue & Candès, 2015) runs
-    until it is. ``H`` is small (the working set).
-    """
-    free = x0 > 0
-    for _ in range(_FACE_ROUNDS):
-        S = np.flatnonzero(free)
-        m = S.shape[0]
-        K = np.zeros((m + 1, m + 1))
-        K[:m, :m] = H[np.ix_(S, S)]
-        K[:m, m] = K[m, :m] = 1.0
-        sol = linalg.lstsq(K, np.append(c[S], 1.0), check_finite=False)[0]
-        if not np.all(np.isfinite(sol)):
-            break
-        if np.any(sol[:m] < 0):  # leave the face where it goes negative
-            free[S[sol[:m] < 0]] = False
-            if not free.any():
-                break
-            continue
-        x = np.zeros_like(x0)
-        x[S] = sol[:m]
-        grad = H @ x - c
-        if grad @ x - grad.min() <= tol:
-            return x
-        free[np.argmin(grad)] = True  # the coordinate most worth entering
-    L = float(linalg.eigvalsh(H, subset_by_index=[H.shape[0] - 1, H.shape[0] - 1])[0])
-    if not L > 0:
-        return x0
-    x = x0
-    y = x0
-    t = 1.0
-    for _ in range(max_iter):
-        x_new = _project_simplex(y - (H @ y - c) / L)
-        grad = H @ x_new - c
-        if grad @ x_new - grad.min() <= tol:
-            return x_new
-        t_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
-        if grad @ (x_new - x) > 0:  # moving uphill: restart the momentum
-            y, t_new = x_new, 1.0
-        else:
-            y = x_new + ((t - 1.0) / t_new) * (x_new - x)
-        x, t = x_new, t_new
-    return x
-
-
-def _weighted_gram(A_W, r):
-    """``(A_W * r) @ (A_W * r).T`` over cache-sized blocks of columns.
-
-    Forming the whole scaled copy costs as much memory traffic as the product
-    (measured 7.5 ms vs 5.2 ms at 60 x 20 000).
-    """
-    H = np.zeros((A_W.shape[0], A_W.shape[0]))
-    buf = np.empty((A_W.shape[0], min(_GRAM_BLOCK, A_W.shape[1])))
-    for sl in gen_batches(A_W.shape[1], _GRAM_BLOCK):
-        B = np.multiply(A_W[:, sl], r[sl], out=buf[:, : sl.stop - sl.start])
-        H += B @ B.T
-    return H
-
-
-def _kliep_solve(AT, max_iter, tol):
-    """Maximise ``f(beta) = mean_j log (A beta)_j`` over the probability simplex.
-
-    Projected Newton: at ``beta`` the quadratic model of ``f`` (gradient
-    ``g = A' (1 / A beta) / n``, Hessian ``-A' diag(1 / (A beta)^2) A / n``) is
-    maximised over the simplex restricted to the working set (the support of
-    ``beta`` and the centres whose gradient exceeds ``g . beta``, i.e. those
-    violating optimality), to an accuracy tied to the current gap; a
-    backtracking Armijo search along the segment to that maximiser keeps
-    ``beta`` in the simplex. ``A`` is non-negative with each row's largest
-    entry 1 (the caller's scaling). Returns ``(beta, f, gap, n_iter,
-    converged)``, with ``gap = max_l g_l - g . beta >= f* - f`` (concavity).
-
-    ``AT`` is ``A`` transposed, one row per centre: the working set's rows
-    are then contiguous, and gathering them is a copy of memory blocks
-    (gathering columns of ``A`` was a third of the solver's time).
-    """
-    b, n = AT.shape
-    beta = np.full(b, 1.0 / b)
-    A_beta = beta @ AT
-    gap = np.inf
-    for it in range(max_iter + 1):
-        r = 1.0 / A_beta
-        g = (AT @ r) / n
-        gap = float(g.max() - g @ beta)
-        if gap <= tol or it == max_iter:
-            break
-        W = np.flatnonzero((beta > 0) | (g > g @ beta))
-        A_W = AT[W]
-        H = _weighted_gram(A_W, r) / n
-        # maximise g'(x - beta) - 1/2 (x - beta)' H (x - beta) over the simplex
-        x = _simplex_qp(H, g[W] + H @ beta[W], beta[W], tol=0.1 * gap)
-        d = x - beta[W]
-        A_d = d @ A_W
-        slope = float(g[W] @ d)
-        if not slope > 0:
-            # inexact model step that does not ascend: Frank-Wolfe direction
-            # to the best vertex instead, whose slope is the gap itself
-            W = np.arange(b)
-            d = -beta.copy()
-            d[np.argmax(g)] += 1.0
-            A_d = d @ AT
-            slope = gap
-        # No row's fitted value may fall below a tenth of its current value in
-        # one step: the quadratic model of log is poor far from beta, and rows
-        # sent near 0 make the next Hessian hopelessly ill-conditioned (an
-        # interior-point style safeguard; inactive near the optimum).
-        falling = A_d < 0
-        step = 1.0
-        if falling.any():
-            step = min(1.0, 0.9 * float(np.min(A_beta[falling] / -A_d[falling])))
-        rel = A_d / A_beta
-        while True:
-            if np.all(step * rel > -1.0):
-                # the gain as mean(log1p(.)): exact to rounding of the gain
-                # itself, where f_new - f would lose it below ~1e-13
-                gain = float(np.log1p(step * rel).mean())
-                if gain >= 0.25 * step * slope:
-                    break
-            step *= 0.5
-            if step < 1e-12:  # no ascent left at this precision
-                break
-        if step < 1e-12:
-            break
-        beta = beta.copy()
-        beta[W] = np.maximum(beta[W] + step * d, 0.0)
-        A_beta = A_beta + step * A_d
-    return beta, float(np.log(A_beta).mean()), gap, it, gap <= tol
-
-
 def _kliep_fit(D2T_target, log_b, gamma, max_iter, tol):
     """Solve KLIEP given the centres' squared distances to the target rows.
 
@@ -237,7 +87,7 @@ def _kliep_fit(D2T_target, log_b, gamma, max_iter, tol):
     row_top = AT.max(axis=0)
     AT -= row_top
     np.exp(AT, out=AT)
-    beta, f, gap, n_iter, ok = _kliep_solve(AT, max_iter, tol)
+    beta, f, gap, n_iter, ok = kliep_solve(AT, max_iter, tol)
     log_coef = np.full(log_b.shape[0], -np.inf)
     with np.errstate(divide="ignore"):
         log_coef[keep] = np.log(beta) - log_b[keep]
@@ -274,17 +124,17 @@ def _warn_not_converged(gap, tol, max_iter, where=""):
     )
 
 
-class _BaseKLIEP(BaseWeighter):
+class _BaseKLIEP(FeatureScalingMixin, BaseWeighter):
     _parameter_constraints: dict = {
         **BaseWeighter._parameter_constraints,
         "n_centers": [Interval(Integral, 1, None, closed="left")],
         "centers": ["array-like", None],
+        "feature_scaling": FEATURE_SCALING_CONSTRAINT,
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="neither")],
         "random_state": ["random_state"],
     }
     _single_threaded_blas = True  # products with ~100 centres
-    _scale_sensitive = True  # one isotropic Gaussian width
 
     def _fit_one(self, X_source, X_target, C, gamma, D2T_target=None):
         if D2T_target is None:
@@ -306,6 +156,9 @@ class _BaseKLIEP(BaseWeighter):
             _warn_not_converged(gap, self.tol, self.max_iter)
 
     def _log_ratio(self, X):
+        return self._log_ratio_scaled(self._scaled(X))
+
+    def _log_ratio_scaled(self, X):
         return _kernels.log_rbf_expansion(X, self.centers_, self.gamma_, self._log_coef)
 
     def _score_terms(self, X_source, X_target):
@@ -357,6 +210,7 @@ _COMMON_PARAMS_DOC = """
     tol : float, default=1e-6
         Stop when the duality gap, an upper bound on how far the training
         mean log-ratio is below its optimum, is at most ``tol``.
+{feature_scaling}
     random_state : int, RandomState instance or None, default=None
         Seeds the choice of centres (drawn from the rows sorted by content,
         so the row order does not matter). The median heuristic's subsample
@@ -450,6 +304,7 @@ class KLIEP(_BaseKLIEP):
         *,
         n_centers=100,
         centers=None,
+        feature_scaling="none",
         max_iter=100,
         tol=1e-6,
         random_state=None,
@@ -460,6 +315,7 @@ class KLIEP(_BaseKLIEP):
         self.gamma = gamma
         self.n_centers = n_centers
         self.centers = centers
+        self.feature_scaling = feature_scaling
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
@@ -469,14 +325,15 @@ class KLIEP(_BaseKLIEP):
 
     def _fit_log_ratio(self, X_source, X_target):
         rng = check_random_state(self.random_state)
-        X_source = np.asarray(X_source, dtype=np.float64)
-        X_target = np.asarray(X_target, dtype=np.float64)
+        X_source, X_target = self._scale_fit_inputs(X_source, X_target)
         # the source rows' order only serves the median heuristic (made there)
-        orders = (None, _canonical_order(X_target))
+        orders = (None, _kernels.canonical_order(X_target))
         gamma = _resolve_gamma_grid([self.gamma], X_source, X_target, orders)[0]
-        C = _select_centers(X_target, self.n_centers, self.centers, rng, orders[1])
+        C = _kernels.select_centers(
+            X_target, self.n_centers, self._scaled_centers(), rng, orders[1]
+        )
         self._set_fitted(C, gamma, self._fit_one(X_source, X_target, C, gamma))
-        return self._log_ratio(X_source)
+        return self._log_ratio_scaled(X_source)
 
 
 class KLIEPCV(_BaseKLIEP):
@@ -497,7 +354,9 @@ class KLIEPCV(_BaseKLIEP):
     ----------
     gammas : array-like of float or None, default=None
         Kernel widths to try; ``None``: the median heuristic ``g0`` times
-        ``2 ** [-3, ..., 5]``. A ``None`` in the list stands for ``g0``.
+        ``2 ** [-3, ..., K]``, ``K`` from 3 to 5 with the rows, as in
+        :class:`~instransfer.ULSIFCV`. A ``None`` in the list stands for
+        ``g0``.
     cv : int, cross-validation splitter, iterable or None, default=5
         An int (``None``: 5) makes that many folds, stratified by domain,
         from the rows sorted by content (so the row order does not matter);
@@ -572,6 +431,7 @@ class KLIEPCV(_BaseKLIEP):
         cv=5,
         n_centers=100,
         centers=None,
+        feature_scaling="none",
         max_iter=100,
         tol=1e-6,
         random_state=None,
@@ -583,6 +443,7 @@ class KLIEPCV(_BaseKLIEP):
         self.cv = cv
         self.n_centers = n_centers
         self.centers = centers
+        self.feature_scaling = feature_scaling
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
@@ -649,9 +510,11 @@ class KLIEPCV(_BaseKLIEP):
         # GridSearchCV: same centres, same results.
         state = copy.deepcopy(check_random_state(self.random_state))
         rng = copy.deepcopy(state)
-        X_source = np.asarray(X_source, dtype=np.float64)
-        X_target = np.asarray(X_target, dtype=np.float64)
-        orders = (_canonical_order(X_source), _canonical_order(X_target))
+        X_source, X_target = self._scale_fit_inputs(X_source, X_target)
+        orders = (
+            _kernels.canonical_order(X_source),
+            _kernels.canonical_order(X_target),
+        )
         gammas = _resolve_gamma_grid(self.gammas, X_source, X_target, orders)
         if stacked is None:  # the blocks alone: source rows first
             n_s = X_source.shape[0]
@@ -671,8 +534,12 @@ class KLIEPCV(_BaseKLIEP):
             if test_t.shape[0] + held_s.shape[0] == 0:
                 continue  # nothing to score in this fold
             rng_k = copy.deepcopy(state)
-            C = _select_centers(
-                Xt_k, self.n_centers, self.centers, rng_k, _canonical_order(Xt_k)
+            C = _kernels.select_centers(
+                Xt_k,
+                self.n_centers,
+                self._scaled_centers(),
+                rng_k,
+                _kernels.canonical_order(Xt_k),
             )
             D2T_train = _kernels.sq_dists(C, Xt_k)
             D2_test = _kernels.sq_dists(test_t, C)
@@ -700,9 +567,11 @@ class KLIEPCV(_BaseKLIEP):
         self.best_score_ = float(mean[best])
         gamma = gammas[best]
         rng = copy.deepcopy(state)
-        C = _select_centers(X_target, self.n_centers, self.centers, rng, orders[1])
+        C = _kernels.select_centers(
+            X_target, self.n_centers, self._scaled_centers(), rng, orders[1]
+        )
         self._set_fitted(C, gamma, self._fit_one(X_source, X_target, C, gamma))
-        return self._log_ratio(X_source)
+        return self._log_ratio_scaled(X_source)
 
 
 def _cv_results(gammas, scores):
@@ -729,6 +598,9 @@ def _cv_results(gammas, scores):
     return out
 
 
+_COMMON = _COMMON_PARAMS_DOC.strip("\n").replace(
+    "{feature_scaling}", FEATURE_SCALING_DOC
+)
 for _cls in (KLIEP, KLIEPCV):
-    _cls.__doc__ = _cls.__doc__.replace("    {common}", _COMMON_PARAMS_DOC.strip("\n"))
+    _cls.__doc__ = _cls.__doc__.replace("    {common}", _COMMON)
 del _cls

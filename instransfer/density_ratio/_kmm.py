@@ -12,7 +12,7 @@ with ``K_ij = k(x_i, x_j)`` over source rows and
 Two modes:
 
 - ``"exact"`` builds ``K`` and solves the QP to a certified tolerance with
-  the active-set / interior-point solver of :mod:`._qp`.
+  the active-set / interior-point solver of :mod:`instransfer._optim`.
 - ``"nystroem"`` never forms an ``n x n`` matrix: ``K`` is replaced by its
   Nystroem approximation with landmarks drawn from the target rows plus the
   diagonal it misses, ``Phi Phi' + diag(1 - ||phi_i||^2)`` (the "FITC"
@@ -34,10 +34,15 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from .. import _kernels
+from .._optim import DenseGram, LowRankGram, slab_bounds, solve_kmm_qp
 from .._weights import mean_over_duplicates
 from ..base import BaseWeighter
 from ..utils._compat import Interval, StrOptions
-from ._qp import _DenseGram, _LowRankGram, _slab_bounds, solve_kmm_qp
+from ._feature_scaling import (
+    FEATURE_SCALING_CONSTRAINT,
+    FEATURE_SCALING_DOC,
+    FeatureScalingMixin,
+)
 
 __all__ = ["KMM"]
 
@@ -78,30 +83,8 @@ _MEDIAN_ROWS = 1000
 _BLOCK_MIB = 16
 
 
-def _canonical_order(X):
-    """Row order that depends on the values of the rows only.
-
-    Subsamples drawn along it are the same whatever the order of the input
-    rows, so the fit is invariant to shuffling (ties are identical rows).
-    """
-    u = np.random.RandomState(0).standard_normal(X.shape[1])
-    return np.argsort(X @ u, kind="stable")
-
-
-def _subsample(X, k, rng):
-    """``k`` rows of ``X`` (all when ``k >= n``), chosen along the canonical order."""
-    order = _canonical_order(X)
-    if k >= X.shape[0]:
-        return order
-    return order[np.sort(rng.choice(X.shape[0], k, replace=False))]
-
-
 def _median_gamma(X_source, X_target):
-    rng = np.random.RandomState(0)
-    rows = [X[_subsample(X, _MEDIAN_ROWS, rng)] for X in (X_source, X_target)]
-    return _kernels.median_heuristic_gamma(
-        np.vstack(rows), max_rows=2 * _MEDIAN_ROWS, random_state=0
-    )
+    return _kernels.pooled_median_gamma(X_source, X_target, _MEDIAN_ROWS)
 
 
 def _gram(X, gamma):
@@ -133,10 +116,10 @@ def _nystroem_problem(X_source, X_target, gamma, n_components, rng):
     """
     n_s, n_t = X_source.shape[0], X_target.shape[0]
     m = _n_components(n_components, n_s, n_t)
-    idx_t = _subsample(X_target, min(m, n_t), rng)
+    idx_t = _kernels.subsample_rows(X_target, min(m, n_t), rng)
     C = X_target[idx_t]
     if m > n_t:
-        C = np.vstack([C, X_source[_subsample(X_source, m - n_t, rng)]])
+        C = np.vstack([C, X_source[_kernels.subsample_rows(X_source, m - n_t, rng)]])
     w, V = np.linalg.eigh(_kernels.rbf_kernel(C, gamma=gamma))
     keep = w > _NYSTROEM_RCOND * w[-1]
     T = V[:, keep] / np.sqrt(w[keep])
@@ -154,7 +137,7 @@ def _nystroem_problem(X_source, X_target, gamma, n_components, rng):
     return Phi, D, kappa
 
 
-class KMM(BaseWeighter):
+class KMM(FeatureScalingMixin, BaseWeighter):
     r"""Kernel Mean Matching: weights that match the kernel means of the domains.
 
     Solves the quadratic programme of Huang et al. (2007, eq. 6-7),
@@ -215,6 +198,7 @@ class KMM(BaseWeighter):
     max_iter : int, default=200
         Newton iterations allowed per QP solve (active-set and interior-point
         together); the warm start of the exact mode is a solve of its own.
+    {feature_scaling}
     random_state : int, RandomState instance or None, default=None
         Seeds the choice of Nystroem landmarks and of the rows the smoother
         averages over when there are more than 20 000 source rows. The exact
@@ -326,12 +310,12 @@ class KMM(BaseWeighter):
         "n_components": [Interval(Integral, 1, None, closed="left"), None],
         "tol": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "feature_scaling": FEATURE_SCALING_CONSTRAINT,
         "random_state": ["random_state"],
     }
     # one BLAS thread: measured faster, exact QP at 2 000 rows on a busy
     # machine (benchmarks/results/kernel_ratio.md, "BLAS threads")
     _single_threaded_blas = True
-    _scale_sensitive = True  # one isotropic Gaussian width
 
     def __init__(
         self,
@@ -343,6 +327,7 @@ class KMM(BaseWeighter):
         n_components=None,
         tol=1e-8,
         max_iter=200,
+        feature_scaling="none",
         random_state=None,
         flatten=1.0,
         clip=None,
@@ -355,14 +340,14 @@ class KMM(BaseWeighter):
         self.n_components = n_components
         self.tol = tol
         self.max_iter = max_iter
+        self.feature_scaling = feature_scaling
         self.random_state = random_state
         self.flatten = flatten
         self.clip = clip
         self.clip_quantile = clip_quantile
 
     def _fit_log_ratio(self, X_source, X_target):
-        Xs = np.asarray(X_source, dtype=np.float64)
-        Xt = np.asarray(X_target, dtype=np.float64)
+        Xs, Xt = self._scale_fit_inputs(X_source, X_target)
         n_s, n_t = Xs.shape[0], Xt.shape[0]
         rng = check_random_state(self.random_state)
         self.gamma_ = (
@@ -374,7 +359,7 @@ class KMM(BaseWeighter):
             else (np.sqrt(n_s) - 1) / np.sqrt(n_s)
         )
         upper = float(self.B)
-        lo, hi = _slab_bounds(n_s, self.eps_, upper)
+        lo, hi = slab_bounds(n_s, self.eps_, upper)
         if lo > hi:
             raise ValueError(
                 f"B={self.B} and eps={self.eps_:.4g} leave no feasible weights: the "
@@ -397,7 +382,7 @@ class KMM(BaseWeighter):
                 mode = "nystroem"
             else:
                 start, warm = solve_kmm_qp(
-                    _LowRankGram(Phi, D),
+                    LowRankGram(Phi, D),
                     kappa,
                     upper,
                     lo,
@@ -412,13 +397,13 @@ class KMM(BaseWeighter):
             kappa = (n_s / n_t) * _kernels.rbf_row_sums(
                 Xs, Xt, self.gamma_, working_memory=_BLOCK_MIB
             )
-            op = _DenseGram(_gram(Xs, self.gamma_))
+            op = DenseGram(_gram(Xs, self.gamma_))
         else:
             Phi, D, kappa = _nystroem_problem(
                 Xs, Xt, self.gamma_, self.n_components, rng
             )
             self.n_components_ = Phi.shape[1]
-            op = _LowRankGram(Phi, D)
+            op = LowRankGram(Phi, D)
         beta, info = solve_kmm_qp(
             op,
             kappa,
@@ -450,7 +435,7 @@ class KMM(BaseWeighter):
             )
         # rows the out-of-sample smoother averages over
         keep = (
-            _subsample(Xs, _MAX_SMOOTHER_ROWS, rng)
+            _kernels.subsample_rows(Xs, _MAX_SMOOTHER_ROWS, rng)
             if n_s > _MAX_SMOOTHER_ROWS
             else np.arange(n_s)
         )
@@ -468,7 +453,7 @@ class KMM(BaseWeighter):
         """
         from scipy.special import logsumexp
 
-        X = np.asarray(X, dtype=np.float64)
+        X = self._scaled(X)
         out = np.empty(X.shape[0])
         log_beta = self._smoother_log_beta
         support = np.isfinite(log_beta)
@@ -480,3 +465,6 @@ class KMM(BaseWeighter):
             num = logsumexp(D2[:, support] + log_beta[support], axis=1)
             out[sl] = num - den
         return out
+
+
+KMM.__doc__ = KMM.__doc__.replace("{feature_scaling}", FEATURE_SCALING_DOC)
