@@ -19,7 +19,12 @@ from instransfer.base import BaseWeighter
 from instransfer.datasets import make_covariate_shift
 from instransfer.utils.discovery import all_estimators
 
-ESTIMATORS = [cls for _, cls in all_estimators() if not issubclass(cls, BaseWeighter)]
+# the rule is about score: transformers (CovariateEncoder) have none
+ESTIMATORS = [
+    cls
+    for _, cls in all_estimators()
+    if not issubclass(cls, BaseWeighter) and hasattr(cls, "score")
+]
 
 
 def _fast(cls):
