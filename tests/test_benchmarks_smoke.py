@@ -23,6 +23,7 @@ SUITES = (
     "boosting_cohorts",
     "conformal",
     "kernel_defaults",
+    "engineer",
 )
 
 
@@ -146,6 +147,14 @@ def test_smoke_kernel_defaults_covers_every_method(smoke_results):
     for heading in ("## uLSIF", "## RuLSIF", "## KLIEP", "## KMM", "## Cohorts"):
         assert heading in text
     assert "oracle in grid" in text and "ClassifierWeighter()" in text
+
+
+def test_smoke_engineer_tables(smoke_results):
+    text = (smoke_results / "engineer.smoke.md").read_text()
+    for heading in ("Peak memory of a weighted fit", "n_jobs in", "Pickle size"):
+        assert f"## {heading}" in text
+    _row(text, "ImportanceWeightedClassifier(LogisticRegression())")
+    assert "(identical weights)" in text
 
 
 def test_committed_results_untouched(smoke_results):
