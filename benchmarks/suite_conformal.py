@@ -463,7 +463,7 @@ def _mapie_side_by_side():
             [
                 "calibration rows",
                 "alpha",
-                "max |interval difference|",
+                "max abs. interval difference",
                 "set entries that differ",
                 "refused (ours / MAPIE / both)",
             ],

@@ -129,7 +129,7 @@ def run_ebal(quick):
         "ours: Newton steps",
         "ebal: fit time",
         "ebal: max moment gap",
-        "max |w_ours − w_ebal| (mean-1 weights)",
+        "max abs. w_ours − w_ebal (mean-1 weights)",
         "ebal time / ours",
     ]
     body = (
@@ -479,7 +479,8 @@ def run_survival_cohorts(quick):
         [
             "cohort",
             "weights of the source rows",
-            "mean |S_source,w(t) − S_target(t)| at the target's event-time quartiles",
+            "mean abs. S_source,w(t) − S_target(t) at the target's event-time "
+            "quartiles",
             "Δ vs unweighted (paired)",
             "verdict",
             "ESS / n_source",
@@ -490,7 +491,7 @@ def run_survival_cohorts(quick):
         [
             "cohort",
             "weights",
-            "|C-index on source rows − C-index on target rows|",
+            "abs. C-index on source rows − C-index on target rows",
             "Δ vs unweighted (paired)",
             "verdict",
         ],

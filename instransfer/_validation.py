@@ -305,36 +305,6 @@ def check_finite_values(X, owner):
     )
 
 
-def refuse_non_numeric_frame(X, owner, learner):
-    """Name the text, datetime (or category) columns a learner cannot take.
-
-    Boosting hands a DataFrame to its learner as it is; a tree then fails
-    inside numpy ("DType ... could not be promoted") without naming the
-    column. A Pipeline may encode them itself, and a learner with a
-    ``categorical_features`` parameter takes category columns.
-    """
-    from sklearn.pipeline import Pipeline
-
-    pd = sys.modules.get("pandas")
-    if pd is None or not isinstance(X, pd.DataFrame) or isinstance(learner, Pipeline):
-        return
-    takes_category = "categorical_features" in getattr(learner, "get_params", dict)()
-    bad = {
-        c: t
-        for c, t in X.dtypes.items()
-        if not pd.api.types.is_numeric_dtype(t)
-        and not (takes_category and isinstance(t, pd.CategoricalDtype))
-    }
-    if bad:
-        kinds = ", ".join(sorted({str(t) for t in bad.values()}))
-        raise ValueError(
-            f"{owner}'s learner {type(learner).__name__} needs numeric covariates, "
-            f"but these columns are not numeric ({kinds}): {_shown(list(bad))}; "
-            "encode them first, or pass a Pipeline that does (see 'Mixed-type "
-            "cohort tables' in the docs)."
-        )
-
-
 def check_frame(X, owner):
     """Refuse DataFrames scikit-learn's check_array fails on without context.
 

@@ -27,7 +27,6 @@ from .._validation import (
     _num_rows,
     check_domain,
     check_sample_weight,
-    refuse_non_numeric_frame,
     unlabeled_mask,
 )
 from ..utils._compat import _safe_indexing
@@ -74,7 +73,6 @@ def _validate_X(est, X, reset):
     """
     if hasattr(X, "columns") and hasattr(X, "iloc"):
         validate_data(est, X, reset=reset, skip_check_array=True)
-        refuse_non_numeric_frame(X, type(est).__name__, est._template())
         if X.shape[0] == 0:
             raise ValueError(
                 f"Found array with 0 sample(s) (shape={X.shape}) while a minimum "
