@@ -35,12 +35,12 @@ __getattr__, __dir__, __all__ = attach(
         # choosing how much to weight
         "ImportanceWeightedClassifierCV": ".model_selection",
         "ImportanceWeightedRegressorCV": ".model_selection",
+        # encoding mixed-type tables
+        "CovariateEncoder": ".preprocessing",
         # valid on the target: conformal prediction, calibration
         "WeightedConformalRegressor": ".conformal",
         "WeightedConformalClassifier": ".conformal",
         "ImportanceWeightedCalibratedClassifier": ".calibration",
-        # encoding mixed-type tables
-        "CovariateEncoder": ".preprocessing",
         # warnings
         "NoTargetRowsWarning": ".exceptions",
         "FeatureScaleWarning": ".exceptions",
@@ -55,6 +55,9 @@ __getattr__, __dir__, __all__ = attach(
         "LowEffectiveSampleSizeWarning": ".exceptions",
         "UnboundedPredictionWarning": ".exceptions",
         "UnreachableClipWarning": ".exceptions",
+        "NoOverlapWarning": ".exceptions",
+        "ResidualImbalanceWarning": ".exceptions",
+        "WeightConcentrationWarning": ".exceptions",
         "density_ratio": ".density_ratio",
         "metrics": ".metrics",
         "model_selection": ".model_selection",

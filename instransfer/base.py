@@ -107,6 +107,16 @@ class BaseWeighter(BaseEstimator):
         Log of the mean raw ratio over the fit's source rows (the scale).
     n_source_, n_target_ : int
         Rows of each domain seen in ``fit``.
+    diagnostics_ : dict
+        What ``fit`` measured on its own rows (never changing the weights):
+        ``ess``, ``ess_fraction``, ``max_share`` and ``max_row`` (the largest
+        weight's share and position), ``balance`` (weighted SMD per encoded
+        column, before and after, with ``imbalanced`` / ``collapsed`` flags)
+        and ``overlap`` (share of target rows without source support). ``fit``
+        warns from them: :class:`~instransfer.exceptions.WeightConcentrationWarning`,
+        :class:`~instransfer.exceptions.NoOverlapWarning`,
+        :class:`~instransfer.exceptions.ResidualImbalanceWarning` (see
+        :doc:`/diagnostics`).
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of str
@@ -193,6 +203,9 @@ class BaseWeighter(BaseEstimator):
             raise ValueError(ALL_ZERO_WEIGHTS)
         self._transform = WeightTransform(self.flatten, self.clip, self.clip_quantile)
         self.weights_ = self._transform.fit_transform(np.exp(log_r - self.log_norm_))
+        from ._diagnostics import record_fit_diagnostics  # sets diagnostics_, warns
+
+        record_fit_diagnostics(self, X, is_target)
         return self
 
     def predict_ratio(self, X):

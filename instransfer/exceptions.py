@@ -17,6 +17,9 @@ __all__ = [
     "LowEffectiveSampleSizeWarning",
     "UnboundedPredictionWarning",
     "UnreachableClipWarning",
+    "WeightConcentrationWarning",
+    "NoOverlapWarning",
+    "ResidualImbalanceWarning",
 ]
 
 
@@ -80,4 +83,37 @@ class UnreachableClipWarning(UserWarning):
     When many weights are 0, the mean-1 normalisation forces the positive
     ones above the requested largest weight: the closest reachable weights
     (every positive weight equal) are returned instead.
+    """
+
+
+class WeightConcentrationWarning(UserWarning):
+    """A few source rows hold most of the weight after ``fit``.
+
+    Raised by every weighter's ``fit`` (see ``diagnostics_``) when Kish's
+    effective sample size falls below 5 % of the source rows or one row holds
+    more than 20 % of the total weight: any weighted fit then rests on those
+    rows. Flatten (``flatten < 1``), clip (``clip=``) or check the overlap
+    (:func:`~instransfer.metrics.overlap_report`).
+    """
+
+
+class NoOverlapWarning(UserWarning):
+    """A material share of the target rows has no comparable source rows.
+
+    Raised by every weighter's ``fit`` when at least 10 % of the target rows
+    (and at least 5 rows) lie outside the source's support (positivity fails:
+    Petersen et al., 2012). No weighting can reach those rows: restrict the
+    target to the common support (:func:`~instransfer.metrics.overlap_report`,
+    its ``keep`` mask), which changes the population the answer is about.
+    """
+
+
+class ResidualImbalanceWarning(UserWarning):
+    """Covariates imbalanced before weighting are still imbalanced after it.
+
+    Raised by every weighter's ``fit`` when a column's standardised mean
+    difference exceeds 0.1 both before and after weighting, beyond its
+    sampling noise, or when weighting makes a category's share collapse far
+    below its target share. Try another weighter, another kernel width, or
+    another encoding of the columns.
     """

@@ -24,6 +24,7 @@ SUITES = (
     "conformal",
     "kernel_defaults",
     "engineer",
+    "diagnostics",
 )
 
 
@@ -120,6 +121,13 @@ def test_smoke_quality_recovers_a_known_ratio(smoke_results):
     _row(cohorts, "ours NearestNeighborWeighter() + flatten by IWCV")
 
 
+def test_smoke_kernel_defaults_covers_every_method(smoke_results):
+    text = (smoke_results / "kernel_defaults.smoke.md").read_text()
+    for heading in ("## uLSIF", "## RuLSIF", "## KLIEP", "## KMM", "## Cohorts"):
+        assert heading in text
+    assert "oracle in grid" in text and "ClassifierWeighter()" in text
+
+
 def test_smoke_boosting_cohorts_computes_its_verdicts(smoke_results):
     text = (smoke_results / "boosting_cohorts.smoke.md").read_text()
     if "Not measured" in text:
@@ -142,19 +150,18 @@ def test_smoke_conformal_tables(smoke_results):
     _row(text, "weighted, oracle ratio")
 
 
-def test_smoke_kernel_defaults_covers_every_method(smoke_results):
-    text = (smoke_results / "kernel_defaults.smoke.md").read_text()
-    for heading in ("## uLSIF", "## RuLSIF", "## KLIEP", "## KMM", "## Cohorts"):
-        assert heading in text
-    assert "oracle in grid" in text and "ClassifierWeighter()" in text
-
-
 def test_smoke_engineer_tables(smoke_results):
     text = (smoke_results / "engineer.smoke.md").read_text()
     for heading in ("Peak memory of a weighted fit", "n_jobs in", "Pickle size"):
         assert f"## {heading}" in text
     _row(text, "ImportanceWeightedClassifier(LogisticRegression())")
     assert "(identical weights)" in text
+
+
+def test_smoke_diagnostics_hard_split_warns(smoke_results):
+    text = (smoke_results / "diagnostics.smoke.md").read_text()
+    assert "Calibration under no shift" in text
+    assert "NoOverlapWarning for every weighter and seed: yes" in text
 
 
 def test_committed_results_untouched(smoke_results):

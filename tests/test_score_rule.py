@@ -19,11 +19,11 @@ from instransfer.base import BaseWeighter
 from instransfer.datasets import make_covariate_shift
 from instransfer.utils.discovery import all_estimators
 
-# the rule is about score: transformers (CovariateEncoder) have none
+# estimators that predict (transformers such as CovariateEncoder have no score)
 ESTIMATORS = [
     cls
     for _, cls in all_estimators()
-    if not issubclass(cls, BaseWeighter) and hasattr(cls, "score")
+    if not issubclass(cls, BaseWeighter) and hasattr(cls, "predict")
 ]
 
 

@@ -121,8 +121,19 @@ def run(args, out=None):
     # 3.5-5x slower with them. The caller's settings come back afterwards.
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1):
+    from ._validity import reported_fit_warnings
+
+    with threadpool_limits(limits=1), reported_fit_warnings():
         return _run(args, out)
+
+
+def _say_validity(out, X, domain, weights, table, seed):
+    """Shift test, overlap and residual imbalance in words (see _validity.py)."""
+    from ._validity import validity_lines, wrapped
+
+    print("\n   Is the answer valid on the target?", file=out)
+    for line in validity_lines(X, domain, weights, table, seed=seed):
+        print(wrapped(line, "   - "), file=out)
 
 
 def _run(args, out=None):
@@ -225,6 +236,8 @@ def _run(args, out=None):
             "Section 3 chooses how far to flatten the weights (w**flatten).",
             indent="   ",
         )
+
+    _say_validity(out, X, domain, w_full, table, args.seed)
 
     y_fit = _masked(sh.y, domain, task)
     fitted = {}

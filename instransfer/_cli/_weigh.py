@@ -302,9 +302,12 @@ def run(args, out=None):
         )
     if args.report:
         report_dir = make_output_dir(args.report)  # fail before the long fit
-    full, weighter, X, domain = fit_weights(
-        source, target, args.method, args.seed, progress
-    )
+    from ._validity import reported_fit_warnings
+
+    with reported_fit_warnings():  # the validity section below states them
+        full, weighter, X, domain = fit_weights(
+            source, target, args.method, args.seed, progress
+        )
     weights = postprocess_weights(
         full, flatten=args.flatten, clip=args.clip, clip_quantile=args.clip_quantile
     )
@@ -333,6 +336,7 @@ def run(args, out=None):
     summary = weight_summary(weights, min_ess_fraction=None)
     _warn_low_ess(summary, args)
     print(format_summary(summary), file=out)
+    _print_validity(X, domain, full, source, target, result, args, out)
     print(f"Weights written to {args.out}", file=out)
     if not args.report:
         return 0
@@ -368,6 +372,31 @@ def run(args, out=None):
         report_dir, table, weights, full, weighter, X, domain, args, progress, out
     )
     return 0
+
+
+def _print_validity(X, domain, full, source, target, weights, args, out):
+    """Shift test, overlap, residual imbalance, collapsed subgroups, in words."""
+    import warnings
+
+    from ..metrics import balance_table
+    from ._validity import validity_lines
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # reported below
+            table = balance_table(source, target, weights)
+    except ValueError:
+        table = None
+    from ..utils._domain import stack_domains
+
+    # the raw columns, so that the overlap rules read in the file's units
+    X_raw, domain_raw = stack_domains(source, target)
+    from ._validity import wrapped
+
+    print("Is the answer valid on the target?", file=out)
+    lines = validity_lines(X_raw, domain_raw, full, table, seed=args.seed, what="rows")
+    for line in lines:
+        print(wrapped(line, "  - "), file=out)
 
 
 def _target_only_line(table):

@@ -25,5 +25,11 @@ __getattr__, __dir__, __all__ = attach(
         "LowEffectiveSampleSizeWarning": "..exceptions",
         "evaluate": "._evaluation",
         "target_performance": "._target_performance",
+        "overlap_report": "._overlap",
+        "shift_test": "._shift_test",
+        "weighting_diagnostics": "._fit_checks",
+        "NoOverlapWarning": "..exceptions",
+        "ResidualImbalanceWarning": "..exceptions",
+        "WeightConcentrationWarning": "..exceptions",
     },
 )

@@ -48,6 +48,7 @@ COLUMNS = [
     "imbalanced_before",
     "imbalanced_after",
     "target_only",
+    "collapsed",
 ]
 _FLOATS = COLUMNS[3:12]
 
@@ -219,7 +220,20 @@ def _levels(s, t):
     return [v for v in levels if (s == v).any() or (t == v).any()]
 
 
-def _proportion_row(name, variable, level, ind_s, ind_t, w, threshold, kind):
+# A level whose weighted source share is below COLLAPSE_RATIO times its
+# target share, with at least MIN_LEVEL_ROWS target rows, has "collapsed": the
+# weighted source barely represents it even when |diff| < 0.1 (a level at 2.5 %
+# of the target weighted down to 0 differs by only 0.025).
+MIN_LEVEL_ROWS = 5
+
+
+def _collapsed(p_w, p_t, n_t, ratio):
+    return bool(p_t * n_t >= MIN_LEVEL_ROWS and p_w < ratio * p_t)
+
+
+def _proportion_row(
+    name, variable, level, ind_s, ind_t, w, threshold, kind, collapse_ratio=0.2
+):
     # a level the target has but no source row of positive weight: every
     # weighting leaves its weighted proportion at 0 (for a binary covariate,
     # either of its two values)
@@ -231,6 +245,10 @@ def _proportion_row(name, variable, level, ind_s, ind_t, w, threshold, kind):
     p_s = ind_s.mean() if ind_s.size else np.nan
     p_w = np.dot(w, ind_s) / w.sum() if ind_s.size else np.nan
     before, after = p_s - p_t, p_w - p_t
+    n_t = ind_t.shape[0]
+    collapsed = _collapsed(p_w, p_t, n_t, collapse_ratio)
+    if kind == "binary":  # the value 0 is a level too
+        collapsed |= _collapsed(1 - p_w, 1 - p_t, n_t, collapse_ratio)
     return name, {
         "variable": variable,
         "level": level,
@@ -248,6 +266,7 @@ def _proportion_row(name, variable, level, ind_s, ind_t, w, threshold, kind):
         "imbalanced_before": bool(abs(before) > threshold),
         "imbalanced_after": bool(abs(after) > threshold),
         "target_only": target_only,
+        "collapsed": collapsed,
     }
 
 
@@ -296,7 +315,21 @@ def _continuous_row_scaled(name, xs, xt, ws, sd, threshold):
         "imbalanced_before": bool(abs(before) > threshold),
         "imbalanced_after": bool(abs(after) > threshold),
         "target_only": False,
+        "collapsed": False,
     }
+
+
+def _collapsed_text(table, limit=8):
+    """``(count, text)`` of the collapsed rows, largest target share first."""
+    rows = table[table["collapsed"]]
+    shown = [
+        f"{name} (weighted source {r.mean_weighted:.3f} vs target {r.mean_target:.3f})"
+        for name, r in rows.sort_values("mean_target", ascending=False).iterrows()
+    ]
+    more = len(shown) - limit
+    return len(shown), ", ".join(shown[:limit]) + (
+        f" and {more} more" if more > 0 else ""
+    )
 
 
 def _target_only_text(table, limit=8):
@@ -345,6 +378,7 @@ def balance_table(
     binary="proportion",
     threshold=0.1,
     categorical=None,
+    collapse_ratio=0.2,
 ):
     """Covariate balance of weighted source rows against the target rows.
 
@@ -386,6 +420,14 @@ def balance_table(
         Numeric columns to treat as categorical (e.g. integer codes).
         Non-numeric columns (object, string, category) always are; booleans are
         binary.
+    collapse_ratio : float in (0, 1), default=0.2
+        A binary value or categorical level is flagged ``collapsed`` when its
+        weighted source share is below ``collapse_ratio`` times its target
+        share (and the target has at least 5 rows of it), whatever ``|diff|``:
+        a level at 2.5 % of the target weighted down to 0 differs by only
+        0.025, yet the weighted source no longer represents it. The ratio
+        rule is the one of a weighted share against its target; the SMD of the
+        indicator (``diff / sqrt(p (1 - p))``) would also be large there.
 
     Returns
     -------
@@ -407,7 +449,10 @@ def balance_table(
           row whose rows occur in the target but in no source row with a
           positive weight (for a binary covariate: one of its two values). No
           weighting of the source rows can balance such a level (its weighted
-          share stays 0); a ``UserWarning`` names these levels.
+          share stays 0); a ``UserWarning`` names these levels;
+        - ``collapsed``: True for a binary value or level whose weighted
+          source share fell below ``collapse_ratio`` times its target share
+          (see ``collapse_ratio``).
 
         ``table.attrs`` holds ``sd``, ``threshold``, ``n_source``,
         ``n_target`` and ``ess`` (Kish's ESS of the weights). Statistics of a
@@ -450,6 +495,10 @@ def balance_table(
         raise ValueError(f"binary must be 'proportion' or 'smd'; got {binary!r}.")
     if not isinstance(threshold, Real) or threshold < 0:
         raise ValueError(f"threshold must be a non-negative number; got {threshold!r}.")
+    if not isinstance(collapse_ratio, Real) or not 0 < collapse_ratio < 1:
+        raise ValueError(
+            f"collapse_ratio must be a number in (0, 1); got {collapse_ratio!r}."
+        )
     _check_not_domain(X_source, X_target)
     Xs, Xt = _as_frames(X_source, X_target)
     if len(Xs) < 1 or len(Xt) < 2:
@@ -491,6 +540,7 @@ def balance_table(
                         w,
                         threshold,
                         "categorical",
+                        collapse_ratio,
                     )
                 )
         else:
@@ -510,7 +560,17 @@ def balance_table(
             )
             if is_binary:
                 rows.append(
-                    _proportion_row(name, name, None, xs, xt, ws, threshold, "binary")
+                    _proportion_row(
+                        name,
+                        name,
+                        None,
+                        xs,
+                        xt,
+                        ws,
+                        threshold,
+                        "binary",
+                        collapse_ratio,
+                    )
                 )
             else:
                 rows.append(_continuous_row(name, xs, xt, ws, sd, threshold))
@@ -525,6 +585,7 @@ def balance_table(
                     w,
                     threshold,
                     "missing",
+                    collapse_ratio,
                 )
             )
 
@@ -539,6 +600,7 @@ def balance_table(
         n_source=len(Xs),
         n_target=len(Xt),
         ess=effective_sample_size(w),
+        collapse_ratio=float(collapse_ratio),
     )
     _warn_target_only(table)
     return table
