@@ -40,6 +40,7 @@ from benchmarks._harness import (
     markdown_table,
     mean_se,
     pinned,
+    wants_part,
     write_results,
 )
 
@@ -72,18 +73,55 @@ RULES = {
     "best 2x10f equal folds": ("best", "2x10f", 20, False),
     "best 2x10f": ("best", "2x10f", 20, True),
     "one_se 2x10f": ("one_se", "2x10f", 20, True),
-    "paired_se 2x10f (default)": ("paired_se", "2x10f", 20, True),
+    "paired_se 2x10f full (former default)": ("paired_se", "2x10f", 20, True),
+    # the adaptive schedule, replayed on the 2 x 10 folds it would have run
+    # (``_iwcv_eval.replay``: it runs the same folds in order and only leaves
+    # cells out), with its margin z
+    "paired_se 2x10f adaptive (default)": ("paired_se", "2x10f", 20, True, 3.0),
+    "paired_se 2x10f adaptive z=2": ("paired_se", "2x10f", 20, True, 2.0),
 }
+# ``--part default``: the former default against the new one only (2 x 10
+# folds fit once per replicate), written to flatten_choice_default.md
+DEFAULT_RULES = [
+    "best 2x10f",
+    "paired_se 2x10f full (former default)",
+    "paired_se 2x10f adaptive (default)",
+    "paired_se 2x10f adaptive z=2",
+]
 # columns of the per-setting table
 SHOWN = [
     "best 5f equal folds",
     "best 2x10f",
     "one_se 2x10f",
     "paired_se 3x5f",
-    "paired_se 2x10f (default)",
+    "paired_se 2x10f full (former default)",
+    "paired_se 2x10f adaptive (default)",
 ]
 FIXED = {"lambda=0.5": 0.5, "lambda=1 (estimated w)": 1.0}
 SEED0 = 5000
+
+
+def _dump(results):
+    """Keep the replicates for re-analysis when INSTRANSFER_BENCH_DUMP names a file."""
+    import os
+    import pickle
+
+    path = os.environ.get("INSTRANSFER_BENCH_DUMP")
+    if path:
+        with open(path, "wb") as f:
+            pickle.dump({k: reps for k, (reps, _) in results.items()}, f)
+
+
+def _load_dump():
+    """Replicates of a previous run, when INSTRANSFER_BENCH_LOAD names its dump."""
+    import os
+    import pickle
+
+    path = os.environ.get("INSTRANSFER_BENCH_LOAD")
+    if not path:
+        return {}
+    with open(path, "rb") as f:
+        return pickle.load(f)
 
 
 def _standardise(a):
@@ -176,6 +214,7 @@ def _replicate(setting, seed, configs=CONFIGS):
             weighter,
             flattens=FLATTENS,
             selection="best",
+            schedule="full",  # every cell: the rules are replayed below
             n_repeats=n_repeats,
             cv=n_splits,
             random_state=seed,
@@ -201,21 +240,29 @@ def _replicate(setting, seed, configs=CONFIGS):
     )
 
 
-def _evaluate(reps):
-    """Per-rule losses relative to lambda=0 for one setting."""
+def _choose(r, sel, config, k, pooled, z=None):
+    """A rule's chosen index on one replicate and its estimator fits."""
     from instransfer.model_selection._iwcv import _select_flatten
+    from instransfer.model_selection._iwcv_eval import replay
 
+    scores = r["scores"][config][:k]
+    weights = r["fold_weights"][config][:k] if pooled else None
+    if z is None:
+        return _select_flatten(scores, weights, sel), scores.size
+    scores, n_fits = replay(scores, weights, sel, CONFIGS[config][0], z=z)
+    return _select_flatten(scores, weights[: scores.shape[0]], sel), n_fits
+
+
+def _evaluate(reps, rules):
+    """Per-rule losses relative to lambda=0 for one setting."""
     l0 = np.array([r["grid"][0] for r in reps])
     out = {"oracle": np.array([r["oracle"] for r in reps]) - l0, "chosen": {}}
-    for name, (sel, config, k, pooled) in RULES.items():
-        idx = [
-            _select_flatten(
-                r["scores"][config][:k],
-                r["fold_weights"][config][:k] if pooled else None,
-                sel,
-            )
-            for r in reps
-        ]
+    out["fits"] = {}
+    for name in rules:
+        picks = [_choose(r, *RULES[name]) for r in reps]
+        idx = [i for i, _ in picks]
+        out["fits"][name] = float(np.mean([f for _, f in picks]))
+        out.setdefault("idx", {})[name] = np.asarray(idx)
         out[name] = (
             np.array([r["grid"][i] for r, i in zip(reps, idx, strict=True)]) - l0
         )
@@ -244,7 +291,8 @@ def _settings(quick):
     return out
 
 
-DEFAULT_RULE = "paired_se 2x10f (default)"
+DEFAULT_RULE = "paired_se 2x10f adaptive (default)"
+FORMER_RULE = "paired_se 2x10f full (former default)"
 PLAIN_RULE = "best 2x10f"
 TIMID_RULE = "one_se 2x10f"
 
@@ -296,7 +344,11 @@ def _verdict(stats, n_reps):
             + f"; worst {worst_k}, {worst[1]:+.3f} ± {worst[2]:.3f}; at most "
             f"{worst_sd:.2f} SD of one evaluation's noise."
         )
-    for rule, what in ((PLAIN_RULE, "plain IWCV"), (TIMID_RULE, '"one_se"')):
+    for rule, what in (
+        (FORMER_RULE, "the former default, every fold"),
+        (PLAIN_RULE, "plain IWCV"),
+        (TIMID_RULE, '"one_se"'),
+    ):
         if rule not in stats:
             continue
         h, o = helping(rule), others(rule)
@@ -320,21 +372,32 @@ def _fmt(m, se, digits=3):
 def run(quick=False):
     from joblib import Parallel, delayed
 
+    default_only = wants_part("default") and not wants_part("all")
+    rules = DEFAULT_RULES if default_only else list(RULES)
+    configs = {"2x10f": CONFIGS["2x10f"]} if default_only else CONFIGS
     n_reps = 2 if is_smoke() else (6 if quick else 30)
     n_jobs = 1 if is_smoke() else 2
     settings = _settings(quick)
     results = {}
     t_start = time.perf_counter()
     with pinned():
+        loaded = _load_dump()
         for label, setting in settings:
-            reps = Parallel(n_jobs=n_jobs)(
-                delayed(_replicate)(setting, SEED0 + s) for s in range(n_reps)
-            )
-            results[label] = (reps, _evaluate(reps))
+            if label in loaded:  # a previous run's replicates: re-analysed only
+                reps = loaded[label]
+                n_reps = len(reps)
+            else:
+                reps = Parallel(n_jobs=n_jobs)(
+                    delayed(_replicate)(setting, SEED0 + s, configs)
+                    for s in range(n_reps)
+                )
+            results[label] = (reps, _evaluate(reps, rules))
+            _dump(results)
             print(f"  {label}: {time.perf_counter() - t_start:.0f} s", flush=True)
 
-    names = list(RULES) + list(FIXED) + ["best lambda in hindsight"]
-    shown = SHOWN + list(FIXED) + ["best lambda in hindsight"]
+    names = rules + list(FIXED) + ["best lambda in hindsight"]
+    shown = (rules if default_only else SHOWN) + list(FIXED)
+    shown += ["best lambda in hindsight"]
     # -- per-setting table: loss change vs unweighted (negative is better)
     rows, helps, noise = [], {}, {}
     for label, (reps, ev) in results.items():
@@ -401,12 +464,12 @@ def run(quick=False):
         "worst harm / SD(loss λ=0)",
     ]
     chosen_rows = [
-        [label] + [f"{ev['chosen'][n]:.2f}" for n in RULES]
+        [label] + [f"{ev['chosen'][n]:.2f}" for n in rules]
         for label, (_, ev) in results.items()
     ]
     secs = {
         c: np.median([r["seconds"][c] for reps, _ in results.values() for r in reps])
-        for c in CONFIGS
+        for c in configs
     }
     timing = ", ".join(f"{c} {t:.2f} s" for c, t in secs.items())
     body_setup = (
@@ -427,11 +490,55 @@ def run(quick=False):
         ("Loss change vs unweighted, per setting", markdown_table(header, rows)),
         (
             "Mean chosen lambda",
-            markdown_table(["setting"] + list(RULES), chosen_rows),
+            markdown_table(["setting"] + rules, chosen_rows),
         ),
     ]
+    paired_rows = []
+    for label, (_, ev) in results.items():
+        if DEFAULT_RULE not in ev or FORMER_RULE not in ev:
+            continue
+        diff = ev[DEFAULT_RULE] - ev[FORMER_RULE]
+        same = np.mean(ev["idx"][DEFAULT_RULE] == ev["idx"][FORMER_RULE])
+        paired_rows.append(
+            [
+                label,
+                _fmt(*mean_se(diff), digits=4),
+                f"{np.max(np.abs(diff)):.4f}",
+                f"{same:.0%}",
+                f"{ev['fits'][FORMER_RULE]:.0f} / {ev['fits'][DEFAULT_RULE]:.0f}",
+            ]
+        )
+    if paired_rows:
+        sections.append(
+            (
+                "The adaptive default against the former full schedule, paired",
+                "Same replicates, same folds: the adaptive schedule replayed on "
+                "the full one's score matrices. Δ = target loss of the adaptive "
+                "choice minus the full schedule's choice.\n\n"
+                + markdown_table(
+                    [
+                        "setting",
+                        "Δ loss (mean ± s.e.)",
+                        "largest |Δ|",
+                        "same λ chosen",
+                        "estimator fits: full / adaptive",
+                    ],
+                    paired_rows,
+                ),
+            )
+        )
+    fits_rows = [
+        [label] + [f"{ev['fits'][n]:.0f}" for n in rules]
+        for label, (_, ev) in results.items()
+    ]
+    sections.append(
+        (
+            "Mean estimator fits in the cross-validation",
+            markdown_table(["setting"] + rules, fits_rows),
+        )
+    )
     return write_results(
-        "flatten_choice",
+        "flatten_choice_default" if default_only else "flatten_choice",
         "Choosing flatten by IWCV on shifted cohorts",
         sections,
         quick,

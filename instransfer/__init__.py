@@ -60,6 +60,7 @@ __getattr__, __dir__, __all__ = attach(
         "WeightConcentrationWarning": ".exceptions",
         "density_ratio": ".density_ratio",
         "metrics": ".metrics",
+        "report": ".report",
         "model_selection": ".model_selection",
         "plotting": ".plotting",
         "preprocessing": ".preprocessing",

@@ -403,7 +403,7 @@ def test_rare_class_is_scored_with_all_the_model_classes():
     # folds lack class 2, which the models still predict
     X, y = _rare_class_data(6, multiclass=True)
     clf = it.ImportanceWeightedClassifierCV(
-        weighter=_fast_weighter(), random_state=0
+        weighter=_fast_weighter(), schedule="full", random_state=0
     ).fit(X, y)
     assert clf.scores_.shape == (20, 5) and np.isfinite(clf.scores_).all()
     model = clf.best_estimator_

@@ -123,6 +123,30 @@ def love_plot_size(n_rows):
     return (6.4, 1.2 + 0.28 * max(n_rows, 3))
 
 
+BALANCE_LEGEND = (
+    "diff = source minus target: the standardised mean difference (SMD, in "
+    "target SDs) for continuous covariates, the difference of proportions "
+    "otherwise. VR = variance ratio, source over target; KS = Kolmogorov-Smirnov "
+    "statistic (largest gap of the two cumulative distributions). Column out: "
+)
+
+
+def balance_legend():
+    """The one paragraph that defines the balance table's columns."""
+    from ..report._words import FLAG_LEGEND
+
+    return BALANCE_LEGEND + FLAG_LEGEND.replace("the last column names ", "") + "."
+
+
+def count_imbalanced(table):
+    """Rows out of bounds (SMD, VR or KS) before and after weighting."""
+    from ..report._words import imbalance_flags
+
+    return tuple(
+        sum(bool(f) for f in imbalance_flags(table, w)) for w in ("before", "after")
+    )
+
+
 def format_balance(table, max_rows=None):
     """Compact text view of a balance table."""
     view = table[
@@ -133,6 +157,7 @@ def format_balance(table, max_rows=None):
             "mean_weighted",
             "diff_before",
             "diff_after",
+            "var_ratio_after",
             "ks_before",
             "ks_after",
         ]
@@ -144,11 +169,14 @@ def format_balance(table, max_rows=None):
         "weighted",
         "diff before",
         "diff after",
+        "VR after",
         "KS before",
         "KS after",
     ]
-    flag = table["imbalanced_after"].map({True: "*", False: ""})
-    view[""] = flag
+    from ..report._words import imbalance_flags
+
+    # what is out of bounds after weighting: SMD, variance ratio and KS
+    view["out"] = imbalance_flags(table)
     if max_rows is not None and len(view) > max_rows:
         order = table["diff_before"].abs().sort_values(ascending=False).index
         view = view.loc[order[:max_rows]]
@@ -180,8 +208,10 @@ def _same_decimals(row):
 def format_summary(summary):
     s = summary
     return (
-        f"ESS {s['ess']:.1f} of {int(s['n'])} rows ({100 * s['ess_fraction']:.1f} %), "
-        f"design effect {s['design_effect']:.2f}, CV {s['cv']:.2f}\n"
+        f"ESS {s['ess']:.1f} of {int(s['n'])} rows ({100 * s['ess_fraction']:.1f} %) "
+        "= effective sample size\n"
+        f"  design effect {s['design_effect']:.2f} (= rows / ESS, the variance "
+        f"inflation of a weighted mean); CV {s['cv']:.2f} (std / mean weight)\n"
         f"  weights: min {s['min']:.3g}, p5 {s['p5']:.3g}, median {s['p50']:.3g}, "
         f"p95 {s['p95']:.3g}, p99 {s['p99']:.3g}, max {s['max']:.3g}\n"
         f"  the top 1 % of rows hold {100 * s['top1pct_share']:.1f} % of the total "

@@ -11,9 +11,12 @@ import sys
 
 import numpy as np
 
+from ..report._words import glossary_lines
 from ._common import (
     CLIError,
     Progress,
+    balance_legend,
+    count_imbalanced,
     encoded_model,
     format_balance,
     format_summary,
@@ -25,6 +28,18 @@ from ._common import (
 
 DEFAULT_COHORT = "gbsg2"
 FLATTENS = (0.0, 0.25, 0.5, 0.75, 1.0)
+# defined at the end of the demo's output, once
+DEMO_TERMS = (
+    "diff",
+    "ESS",
+    "design effect",
+    "flatten",
+    "IW-CV",
+    "paired standard error",
+    "oracle-weighted",
+    "shift test",
+    "overlap",
+)
 # metric -> (short name, which way is better); the first loss drives the verdict
 SCORING = {
     "classification": {
@@ -209,16 +224,13 @@ def _run(args, out=None):
     say(
         "1. Covariate balance, source vs target, before and after weighting. "
         "Weights from ClassifierWeighter: a logistic domain classifier on the "
-        "one-hot encoded covariates, cross-fitted over 5 folds. diff = "
-        "standardised mean difference (target SD) for continuous covariates, "
-        "difference of proportions otherwise; * marks |diff| > 0.1 after "
-        "weighting."
+        "one-hot encoded covariates, cross-fitted over 5 folds (each row's "
+        "weight comes from a model that did not see it). " + balance_legend()
     )
     print(_indent(format_balance(table)), file=out)
-    n_before = int(table["imbalanced_before"].sum())
-    n_after = int(table["imbalanced_after"].sum())
+    n_before, n_after = count_imbalanced(table)
     say(
-        f"{n_before} of {len(table)} rows imbalanced before weighting, {n_after} "
+        f"{n_before} of {len(table)} rows out of bounds before weighting, {n_after} "
         f"after; age: SMD {table.loc[age, 'diff_before']:+.2f} -> "
         f"{table.loc[age, 'diff_after']:+.2f}.",
         indent="   ",
@@ -249,8 +261,8 @@ def _run(args, out=None):
         w_oracle = sh.true_ratio[~is_t] / sh.true_ratio[~is_t].mean()
         oracle = fit_weighted(clone(model), Xs, ys, w_oracle)
     with progress.step(
-        f"3/4 choosing flatten by importance-weighted CV ({len(FLATTENS)} values x "
-        "2 x 10 folds)"
+        f"3/4 choosing flatten by importance-weighted CV ({len(FLATTENS)} "
+        "flatten values, each scored on 10 folds repeated twice)"
     ):
         iwcv = cv_cls(
             clone(model), weighter, flattens=FLATTENS, random_state=args.seed
@@ -262,10 +274,15 @@ def _run(args, out=None):
     say()
     say(
         f"3. How much to weight: {cv_cls.__name__} scores {model_name} fit with "
-        f"w**flatten for each flatten, by {cv_loss} on held-out source rows "
-        "weighted by the full ratio (importance-weighted CV), and picks "
+        "w**flatten for each flatten (the exponent of the weights: 0 = no "
+        "weighting, 1 = the full ratio) by "
+        f"{cv_loss} on held-out source rows weighted by the full ratio "
+        "(importance-weighted cross-validation, IW-CV: its score estimates the "
+        "target's), and picks "
         + (
-            "the smallest flatten within one paired standard error of the best."
+            "the smallest flatten within one paired standard error of the best "
+            "(the standard error of the difference of two flattens scored on "
+            "the same folds)."
             if iwcv.selection == "paired_se"
             else f"by the {iwcv.selection!r} rule."
         )
@@ -288,8 +305,11 @@ def _run(args, out=None):
     say()
     say(
         f"4. Target performance of {model_name} on the {len(Xt)} target rows, "
-        f"95 % bootstrap intervals ({args.bootstrap} resamples); diff = paired "
-        "difference to the unweighted model."
+        f"95 % bootstrap intervals ({args.bootstrap} resamples); diff = the "
+        "model's score minus the unweighted model's, on the same resampled rows "
+        "(paired). oracle-weighted = fit with the true density ratio, known only "
+        "because the demo draws the shift itself: what the estimated weights aim "
+        "at."
     )
     print(_indent(_format_scores(scores, labels)), file=out)
     say()
@@ -300,6 +320,12 @@ def _run(args, out=None):
     for text, is_table in valid_on_target(sh, model, weighter, args.seed, progress):
         print(text, file=out) if is_table else say(text)
 
+    say()
+    say("Glossary")
+    from ._validity import wrapped
+
+    for line in glossary_lines(DEMO_TERMS):
+        print(wrapped(line, "  "), file=out)
     if out_dir is not None:
         _write_outputs(
             out_dir,
@@ -513,10 +539,34 @@ def _write_outputs(
     ]
     with progress.step("drawing plots"):
         written = save_plots(out_dir, plots, progress)
+    from ..report import write_report
+
+    if not written:  # no matplotlib: save_plots said so, and the page needs it
+        names = ["balance.csv", "weight_summary.csv", "target_scores.csv"]
+        print(
+            f"\nWritten to {out_dir}: {', '.join(names)}, ess_by_flatten.csv", file=out
+        )
+        return
+    with progress.step("writing report.html"):
+        write_report(
+            out_dir / "report.html",
+            X,
+            domain,
+            w_full,
+            performance=scores,
+            performance_note=(
+                "Measured on the target rows' labels (hidden from every fit, "
+                "revealed by the demo), 95 % bootstrap intervals."
+            ),
+            question="Do the source patients, weighted, stand for the target "
+            "patients, and does weighting improve the model on the target?",
+            random_state=0,
+        )
     names = [
         "balance.csv",
         "weight_summary.csv",
         "target_scores.csv",
         "ess_by_flatten.csv",
     ] + [p.name for p in written]
+    names.append("report.html (one page, opens offline)")
     print(f"\nWritten to {out_dir}: {', '.join(names)}", file=out)

@@ -7,6 +7,8 @@ import numpy as np
 from ._common import (
     CLIError,
     Progress,
+    balance_legend,
+    count_imbalanced,
     encoded_model,
     format_balance,
     format_summary,
@@ -283,8 +285,20 @@ def run(args, out=None):
     target = read_csv(args.target, "target", args=args)
     if args.index_col is not None and args.index_col in target.columns:
         target = target.drop(columns=args.index_col)
+    all_columns = [*source.columns, *(c for c in target.columns if c not in source)]
     source, target = select_columns(source, target, args.columns)
+    left_out = {c: "not among --columns" for c in all_columns if c not in source}
+    if args.index_col is not None:
+        left_out[args.index_col] = "--index-col: identifies rows, not a covariate"
+    kept = list(source.columns)
     source, target = drop_id_columns(source, target, args.columns, args.index_col)
+    left_out.update(
+        {
+            c: "unique on every row (an ID): name it with --index-col"
+            for c in kept
+            if c not in source
+        }
+    )
     refuse_infinite(source, "source")
     refuse_infinite(target, "target")
     for name, frame in (("source", source), ("target", target)):
@@ -326,7 +340,7 @@ def run(args, out=None):
     print(
         f"Weighted {len(source)} source rows for {len(target)} target rows on "
         f"{source.shape[1]} covariates with --method {args.method} "
-        f"(flatten {args.flatten:g}"
+        f"(flatten {args.flatten:g}: exponent of the weights, 1 full, 0 none"
         + (f", clip {args.clip:g}" if args.clip else "")
         + (f", clip-quantile {args.clip_quantile:g}" if args.clip_quantile else "")
         + ").",
@@ -354,11 +368,16 @@ def run(args, out=None):
         raise CLIError(f"cannot build the balance report: {exc}", code=1) from None
     table.to_csv(report_dir / "balance.csv")
     summary.to_frame("value").to_csv(report_dir / "weight_summary.csv")
-    n_bad = int(table["imbalanced_before"].sum()), int(table["imbalanced_after"].sum())
+    n_bad = count_imbalanced(table)
+    from ._validity import wrapped
+
     print(
-        f"\nBalance (diff = SMD with the target SD, or difference of proportions; "
-        f"* |diff| > 0.1 after weighting): {n_bad[0]} of {len(table)} imbalanced "
-        f"before, {n_bad[1]} after.",
+        "\n"
+        + wrapped(
+            f"Balance: {n_bad[0]} of {len(table)} rows out of bounds before "
+            f"weighting, {n_bad[1]} after. {balance_legend()}",
+            "",
+        ),
         file=out,
     )
     print(format_balance(table, max_rows=25), file=out)
@@ -371,7 +390,32 @@ def run(args, out=None):
     _report_plots(
         report_dir, table, weights, full, weighter, X, domain, args, progress, out
     )
+    _write_html(report_dir, source, target, weights, left_out, args, progress, out)
     return 0
+
+
+def _write_html(report_dir, source, target, weights, left_out, args, progress, out):
+    """The same numbers as one shareable page, report.html."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return
+    from ..report import write_report
+    from ..utils._domain import stack_domains
+
+    X_raw, domain_raw = stack_domains(source, target)
+    with progress.step("writing report.html"):
+        written = write_report(
+            report_dir / "report.html",
+            X_raw,
+            domain_raw,
+            weights,
+            question=f"Can the rows of {args.source}, weighted, stand for the rows "
+            f"of {args.target}?",
+            left_out=left_out,
+            random_state=args.seed,
+        )
+    print(f"Shareable page (opens offline): {written.path}", file=out)
 
 
 def _print_validity(X, domain, full, source, target, weights, args, out):

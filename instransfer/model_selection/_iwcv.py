@@ -31,10 +31,9 @@ from ..utils._compat import (
     Interval,
     StrOptions,
     _fit_context,
-    _safe_indexing,
 )
-from ..utils._domain import unlabeled_mask
 from ..utils._routing import check_weightable, final_step
+from ._iwcv_eval import SCHEDULES, evaluate
 from ._scorer import _IWScorer, make_iw_scorer
 from ._split import DomainStratifiedKFold
 
@@ -119,29 +118,6 @@ def _unlabel(y, rows, task):
     return out
 
 
-def _fit_fold(cv_model, X, y_cv, is_target, sample_weight, train, test, scorer):
-    """Fit one fold's weighter once, then every ``flatten``; return the scores."""
-    from sklearn.frozen import FrozenEstimator
-
-    X_tr, X_te = _safe_indexing(X, train), _safe_indexing(X, test)
-    dom_tr = is_target[train].astype(int)
-    weighter = clone(cv_model._get_weighter()).fit(X_tr, dom_tr)
-    frozen = FrozenEstimator(weighter)  # clone() of it is itself: fit once
-    sw_tr = None if sample_weight is None else sample_weight[train]
-    sw_te = None if sample_weight is None else sample_weight[test]
-    scores = np.empty(len(cv_model._flattens))
-    for j, flatten in enumerate(cv_model._flattens):
-        model = cv_model._make_weighted(frozen, flatten)
-        model.fit(X_tr, y_cv[train], domain=dom_tr, sample_weight=sw_tr)
-        scores[j] = scorer(model, X_te, y_cv[test], sample_weight=sw_te)
-    # the fold's share of the pooled estimate: its rows' total weight
-    labeled = ~unlabeled_mask(y_cv[test], cv_model._task)
-    ratio = weighter.predict_ratio(_safe_indexing(X_te, np.flatnonzero(labeled)))
-    if sw_te is not None:
-        ratio = ratio * sw_te[labeled]
-    return scores, float(np.sum(ratio))
-
-
 def _check_folds(splits, is_target, fit_rows):
     """Every training fold needs both domains, every held-out fold labels."""
     for k, (train, test) in enumerate(splits):
@@ -206,7 +182,9 @@ class _BaseImportanceWeightedCV:
         "scoring": [str, callable, None],
         "selection": [StrOptions(set(_SELECTIONS))],
         "n_repeats": [Interval(Integral, 1, None, closed="left"), None],
+        "schedule": [StrOptions(set(SCHEDULES))],
         "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
         "random_state": ["random_state"],
         "clip": [Interval(Real, 1, None, closed="left"), None],
         "clip_quantile": [Interval(Real, 0, 1, closed="neither"), None],
@@ -222,7 +200,9 @@ class _BaseImportanceWeightedCV:
         scoring=None,
         selection="paired_se",
         n_repeats=None,
+        schedule="adaptive",
         n_jobs=None,
+        verbose=0,
         random_state=None,
         clip=None,
         clip_quantile=None,
@@ -234,7 +214,9 @@ class _BaseImportanceWeightedCV:
         self.scoring = scoring
         self.selection = selection
         self.n_repeats = n_repeats
+        self.schedule = schedule
         self.n_jobs = n_jobs
+        self.verbose = verbose
         self.random_state = random_state
         self.clip = clip
         self.clip_quantile = clip_quantile
@@ -288,6 +270,7 @@ class _BaseImportanceWeightedCV:
             n_repeats = self.n_repeats
             if n_repeats is None:
                 n_repeats = 1 if self.cv is None else 2
+            self._n_splits = n_splits
             splits = []
             for _ in range(n_repeats):
                 seed = int(rng.randint(np.iinfo(np.int32).max))
@@ -301,7 +284,10 @@ class _BaseImportanceWeightedCV:
                 f"{self.n_repeats} and cv={self.cv!r})."
             )
         cv = check_cv(self.cv, y_cv, classifier=False)
-        return list(cv.split(X, y_cv))
+        splits = list(cv.split(X, y_cv))
+        # a splitter's own repeats are unknown: look after every few folds
+        self._n_splits = min(len(splits), 10)
+        return splits
 
     # -- fit ---------------------------------------------------------------
 
@@ -354,19 +340,24 @@ class _BaseImportanceWeightedCV:
             _check_folds(splits, is_target, fit_rows)
             if self._task == "classification":
                 _check_fold_classes(splits, y, fit_rows)
-            from joblib import Parallel, delayed
-
-            out = Parallel(n_jobs=self.n_jobs)(
-                delayed(_fit_fold)(self, X, y_cv, is_target, sw, tr, te, scorer)
-                for tr, te in splits
+            self.scores_, self.fold_weights_, self.n_fits_ = evaluate(
+                self,
+                X,
+                y_cv,
+                is_target,
+                sw,
+                splits,
+                scorer,
+                n_splits=self._n_splits,
+                schedule=self.schedule,
+                verbose=self.verbose,
             )
-            self.scores_ = np.vstack([scores for scores, _ in out])
-            self.fold_weights_ = np.array([w for _, w in out])
             _check_defined(self.scores_, self.fold_weights_, scorer)
             best = _select_flatten(self.scores_, self.fold_weights_, self.selection)
         else:  # warned by resolve_rows: nothing to weight, every lambda is equal
             self.scores_ = np.empty((0, flattens.shape[0]))
             self.fold_weights_ = np.empty(0)
+            self.n_fits_ = 0
             best = 0
         self.flatten_ = float(flattens[best])
         self.best_index_ = best
@@ -431,11 +422,28 @@ _DOC_PARAMS = """
     n_repeats : int or None, default=None
         Repetitions of the K-fold split with different shuffles, when ``cv``
         is None or an int; the score matrix stacks all folds. ``None`` means
-        2 when ``cv`` is an int (so the default is 2 x 10 folds: 20 weighter
-        fits and ``20 * n_flattens`` estimator fits) and 1 when it is None;
-        ``cv=5, n_repeats=1`` is 4 times cheaper and noisier (Notes).
+        2 when ``cv`` is an int (so the default is 2 x 10 folds: up to 20
+        weighter fits and ``20 * n_flattens`` estimator fits) and 1 when it is
+        None; ``cv=5, n_repeats=1`` is 4 times cheaper and noisier (Notes).
+    schedule : {{"adaptive", "full"}}, default="adaptive"
+        Which folds x candidates to fit. ``"full"`` fits every candidate on
+        every fold. ``"adaptive"`` fits the same folds in the same order, in
+        batches (6 folds for 10-fold splits, never fewer than 5); after each
+        batch a candidate that the paired standard errors already rule out
+        (projected to all folds, with a margin of 3 standard errors) is no
+        longer fitted, and the folds stop once nothing below the projected
+        choice and at most one candidate above it is left. Where no candidate
+        is settled it is the full schedule, so close decisions are made on
+        all folds (Notes).
     n_jobs : int or None, default=None
-        Folds fitted in parallel (joblib).
+        Folds fitted in parallel (joblib), each fitting its weighter once and
+        then the candidates left. Each worker limits its BLAS/OpenMP pools
+        to ``cpu_count // n_jobs`` threads so that the workers do not
+        oversubscribe the cores. The result does not depend on ``n_jobs``.
+    verbose : int, default=0
+        1 announces the number of fits up front and, with the adaptive
+        schedule, the candidates left after each batch; 2 and more also
+        print joblib's progress.
     random_state : int, RandomState instance or None, default=None
         Seeds the folds' shuffles and the default weighter. ``None`` is a
         fixed seed: the same data give the same result run to run, as with
@@ -453,8 +461,13 @@ _DOC_ATTRS = """
     best_index_ : int
         Its position in ``cv_results_["flatten"]``.
     scores_ : ndarray of shape (n_folds, n_flattens)
-        Held-out importance-weighted score of every fold (``n_repeats *
-        n_splits`` rows) and candidate; higher is better.
+        Held-out importance-weighted score of every fold run (``n_repeats *
+        n_splits`` rows with ``schedule="full"``, those run with
+        ``"adaptive"``) and candidate; higher is better; NaN where the
+        adaptive schedule no longer fitted a candidate it had ruled out.
+    n_fits_ : int
+        Estimator fits of the cross-validation (the final fit not counted):
+        ``n_folds * n_flattens`` with ``schedule="full"``.
     fold_weights_ : ndarray of shape (n_folds,)
         Total importance weight of each fold's held-out labeled source rows:
         the folds' shares of the pooled IWCV estimate.
@@ -468,6 +481,8 @@ _DOC_ATTRS = """
         clusters; with repeated splits every row is in several folds, which
         this treats as independent, so it is up to ``sqrt(n_repeats)`` too
         small, and the ``"paired_se"`` rule was calibrated with it as it is).
+        The means, standard errors and deviations are NaN, and the rank
+        last, for a candidate the adaptive schedule left out.
     best_estimator_ : {weighted}
         The final model, refit on all rows with ``flatten=flatten_``.
     estimator_ : estimator
@@ -520,7 +535,20 @@ _DOC_NOTES = """
     every candidate is scored with the same full ratio (IWCV needs the
     unflattened ratio to estimate one quantity), so the cost is ``n_folds``
     weighter fits plus ``n_folds * n_flattens`` estimator fits, then one
-    final weighter and estimator fit."""
+    final weighter and estimator fit.
+
+    The adaptive schedule (the default) spends fewer of those fits on the
+    same decision: it runs the full schedule's folds in order and only
+    leaves cells out, so its score matrix is the full one cut short, and it
+    stops fitting a candidate only when the paired standard errors, projected
+    to all folds, rule it out by 3 standard errors. Its choices on the
+    cohorts above, side by side with the full schedule's on the same
+    replicates, and its cost over one plain fit of LogisticRegression,
+    HistGradientBoosting and XGBoost, are in
+    ``benchmarks/results/flatten_choice_default.md`` and
+    ``benchmarks/results/iwcv_cost.md``. HistGradientBoosting is fitted
+    with its bin thresholds placed without the weights, which makes a
+    weighted fit cost an unweighted one (docs: "When weighting helps")."""
 
 
 class ImportanceWeightedClassifierCV(
@@ -586,8 +614,8 @@ class ImportanceWeightedClassifierCV(
     >>> data = it.datasets.make_covariate_shift(random_state=0)
     >>> y = np.where(data.domain == 1, -1, data.y)
     >>> clf = it.ImportanceWeightedClassifierCV(random_state=0).fit(data.X, y)
-    >>> clf.scores_.shape  # 2 repeats of 10 folds, 5 candidate flattens
-    (20, 5)
+    >>> clf.scores_.shape[1]  # 5 candidate flattens (rows: the folds run)
+    5
     >>> clf.flatten_ in clf.cv_results_["flatten"]
     True
     """
@@ -652,7 +680,9 @@ class ImportanceWeightedRegressorCV(
     >>> import instransfer as it
     >>> data = it.datasets.make_covariate_shift(task="regression", random_state=0)
     >>> y = np.where(data.domain == 1, np.nan, data.y)
-    >>> reg = it.ImportanceWeightedRegressorCV(cv=3, n_repeats=2, random_state=0)
+    >>> reg = it.ImportanceWeightedRegressorCV(
+    ...     cv=3, n_repeats=2, schedule="full", random_state=0
+    ... )
     >>> reg.fit(data.X, y).scores_.shape, reg.predict(data.X[:2]).shape
     ((6, 5), (2,))
     """

@@ -161,6 +161,10 @@ def plot_weight_distribution(weights, *, bins=40, log=True, ax=None):
     ax.set_title(title)
     ax.set_xlabel("weight" + (" (log scale)" if ax.get_xscale() == "log" else ""))
     ax.set_ylabel("source rows")
+    # counts are whole rows: no 2.5 or 7.5 ticks on a short axis
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="best", fontsize="small")
     return ax
 

@@ -14,6 +14,7 @@ from inspect import Parameter, signature
 from sklearn import get_config
 from sklearn.pipeline import Pipeline
 
+from .. import _hgb
 from ._compat import safe_tags
 
 __all__ = ["accepts_sample_weight", "check_weightable", "final_step", "fit_weighted"]
@@ -106,7 +107,10 @@ def fit_weighted(estimator, X, y, sample_weight, path=None, final=None, **fit_pa
     if path is None:
         path, final = final_step(estimator)
     if not path:
-        return estimator.fit(X, y, sample_weight=sample_weight, **fit_params)
+        if fit_params:  # eval_set & co. name rows the binned path would not map
+            return estimator.fit(X, y, sample_weight=sample_weight, **fit_params)
+        # HistGradientBoosting: unweighted bin placement, fast (_hgb.py)
+        return _hgb.fit_weighted(estimator, X, y, sample_weight)
     if get_config().get("enable_metadata_routing", False):
         # Routing on: the pipeline routes sample_weight by request. On our own
         # clone, the steps before the final one (and what they contain)
