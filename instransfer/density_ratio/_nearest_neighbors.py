@@ -27,7 +27,7 @@ class NearestNeighborWeighter(BaseWeighter):
     ``a = smoothing * n_s / n_t``. The default ``"auto"`` is
     ``min(1, n_t / n_s)``, so ``a <= 1`` whatever the sizes: a fixed
     ``smoothing=1`` with a target five times smaller than the source left
-    5/6 of the imbalance (mean |SMD| 0.83 of the unweighted on
+    5/6 of the imbalance (mean absolute SMD 0.83 of the unweighted on
     ``make_covariate_shift(n_source=5000, n_target=1000)``), ``"auto"``
     leaves half.
 
