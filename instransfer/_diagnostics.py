@@ -161,7 +161,9 @@ def _column_moments(Z, rows, w=None):
     A0 = np.where(obs, A, 0.0)
     wts = np.ones(A.shape[0]) if w is None else w
     sw = wts @ obs
-    with np.errstate(invalid="ignore", divide="ignore"):
+    # over: values near 1e154 square to inf; their SMD is then undefined
+    # (NaN, no warning), which a unit-free diagnostic should not raise on
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         mean = (wts @ A0) / sw
         dev = np.where(obs, A0 - mean, 0.0)
         var = (wts @ dev**2) / sw

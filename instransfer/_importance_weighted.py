@@ -14,6 +14,11 @@ and the weighters (:mod:`instransfer.density_ratio`, for the default
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    process_routing,
+)
 from sklearn.utils.validation import (
     check_is_fitted,
 )
@@ -24,6 +29,7 @@ from .density_ratio._classifier import ClassifierWeighter
 from .utils._compat import (
     HasMethods,
     _fit_context,
+    _routing_enabled,
     _safe_indexing,
     safe_tags,
 )
@@ -75,7 +81,7 @@ class _BaseImportanceWeighted(BaseDomainMetaEstimator):
         # the inner estimator and weighter are validated by their own fit
         prefer_skip_nested_validation=False
     )
-    def fit(self, X, y, *, domain=None, sample_weight=None):
+    def fit(self, X, y, *, domain=None, sample_weight=None, **fit_params):
         """Fit the weighter on all rows and the estimator on labeled source rows.
 
         Parameters
@@ -93,6 +99,15 @@ class _BaseImportanceWeighted(BaseDomainMetaEstimator):
             from unlabeled ``y``.
         sample_weight : array-like of shape (n_samples,), default=None
             Multiplied with the importance weights of the source rows.
+        **fit_params : dict
+            Further parameters of ``estimator.fit``, e.g. xgboost's
+            ``eval_set`` and ``sample_weight_eval_set`` for early stopping.
+            With metadata routing off they are passed as given (a pipeline's
+            as ``<step>__<param>``); with it on, each reaches the estimator
+            that requested it (``set_fit_request(eval_set=True)``). An eval
+            set drawn from the source is weighted like the fit rows by
+            passing ``sample_weight_eval_set=[model.importance_weights(X_val)]``
+            from a first fit (see the user guide, "Fit parameters").
 
         Returns
         -------
@@ -101,11 +116,39 @@ class _BaseImportanceWeighted(BaseDomainMetaEstimator):
         """
         estimator = clone(self._get_estimator())
         path, final = check_weightable(estimator, type(self).__name__)
+        fit_params = self._route_fit_params(fit_params)
         rows = self._resolve(X, y, domain, sample_weight)
-        self._fit_rows(rows, estimator, path, final)
+        self._fit_rows(rows, estimator, path, final, fit_params)
         return self
 
-    def _fit_rows(self, rows, estimator, path, final):
+    def _route_fit_params(self, fit_params):
+        """The extra fit parameters meant for ``estimator`` (scikit-learn's SLEP006)."""
+        if not _routing_enabled():
+            return fit_params
+        # domain and sample_weight are consumed here (the estimator gets the
+        # product of the importance and user weights), so only the extras are
+        # routed; an extra nobody requested raises scikit-learn's own error
+        routed = process_routing(self, "fit", **fit_params)
+        return dict(routed.estimator.fit)
+
+    def get_metadata_routing(self):
+        """Metadata routing of this estimator: ``fit`` extras to ``estimator``.
+
+        ``domain`` and ``sample_weight`` are consumed by this estimator; any
+        other fit parameter is routed to ``estimator.fit`` when the estimator
+        requested it (``set_fit_request``).
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
+        router = MetadataRouter(owner=self.__class__.__name__).add_self_request(self)
+        return router.add(
+            estimator=self._get_estimator(),
+            method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+        )
+
+    def _fit_rows(self, rows, estimator, path, final, fit_params=None):
         """Fit the weighter on all rows, then ``estimator`` on the fit rows."""
         # Labeled target rows (possible only with domain): an IW scorer given
         # no domain cannot tell them from source rows, and warns (_scorer.py).
@@ -125,8 +168,13 @@ class _BaseImportanceWeighted(BaseDomainMetaEstimator):
         else:  # no target rows (warned): the plain estimator
             self.weighter_ = None
         self._transform = WeightTransform(self.flatten, self.clip, self.clip_quantile)
-        self.weights_ = self._transform.fit_transform(source_w[fit_rows])
-        fit_weight = self.weights_
+        fit_weight = self._transform.fit_transform(source_w[fit_rows])
+        # weights_ is recomputed from the weighter's (a property), not stored:
+        # a pickle then carries the source weights once (issue #23: twice was
+        # 4.8 MB of a 4.6 MiB model file); transform is deterministic, so the
+        # values are those the estimator was fit with, bit for bit
+        fitted_source = fit_rows[~is_target]
+        self._fit_in_source = None if fitted_source.all() else fitted_source
         if rows.sample_weight is not None:
             # a new array: the caller's is kept
             fit_weight = fit_weight * rows.sample_weight[fit_rows]
@@ -138,7 +186,23 @@ class _BaseImportanceWeighted(BaseDomainMetaEstimator):
             fit_weight,
             path,
             final,
+            **(fit_params or {}),
         )
+
+    @property
+    def weights_(self):
+        """Importance weights of the labeled source rows (mean 1).
+
+        Before any user ``sample_weight``; ordered as those rows in ``X``.
+        """
+        check_is_fitted(self)
+        if self.weighter_ is None:  # fit without target rows: no shift assumed
+            source_w = np.ones(self.n_source_fit_)
+        else:
+            source_w = self.weighter_.weights_
+            if self._fit_in_source is not None:
+                source_w = source_w[self._fit_in_source]
+        return self._transform.transform(source_w)
 
     def importance_weights(self, X):
         """Weights this model would give rows of ``X`` (flatten/clip applied).

@@ -132,8 +132,11 @@ class WeightTransform:
             cap = min(cap, cap_for_max_weight(np.minimum(f, cap), self.clip))
         self.cap_ = cap
         self.renorm_ = float(np.minimum(f, cap).mean())
-        if self.clip is not None and cap / self.renorm_ > self.clip * (1 + 1e-9):
-            _warn_unreachable_clip(self.clip, f, cap / self.renorm_)
+        # the largest weight reached, not the cap: cap is inf when no weight
+        # exceeds clip, which is no failure to meet it
+        reached = float(np.minimum(f, cap).max()) / self.renorm_ if f.size else 0.0
+        if self.clip is not None and reached > self.clip * (1 + 1e-9):
+            _warn_unreachable_clip(self.clip, f, reached)
         return self
 
     def transform(self, ratio):

@@ -23,6 +23,7 @@ SUITES = (
     "boosting_cohorts",
     "conformal",
     "kernel_defaults",
+    "engineer",
     "diagnostics",
 )
 
@@ -147,6 +148,14 @@ def test_smoke_conformal_tables(smoke_results):
         assert f"## {heading}" in text
     _row(text, "plain split conformal (flatten=0)")
     _row(text, "weighted, oracle ratio")
+
+
+def test_smoke_engineer_tables(smoke_results):
+    text = (smoke_results / "engineer.smoke.md").read_text()
+    for heading in ("Peak memory of a weighted fit", "n_jobs in", "Pickle size"):
+        assert f"## {heading}" in text
+    _row(text, "ImportanceWeightedClassifier(LogisticRegression())")
+    assert "(identical weights)" in text
 
 
 def test_smoke_diagnostics_hard_split_warns(smoke_results):

@@ -171,6 +171,10 @@ default=5
         bounded weights described above.
     n_jobs : int or None, default=None
         Folds fitted in parallel (joblib).
+    verbose : int, default=0
+        1 announces the number of classifier fits up front (one on all rows
+        plus one per cross-fitting fold); 2 and more also print joblib's
+        progress over the folds.
     random_state : int, RandomState instance or None, default=None
         Seeds the fold split and, when it has a ``random_state``, the
         classifier.
@@ -231,6 +235,7 @@ default=5
         ],
         "calibration": [StrOptions({"sigmoid", "isotonic"}), None],
         "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
         "random_state": ["random_state"],
     }
 
@@ -246,6 +251,7 @@ default=5
         cv=5,
         calibration=None,
         n_jobs=None,
+        verbose=0,
         random_state=None,
         flatten=1.0,
         clip=None,
@@ -255,6 +261,7 @@ default=5
         self.cv = cv
         self.calibration = calibration
         self.n_jobs = n_jobs
+        self.verbose = verbose
         self.random_state = random_state
         self.flatten = flatten
         self.clip = clip
@@ -302,6 +309,14 @@ default=5
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         folds = self._crossfit_folds(X, is_target, seed)
+        if self.verbose:
+            k = 0 if folds is None else len(folds)
+            name = type(self._make_estimator(seed)).__name__
+            print(
+                f"[ClassifierWeighter] Fitting {name} on all {n_s + n_t} rows and "
+                f"on {k} cross-fitting folds, totalling {k + 1} fits",
+                flush=True,
+            )
         self.estimator_ = self._fit_one(X, domain, seed)
         self._n_fit = n_s + n_t
         self._log_prior = np.log(n_s / n_t)
@@ -313,7 +328,12 @@ default=5
             self._warn_saturated(n_saturated, n_s)
             return log_odds + self._log_prior
         models = crossfit(
-            partial(self._fit_one, seed=seed), X, domain, folds, n_jobs=self.n_jobs
+            partial(self._fit_one, seed=seed),
+            X,
+            domain,
+            folds,
+            n_jobs=self.n_jobs,
+            verbose=max(0, self.verbose - 1) * 10,
         )
         # each source row's position among the source rows (weights_' order)
         within = np.cumsum(~is_target) - 1

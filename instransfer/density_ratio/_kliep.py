@@ -364,6 +364,9 @@ class KLIEPCV(_BaseKLIEP):
         :class:`~instransfer.model_selection.DomainStratifiedKFold`) or an
         iterable of (train, test) indices is applied to ``X`` and the domain
         as passed to ``fit``.
+    verbose : int, default=0
+        1 announces the number of fits up front (folds times widths, then one
+        final fit); 2 and more also report each fold as it ends.
     {common}
 
     Attributes
@@ -422,6 +425,7 @@ class KLIEPCV(_BaseKLIEP):
         **_BaseKLIEP._parameter_constraints,
         "gammas": ["array-like", None],
         "cv": [Interval(Integral, 2, None, closed="left"), "cv_object"],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -434,6 +438,7 @@ class KLIEPCV(_BaseKLIEP):
         feature_scaling="none",
         max_iter=100,
         tol=1e-6,
+        verbose=0,
         random_state=None,
         flatten=1.0,
         clip=None,
@@ -441,6 +446,7 @@ class KLIEPCV(_BaseKLIEP):
     ):
         self.gammas = gammas
         self.cv = cv
+        self.verbose = verbose
         self.n_centers = n_centers
         self.centers = centers
         self.feature_scaling = feature_scaling
@@ -522,6 +528,13 @@ class KLIEPCV(_BaseKLIEP):
             stacked = (np.concatenate([X_source, X_target]), is_target)
         splits = self._folds(X_source, X_target, orders, rng, stacked)
         scores = np.full((gammas.shape[0], len(splits)), np.nan)
+        if self.verbose:
+            n_fits = len(splits) * gammas.shape[0]
+            print(
+                f"[KLIEPCV] Fitting {len(splits)} folds for each of "
+                f"{gammas.shape[0]} widths, totalling {n_fits} fits, then 1 final fit",
+                flush=True,
+            )
         for k, (train_s, train_t, held_s, held_t) in enumerate(splits):
             Xs_k, Xt_k = X_source[train_s], X_target[train_t]
             test_t = X_target[held_t]
@@ -561,6 +574,8 @@ class KLIEPCV(_BaseKLIEP):
                     pi,
                 )
                 scores[g, k] = (src.sum() + tgt.sum()) / (src.size + tgt.size)
+            if self.verbose > 1:
+                print(f"[KLIEPCV] fold {k + 1}/{len(splits)} done", flush=True)
         self.cv_results_ = _cv_results(gammas, scores)
         mean = self.cv_results_["mean_test_score"]
         best = int(np.nanargmax(mean)) if np.isfinite(mean).any() else 0

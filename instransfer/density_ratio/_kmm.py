@@ -199,6 +199,10 @@ class KMM(FeatureScalingMixin, BaseWeighter):
         Newton iterations allowed per QP solve (active-set and interior-point
         together); the warm start of the exact mode is a solve of its own.
     {feature_scaling}
+    verbose : int, default=0
+        1 announces the problem up front (mode, source rows, Gram size or
+        Nystroem rank, iteration budget) and reports the solver's iterations
+        and duality gap at the end.
     random_state : int, RandomState instance or None, default=None
         Seeds the choice of Nystroem landmarks and of the rows the smoother
         averages over when there are more than 20 000 source rows. The exact
@@ -311,6 +315,7 @@ class KMM(FeatureScalingMixin, BaseWeighter):
         "tol": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "feature_scaling": FEATURE_SCALING_CONSTRAINT,
+        "verbose": ["verbose"],
         "random_state": ["random_state"],
     }
     # one BLAS thread: measured faster, exact QP at 2 000 rows on a busy
@@ -328,6 +333,7 @@ class KMM(FeatureScalingMixin, BaseWeighter):
         tol=1e-8,
         max_iter=200,
         feature_scaling="none",
+        verbose=0,
         random_state=None,
         flatten=1.0,
         clip=None,
@@ -341,6 +347,7 @@ class KMM(FeatureScalingMixin, BaseWeighter):
         self.tol = tol
         self.max_iter = max_iter
         self.feature_scaling = feature_scaling
+        self.verbose = verbose
         self.random_state = random_state
         self.flatten = flatten
         self.clip = clip
@@ -393,6 +400,18 @@ class KMM(FeatureScalingMixin, BaseWeighter):
                 warm_iter = warm["n_iter"]
             del Phi, D
         self.mode_ = mode = "exact" if mode == "auto" else mode
+        if self.verbose:
+            size = (
+                f"a dense {n_s} x {n_s} Gram matrix ({n_s * n_s * 8 / 2**20:.0f} MiB)"
+                if mode == "exact"
+                else "a Nystroem factor"
+            )
+            print(
+                f"[KMM] {mode} QP over {n_s} source and {n_t} target rows with "
+                f"{size}, up to {self.max_iter} iterations"
+                + (f" after a {warm_iter}-iteration warm start" if warm_iter else ""),
+                flush=True,
+            )
         if mode == "exact":
             kappa = (n_s / n_t) * _kernels.rbf_row_sums(
                 Xs, Xt, self.gamma_, working_memory=_BLOCK_MIB
@@ -420,6 +439,12 @@ class KMM(FeatureScalingMixin, BaseWeighter):
         self.duality_gap_ = info["gap"]
         self.solver_ = info["method"]
         self.n_iter_ = warm_iter + info["n_iter"]
+        if self.verbose:
+            print(
+                f"[KMM] {self.solver_} stopped after {self.n_iter_} iterations at a "
+                f"duality gap of {self.duality_gap_:.3g}",
+                flush=True,
+            )
         if self.duality_gap_ > self.tol * max(abs(self.objective_), 1e-300):
             import warnings
 

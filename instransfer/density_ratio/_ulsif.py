@@ -147,6 +147,14 @@ class _BaseLSIF(FeatureScalingMixin, BaseWeighter):
             max_pairs = getattr(self, "max_loo_pairs", None)
             idx_s, idx_t = _loo_pairs(*orders, max_pairs, rng)
             self._loo_pairs = (idx_s, idx_t)
+            if getattr(self, "verbose", 0):
+                n_g, n_l = len(gammas), len(reg_lambdas)
+                print(
+                    f"[{type(self).__name__}] Scoring {n_g} widths x {n_l} "
+                    f"regularisers, totalling {n_g * n_l} candidates by exact "
+                    f"leave-one-out over {len(idx_s)} pairs, then 1 final fit",
+                    flush=True,
+                )
             means, stds = _lsif_loo(
                 X_source,
                 X_target,
@@ -387,6 +395,10 @@ class ULSIFCV(_BaseLSIF):
         Largest number of held-out pairs averaged in the criterion; above it a
         seeded random subset of pairs is used (each still scored exactly).
         ``None`` uses all ``min(n_source, n_target)`` pairs.
+    verbose : int, default=0
+        1 announces the size of the grid up front (widths times
+        regularisers, all scored by one closed-form leave-one-out pass, then
+        one final fit).
     {common}
 
     Attributes
@@ -447,6 +459,7 @@ class ULSIFCV(_BaseLSIF):
         "gammas": ["array-like", None],
         "reg_lambdas": ["array-like"],
         "max_loo_pairs": [Interval(Integral, 1, None, closed="left"), None],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -455,6 +468,7 @@ class ULSIFCV(_BaseLSIF):
         reg_lambdas=DEFAULT_REG_LAMBDAS,
         *,
         max_loo_pairs=5000,
+        verbose=0,
         n_centers=100,
         centers=None,
         feature_scaling="none",
@@ -466,6 +480,7 @@ class ULSIFCV(_BaseLSIF):
         self.gammas = gammas
         self.reg_lambdas = reg_lambdas
         self.max_loo_pairs = max_loo_pairs
+        self.verbose = verbose
         self.n_centers = n_centers
         self.centers = centers
         self.feature_scaling = feature_scaling
@@ -602,6 +617,10 @@ class RULSIFCV(_BaseLSIF):
         Share of the target density in the denominator.
     max_loo_pairs : int or None, default=5000
         Largest number of held-out pairs averaged in the criterion.
+    verbose : int, default=0
+        1 announces the size of the grid up front (widths times
+        regularisers, all scored by one closed-form leave-one-out pass, then
+        one final fit).
     {common}
 
     Attributes
@@ -655,6 +674,7 @@ class RULSIFCV(_BaseLSIF):
         "reg_lambdas": ["array-like"],
         "alpha": [Interval(Real, 0, 1, closed="left")],
         "max_loo_pairs": [Interval(Integral, 1, None, closed="left"), None],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -664,6 +684,7 @@ class RULSIFCV(_BaseLSIF):
         *,
         alpha=0.1,
         max_loo_pairs=5000,
+        verbose=0,
         n_centers=100,
         centers=None,
         feature_scaling="none",
@@ -676,6 +697,7 @@ class RULSIFCV(_BaseLSIF):
         self.reg_lambdas = reg_lambdas
         self.alpha = alpha
         self.max_loo_pairs = max_loo_pairs
+        self.verbose = verbose
         self.n_centers = n_centers
         self.centers = centers
         self.feature_scaling = feature_scaling

@@ -349,7 +349,8 @@ class _BaseImportanceWeightedCV:
             self.flatten_,
         ).fit(X, y, domain=domain, sample_weight=sample_weight)
         # the fitted state of the final model is this estimator's own
-        for name in ("estimator_", "weighter_", "weights_", "n_source_fit_"):
+        # (weights_ is a property of these, computed from weighter_)
+        for name in ("estimator_", "weighter_", "_fit_in_source", "n_source_fit_"):
             setattr(self, name, getattr(self.best_estimator_, name))
         self._transform = self.best_estimator_._transform
         self._n_labeled_target = self.best_estimator_._n_labeled_target

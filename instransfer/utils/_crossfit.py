@@ -49,7 +49,7 @@ def domain_folds(is_target, n_splits, random_state):
     ]
 
 
-def crossfit(fit, X, y, folds, *, n_jobs=None):
+def crossfit(fit, X, y, folds, *, n_jobs=None, verbose=0):
     """Fit one model per fold on its training rows, folds in parallel.
 
     Parameters
@@ -66,12 +66,14 @@ def crossfit(fit, X, y, folds, *, n_jobs=None):
         Row indices, e.g. from :func:`domain_folds`.
     n_jobs : int or None, default=None
         Folds fitted in parallel (joblib).
+    verbose : int, default=0
+        joblib's verbosity (progress over the folds).
 
     Returns
     -------
     models : list
         The fitted model of every fold, in the order of ``folds``.
     """
-    return Parallel(n_jobs=n_jobs)(
+    return Parallel(n_jobs=n_jobs, verbose=verbose)(
         delayed(fit)(_safe_indexing(X, train), y[train]) for train, _ in folds
     )

@@ -80,7 +80,7 @@ def check_weightable(estimator, owner):
     return path, final
 
 
-def fit_weighted(estimator, X, y, sample_weight, path=None, final=None):
+def fit_weighted(estimator, X, y, sample_weight, path=None, final=None, **fit_params):
     """Fit ``estimator`` with ``sample_weight`` routed to its final step.
 
     Parameters
@@ -94,6 +94,10 @@ def fit_weighted(estimator, X, y, sample_weight, path=None, final=None):
         Weights for the final step.
     path, final : list of str and estimator, default=None
         What :func:`check_weightable` returned; worked out when omitted.
+    **fit_params : dict
+        Further parameters of ``estimator.fit`` (``eval_set``, ...), passed
+        as given: with routing off, a pipeline's take the ``<step>__`` prefix;
+        with routing on, they are the ones already routed to ``estimator``.
 
     Returns
     -------
@@ -102,7 +106,10 @@ def fit_weighted(estimator, X, y, sample_weight, path=None, final=None):
     """
     if path is None:
         path, final = final_step(estimator)
-    if not path:  # HistGradientBoosting: unweighted bin placement, fast (_hgb.py)
+    if not path:
+        if fit_params:  # eval_set & co. name rows the binned path would not map
+            return estimator.fit(X, y, sample_weight=sample_weight, **fit_params)
+        # HistGradientBoosting: unweighted bin placement, fast (_hgb.py)
         return _hgb.fit_weighted(estimator, X, y, sample_weight)
     if get_config().get("enable_metadata_routing", False):
         # Routing on: the pipeline routes sample_weight by request. On our own
@@ -121,5 +128,6 @@ def fit_weighted(estimator, X, y, sample_weight, path=None, final=None):
             node = node.steps[-1][1]
         if hasattr(final, "set_fit_request"):
             final.set_fit_request(sample_weight=True)
-        return estimator.fit(X, y, sample_weight=sample_weight)
-    return estimator.fit(X, y, **{"__".join(path) + "__sample_weight": sample_weight})
+        return estimator.fit(X, y, sample_weight=sample_weight, **fit_params)
+    fit_params["__".join(path) + "__sample_weight"] = sample_weight
+    return estimator.fit(X, y, **fit_params)
