@@ -138,9 +138,9 @@ def test_weights_are_valid_or_refused(name, data):
 
 
 # Cross-fitting assigns rows to folds by position: ClassifierWeighter is row-
-# order invariant with cv=None only. Each of these claims the invariance.
+# order invariant with cv="in_sample" only. Each of these claims the invariance.
 ROW_ORDER = {name: {} for name in WEIGHTERS}
-ROW_ORDER["ClassifierWeighter"] = {"cv": None}
+ROW_ORDER["ClassifierWeighter"] = {"cv": "in_sample"}
 # Iterative solvers agree to their tolerance, not to the last digit: KMM's QP
 # (the order of the rows changes the order of its floating-point sums).
 RTOL = dict.fromkeys(WEIGHTERS, 1e-5) | {"KMM": 1e-2}
