@@ -4,6 +4,7 @@ Blocks of one page run in order in one namespace, as a reader would paste
 them into a session; a page's first block sets up its data.
 """
 
+import importlib.util
 import re
 import textwrap
 from pathlib import Path
@@ -45,4 +46,14 @@ def test_page_snippets_run(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     namespace = {"__name__": "__main__"}
     for k, code in enumerate(_blocks(page)):
-        exec(compile(code, f"{page.name} block {k + 1}", "exec"), namespace)
+        try:
+            exec(compile(code, f"{page.name} block {k + 1}", "exec"), namespace)
+        except ImportError as exc:
+            # pages built on the packaged cohorts need lifelines' data files
+            # (the test extra has it; the oldest-versions job does not)
+            if (
+                "lifelines" in str(exc)
+                and importlib.util.find_spec("lifelines") is None
+            ):
+                pytest.skip(f"{page.name} needs lifelines: {exc}")
+            raise

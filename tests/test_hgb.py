@@ -17,6 +17,12 @@ from instransfer._hgb import fit_weighted
 
 KW = dict(max_iter=15, early_stopping=False, random_state=0)
 
+# scikit-learn < 1.7 places HGB's bins without the weights: the fast path
+# steps aside there (``_upstream_is_fast``), so there is nothing to compare
+pytestmark = pytest.mark.skipif(
+    _hgb._upstream_is_fast(), reason="this scikit-learn bins weighted data fast"
+)
+
 
 def _data(n=3000, seed=0, regression=False):
     rng = np.random.RandomState(seed)
