@@ -125,7 +125,9 @@ def test_smoke_kernel_defaults_covers_every_method(smoke_results):
     text = (smoke_results / "kernel_defaults.smoke.md").read_text()
     for heading in ("## uLSIF", "## RuLSIF", "## KLIEP", "## KMM", "## Cohorts"):
         assert heading in text
-    assert "oracle in grid" in text and "ClassifierWeighter()" in text
+    assert "oracle in grid" in text
+    if "Not measured: lifelines" not in text:  # the cohorts ship in lifelines
+        assert "ClassifierWeighter()" in text
 
 
 def test_smoke_boosting_cohorts_computes_its_verdicts(smoke_results):
