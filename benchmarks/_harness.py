@@ -111,7 +111,20 @@ def have_peer(module):
 # run clock: every results file records how long its run took, so that a
 # rerun of the stale files can be planned (``run.py --stale``)
 
-_CLOCK = {"t0": time.perf_counter()}
+
+def _cpu_seconds():
+    """CPU seconds of this process and of the children it waited for (fresh
+    interpreters, timed subprocesses). On a shared machine the wall time of a
+    single-threaded suite grows with the load; its CPU time is close to the
+    wall time it takes alone, which is what a planned rerun needs."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+_CLOCK = {"t0": time.perf_counter(), "cpu0": _cpu_seconds()}
 
 
 def start_clock():
@@ -122,6 +135,7 @@ def start_clock():
     file's share), and restarts the clock.
     """
     _CLOCK["t0"] = time.perf_counter()
+    _CLOCK["cpu0"] = _cpu_seconds()
 
 
 def python_env():
@@ -526,10 +540,16 @@ def write_results(name, title, sections, quick):
     for heading, body in sections:
         parts += [f"## {heading}", "", body.rstrip(), ""]
     seconds = time.perf_counter() - _CLOCK["t0"]
-    _CLOCK["t0"] = time.perf_counter()
+    cpu = _cpu_seconds() - _CLOCK["cpu0"]
+    start_clock()
     mode = "smoke" if is_smoke() else "quick" if quick else "full"
     prov = provenance()
-    prov.update(mode=mode, seconds=round(seconds, 1), python_env=python_env())
+    prov.update(
+        mode=mode,
+        seconds=round(seconds, 1),
+        cpu_seconds=round(cpu, 1),
+        python_env=python_env(),
+    )
     parts += [provenance_note(prov), ""]
     path.write_text("\n".join(parts))
     print(f"wrote {path}")
@@ -619,9 +639,11 @@ def provenance_note(prov):
     dirty = " plus uncommitted changes" if prov["uncommitted_changes"] else ""
     took = ""
     if "seconds" in prov:
+        cpu = prov.get("cpu_seconds")
+        cpu = "" if cpu is None else f" ({cpu / 60:.1f} min of CPU)"
         took = (
-            f"{prov['mode'].capitalize()} run took {prov['seconds'] / 60:.1f} min "
-            f"in the Python environment `{prov['python_env']}`. "
+            f"{prov['mode'].capitalize()} run took {prov['seconds'] / 60:.1f} min"
+            f"{cpu} in the Python environment `{prov['python_env']}`. "
         )
     return (
         f"*{took}Measured code: commit {prov['commit']}{dirty}, source hash "
@@ -639,12 +661,14 @@ def read_provenance(path):
     return None
 
 
-def run_minutes(path):
+def run_minutes(path, cpu=False):
     """Minutes the run that wrote a results file took (its share of it),
-    or None when the file does not say."""
+    or None when the file does not say; ``cpu=True``: its CPU minutes
+    (this process and its waited-for children)."""
     prov = read_provenance(path)
-    if prov and "seconds" in prov:
-        return prov["seconds"] / 60
+    key = "cpu_seconds" if cpu else "seconds"
+    if prov and key in prov:
+        return prov[key] / 60
     return None
 
 

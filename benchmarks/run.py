@@ -202,11 +202,16 @@ JOBS = (
 
 
 def job_minutes(job, results_dir=None):
-    """The job's full-run minutes: its file's record, else the estimate."""
+    """The job's full-run minutes on a quiet machine: its file's record
+    (the CPU minutes of a single-process suite, which the load does not
+    inflate; the wall minutes of one that starts workers), else the
+    estimate."""
     from benchmarks._harness import RESULTS, run_minutes
 
     path = Path(results_dir or RESULTS) / job.results
-    recorded = run_minutes(path) if path.is_file() else None
+    if not path.is_file():
+        return job.minutes, "estimate"
+    recorded = run_minutes(path, cpu=job.cores == 1) or run_minutes(path)
     return (recorded, "recorded") if recorded is not None else (job.minutes, "estimate")
 
 

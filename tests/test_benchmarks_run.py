@@ -62,10 +62,12 @@ def test_results_file_records_its_duration(tmp_path, monkeypatch):
     monkeypatch.setenv("INSTRANSFER_BENCH_RESULTS", str(tmp_path))
     monkeypatch.delenv("INSTRANSFER_BENCH_SMOKE", raising=False)
     monkeypatch.setitem(harness._CLOCK, "t0", harness.time.perf_counter() - 90)
+    monkeypatch.setitem(harness._CLOCK, "cpu0", harness._cpu_seconds() - 60)
     path = harness.write_results("demo", "Demo", [("A", "body")], quick=False)
     text = path.read_text()
-    assert "Full run took 1.5 min in the Python environment" in text
+    assert "Full run took 1.5 min (1.0 min of CPU) in the Python environment" in text
     assert harness.run_minutes(path) == pytest.approx(1.5, abs=0.05)
+    assert harness.run_minutes(path, cpu=True) == pytest.approx(1.0, abs=0.05)
     prov = harness.read_provenance(path)
     assert prov["mode"] == "full" and prov["python_env"] == harness.python_env()
     # the next file of the same run records its own share, not the total
@@ -79,9 +81,14 @@ def test_job_minutes_prefers_the_record(tmp_path, monkeypatch):
     assert run.job_minutes(job, tmp_path) == (7, "estimate")
     monkeypatch.setenv("INSTRANSFER_BENCH_RESULTS", str(tmp_path))
     monkeypatch.setitem(harness._CLOCK, "t0", harness.time.perf_counter() - 180)
+    monkeypatch.setitem(harness._CLOCK, "cpu0", harness._cpu_seconds() - 120)
     harness.write_results("demo", "Demo", [("A", "body")], quick=False)
+    # one process: its CPU minutes (the wall time grows with the load)
     minutes, how = run.job_minutes(job, tmp_path)
-    assert how == "recorded" and minutes == pytest.approx(3, abs=0.05)
+    assert how == "recorded" and minutes == pytest.approx(2, abs=0.05)
+    # a suite that starts its own workers: the wall minutes
+    wide = run.Job("demo", None, "demo.md", False, False, 7, "test", cores=2)
+    assert run.job_minutes(wide, tmp_path)[0] == pytest.approx(3, abs=0.05)
 
 
 def test_stale_jobs_lists_missing_and_changed_files(tmp_path, monkeypatch):
