@@ -113,3 +113,12 @@ def test_code_hash_reads_this_checkout_without_importing():
     assert harness.code_hash(["instransfer"]) != harness.code_hash(
         ["instransfer.no_such_module"]
     )
+
+
+def test_duration_table_in_the_benchmarks_readme_is_current():
+    text = (REPO / "benchmarks" / "README.md").read_text()
+    block = text.split("<!-- durations:begin -->")[1].split("<!-- durations:end -->")[0]
+    assert block.strip() == run.durations_markdown(), (
+        "benchmarks/README.md's duration table differs from run.JOBS; paste "
+        "`python -m benchmarks.run --durations` there"
+    )
