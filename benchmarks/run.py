@@ -367,7 +367,7 @@ def _peer_problem(python):
     return problem
 
 
-def _execute(scheduled, slots, peers_python, extra=()):
+def _execute(scheduled, slots, peers_python, extra=(), python=None):
     """Run the planned jobs: timing-sensitive ones one after the other, then
     the quality-only ones ``slots`` at a time; logs go to a temporary folder."""
     from benchmarks._harness import REPO, pinned_env
@@ -377,12 +377,12 @@ def _execute(scheduled, slots, peers_python, extra=()):
     ran, failed = [], []
 
     def launch(job):
-        python = peers_python if job.peers else sys.executable
-        cmd = [python, "-m", "benchmarks.run", job.suite, *extra]
+        exe = peers_python if job.peers else python or sys.executable
+        cmd = [exe, "-m", "benchmarks.run", job.suite, *extra]
         if job.part:
             cmd += ["--part", job.part]
         log = logs / f"{job.suite}{'-' + job.part if job.part else ''}.log"
-        print(f"start {job.label} ({Path(python).parent.parent.name}) log {log}")
+        print(f"start {job.label} ({Path(exe).parent.parent.name}) log {log}")
         fh = open(log, "w")  # noqa: SIM115 - closed when the job ends
         return (
             subprocess.Popen(
@@ -420,7 +420,13 @@ def _execute(scheduled, slots, peers_python, extra=()):
 
 
 def rerun_stale(
-    *, slots=2, budget_min=None, peers_python=None, dry_run=False, extra=()
+    *,
+    slots=2,
+    budget_min=None,
+    peers_python=None,
+    python=None,
+    dry_run=False,
+    extra=(),
 ):
     """Rerun the stale README-quoted results files (``--stale``)."""
     jobs = stale_jobs()
@@ -453,7 +459,7 @@ def rerun_stale(
             if job.cores >= slots
             else f"slot {slot + 1}"
         )
-        who = "peers' Python" if job.peers else "this Python"
+        who = "peers' Python" if job.peers else "--python" if python else "this Python"
         print(
             f"  +{start:5.1f} min  {job.label:32s} ~{m:.0f} min ({how}), {kind}, "
             f"{who} -> {job.results}"
@@ -463,7 +469,7 @@ def rerun_stale(
     if dry_run:
         return 0
 
-    ran, failed = _execute(scheduled, slots, peers_python, extra)
+    ran, failed = _execute(scheduled, slots, peers_python, extra, python)
     print("\nran:")
     for job, took, _ in ran:
         print(f"  {job.label}: {took:.1f} min -> {job.results}")
@@ -523,6 +529,12 @@ def main(argv=None):
         "when it has them); this checkout goes first on its PYTHONPATH",
     )
     parser.add_argument(
+        "--python",
+        help="with --stale: the interpreter of the suites without peers (default "
+        "this one); pass the project's environment when running from the peers' "
+        "one, which lacks ebal and MAPIE",
+    )
+    parser.add_argument(
         "--dry-run", action="store_true", help="with --stale: print the plan only"
     )
     parser.add_argument(
@@ -551,6 +563,7 @@ def main(argv=None):
             slots=args.jobs,
             budget_min=args.budget_min,
             peers_python=args.peers_python,
+            python=args.python,
             dry_run=args.dry_run,
         )
     if args.smoke:
