@@ -99,8 +99,8 @@ JOBS = (
         "import.md",
         True,
         True,
-        3,
-        "estimate: 5 statements x 7 fresh interpreters, adapt's ~10 s each",
+        5,
+        "estimate: ~80 fresh interpreters, 16 load TensorFlow",
     ),
     Job(
         "kmm",
@@ -108,8 +108,8 @@ JOBS = (
         "kmm.md",
         True,
         True,
-        12,
-        "estimate: adapt's exact QP alone is 38-106 s per run at n = 3000",
+        10,
+        "estimate: quick run 0.6 min of CPU, full n 3x-10x",
     ),
     Job(
         "kernel_ratio",
