@@ -25,7 +25,6 @@ from sklearn.utils.validation import (
 
 from ._validation import _num_rows
 from ._weights import POSTPROCESS_CONSTRAINTS, WeightTransform
-from .density_ratio._classifier import ClassifierWeighter
 from .utils._compat import (
     HasMethods,
     _fit_context,
@@ -36,7 +35,7 @@ from .utils._compat import (
 from .utils._domain import (
     stack_domains,
 )
-from .utils._meta import BaseDomainMetaEstimator
+from .utils._meta import BaseDomainMetaEstimator, default_weighter
 from .utils._routing import check_weightable, fit_weighted
 from .utils._scoring import target_score, warn_labeled_target  # noqa: F401
 
@@ -71,11 +70,6 @@ class _BaseImportanceWeighted(BaseDomainMetaEstimator):
         self.clip = clip
         self.clip_quantile = clip_quantile
         self.random_state = random_state
-
-    def _get_weighter(self):
-        if self.weighter is not None:
-            return self.weighter
-        return ClassifierWeighter(random_state=self.random_state)
 
     @_fit_context(
         # the inner estimator and weighter are validated by their own fit
@@ -155,18 +149,11 @@ class _BaseImportanceWeighted(BaseDomainMetaEstimator):
         self._n_labeled_target = rows.n_labeled_target
         is_target, fit_rows = rows.is_target, rows.fit_rows
         source_w = np.ones(is_target.shape[0])
-        if is_target.any():
-            # the default weighter is built here, seeded with random_state (a
-            # RandomState instance is shared, not copied, as in scikit-learn);
-            # the user's weighter is cloned with its own random_state
-            weighter = self._get_weighter()
-            if self.weighter is not None:
-                weighter = clone(weighter)
-            self.weighter_ = weighter.fit(rows.X, is_target.astype(int))
+        # no target rows (warned): no weighter, the plain estimator
+        self.weighter_ = self._fit_weighter(rows.X, is_target)
+        if self.weighter_ is not None:
             # weights_ of the weighter are ordered as the source rows of X
             source_w[~is_target] = self.weighter_.weights_
-        else:  # no target rows (warned): the plain estimator
-            self.weighter_ = None
         self._transform = WeightTransform(self.flatten, self.clip, self.clip_quantile)
         fit_weight = self._transform.fit_transform(source_w[fit_rows])
         # weights_ is recomputed from the weighter's (a property), not stored:
@@ -221,26 +208,6 @@ class _BaseImportanceWeighted(BaseDomainMetaEstimator):
             return np.ones(_num_rows(X))
         w = self.weighter_.predict_weights(X)
         return self._transform.transform(w)
-
-    def _target_score(self, X, y, domain, sample_weight, metric):
-        """The score rule (``utils._scoring``) with this model's full ratio."""
-        check_is_fitted(self)
-        return target_score(
-            self,
-            X,
-            y,
-            domain=domain,
-            sample_weight=sample_weight,
-            metric=metric,
-            ratio=self._full_ratio,
-        )
-
-    def _full_ratio(self, X):
-        # IWCV weighs every candidate by the full ratio (flatten=1, no clip)
-        # so that all estimate one quantity, the target risk
-        if self.weighter_ is None:  # fit without target rows: no shift assumed
-            return np.ones(_num_rows(X))
-        return self.weighter_.predict_ratio(X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -537,7 +504,7 @@ def importance_weights(X_source, X_target, method=None, *, random_state=None):
     import pandas as pd
 
     if method is None:
-        weighter = ClassifierWeighter(random_state=random_state)
+        weighter = default_weighter(random_state)
     elif isinstance(method, BaseEstimator) and hasattr(method, "predict_ratio"):
         weighter = clone(method)
     else:

@@ -145,9 +145,7 @@ class WeightedConformalClassifier(ClassifierMixin, BaseWeightedConformal):
         self.clip_quantile = clip_quantile
         self.random_state = random_state
 
-    def _get_estimator(self):
-        if self.estimator is not None:
-            return self.estimator
+    def _default(self):
         from sklearn.linear_model import LogisticRegression
 
         return LogisticRegression()
@@ -157,21 +155,6 @@ class WeightedConformalClassifier(ClassifierMixin, BaseWeightedConformal):
         """Class labels of the fitted model (columns of :meth:`predict_set`)."""
         check_is_fitted(self)
         return self.estimator_.classes_
-
-    def predict_proba(self, X):
-        """Class probabilities of the fitted model.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        check_is_fitted(self)
-        return self.estimator_.predict_proba(X)
 
     def _class_scores(self, proba):
         if self.conformity_score == "lac":
@@ -235,4 +218,4 @@ class WeightedConformalClassifier(ClassifierMixin, BaseWeightedConformal):
         """
         from sklearn.metrics import accuracy_score
 
-        return self._score(X, y, domain, sample_weight, accuracy_score)
+        return self._target_score(X, y, domain, sample_weight, accuracy_score)

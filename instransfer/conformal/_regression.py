@@ -141,9 +141,7 @@ class WeightedConformalRegressor(RegressorMixin, BaseWeightedConformal):
         self.clip_quantile = clip_quantile
         self.random_state = random_state
 
-    def _get_estimator(self):
-        if self.estimator is not None:
-            return self.estimator
+    def _default(self):
         from sklearn.linear_model import Ridge
 
         return Ridge()
@@ -235,4 +233,4 @@ class WeightedConformalRegressor(RegressorMixin, BaseWeightedConformal):
         """
         from sklearn.metrics import r2_score
 
-        return self._score(X, y, domain, sample_weight, r2_score)
+        return self._target_score(X, y, domain, sample_weight, r2_score)

@@ -25,13 +25,13 @@ from .._importance_weighted import (
     ImportanceWeightedClassifier,
     ImportanceWeightedRegressor,
 )
-from ..density_ratio._classifier import ClassifierWeighter
 from ..utils._compat import (
     HasMethods,
     Interval,
     StrOptions,
     _fit_context,
 )
+from ..utils._meta import default_weighter
 from ..utils._routing import check_weightable, final_step
 from ._iwcv_eval import SCHEDULES, _weighted_mean_se, evaluate
 from ._scorer import _IWScorer, make_iw_scorer
@@ -209,7 +209,7 @@ class _BaseImportanceWeightedCV:
         if self.weighter is not None:
             return self.weighter
         # seeded in fit (unfitted: for the tags only)
-        return ClassifierWeighter(random_state=getattr(self, "_weighter_seed", None))
+        return default_weighter(getattr(self, "_weighter_seed", None))
 
     def _make_weighted(self, weighter, flatten):
         return self._weighted_class(
