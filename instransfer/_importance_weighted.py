@@ -25,9 +25,11 @@ from sklearn.utils.validation import (
 
 from ._validation import _num_rows
 from ._weights import POSTPROCESS_CONSTRAINTS, WeightTransform
+from .density_ratio._classifier import ClassifierWeighter
 from .utils._compat import (
     HasMethods,
     _fit_context,
+    _num_samples,
     _routing_enabled,
     _safe_indexing,
     safe_tags,
@@ -35,7 +37,7 @@ from .utils._compat import (
 from .utils._domain import (
     stack_domains,
 )
-from .utils._meta import BaseDomainMetaEstimator, default_weighter
+from .utils._meta import BaseDomainMetaEstimator
 from .utils._routing import check_weightable, fit_weighted
 from .utils._scoring import target_score, warn_labeled_target  # noqa: F401
 
@@ -46,7 +48,65 @@ __all__ = [
 ]
 
 
-class _BaseImportanceWeighted(BaseDomainMetaEstimator):
+def default_weighter(random_state):
+    """The weighter used when ``weighter=None``: a seeded ClassifierWeighter."""
+    return ClassifierWeighter(random_state=random_state)
+
+
+class BaseWeightedMetaEstimator(BaseDomainMetaEstimator):
+    """A domain-aware meta-estimator that also fits a weighter.
+
+    Adds to :class:`~instransfer.utils._meta.BaseDomainMetaEstimator` the
+    weighter (the user's ``weighter``, cloned, or the default seeded with
+    ``random_state``) fit on all stacked rows, and the score rule with its
+    full estimated ratio. The importance-weighted and IWCV estimators, the
+    weighted conformal estimators and the target-calibrated classifier
+    subclass it.
+    """
+
+    def _get_weighter(self):
+        """The user's weighter, or the default seeded with ``random_state``."""
+        if self.weighter is not None:
+            return self.weighter
+        return default_weighter(self.random_state)
+
+    def _fit_weighter(self, X, is_target):
+        """Fit the weighter on the stacked rows; None without target rows.
+
+        The default weighter is built here, seeded with ``random_state`` (a
+        RandomState instance is shared, not copied, as in scikit-learn); the
+        user's weighter is cloned and keeps its own ``random_state``.
+        """
+        if not is_target.any():  # warned by resolve_rows: no shift assumed
+            return None
+        weighter = self._get_weighter()
+        if self.weighter is not None:
+            weighter = clone(weighter)
+        return weighter.fit(X, is_target.astype(int))
+
+    def _full_ratio(self, X):
+        """Estimated ratio at ``X``: flatten=1, no clip; ones without a weighter."""
+        # IWCV weighs every candidate by the full ratio (flatten=1, no clip)
+        # so that all estimate one quantity, the target risk
+        if self.weighter_ is None:  # fit without target rows: no shift assumed
+            return np.ones(_num_samples(X))
+        return self.weighter_.predict_ratio(X)
+
+    def _target_score(self, X, y, domain, sample_weight, metric):
+        """The score rule (:func:`~instransfer.utils._scoring.target_score`)."""
+        check_is_fitted(self)
+        return target_score(
+            self,
+            X,
+            y,
+            domain=domain,
+            sample_weight=sample_weight,
+            metric=metric,
+            ratio=self._full_ratio,
+        )
+
+
+class _BaseImportanceWeighted(BaseWeightedMetaEstimator):
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit"]), None],
         "weighter": [HasMethods(["fit", "predict_ratio"]), None],

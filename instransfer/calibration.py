@@ -22,14 +22,16 @@ import numpy as np
 from sklearn.base import ClassifierMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
+from ._importance_weighted import BaseWeightedMetaEstimator
 from ._weights import POSTPROCESS_CONSTRAINTS, WeightTransform
 from .utils._compat import HasMethods, StrOptions, _fit_context, _safe_indexing
-from .utils._meta import BaseDomainMetaEstimator
 
 __all__ = ["ImportanceWeightedCalibratedClassifier"]
 
 
-class ImportanceWeightedCalibratedClassifier(ClassifierMixin, BaseDomainMetaEstimator):
+class ImportanceWeightedCalibratedClassifier(
+    ClassifierMixin, BaseWeightedMetaEstimator
+):
     """Classifier whose probabilities are calibrated for the *target* population.
 
     Fits ``weighter`` on all stacked rows, then scikit-learn's

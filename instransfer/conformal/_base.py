@@ -14,15 +14,15 @@ from sklearn.base import clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from .._importance_weighted import BaseWeightedMetaEstimator
 from .._weights import POSTPROCESS_CONSTRAINTS, WeightTransform
 from ..exceptions import UnboundedPredictionWarning
 from ..utils._compat import HasMethods, Interval, _fit_context, _safe_indexing
 from ..utils._domain import as_indexable
-from ..utils._meta import BaseDomainMetaEstimator
 from ._quantile import check_alpha, min_calibration_rows, weighted_conformal_quantile
 
 
-class BaseWeightedConformal(BaseDomainMetaEstimator):
+class BaseWeightedConformal(BaseWeightedMetaEstimator):
     """Split weighted conformal prediction on stacked source and target rows.
 
     Input resolution, prediction delegation and tags come from

@@ -24,6 +24,7 @@ from sklearn.utils import check_random_state
 from .._importance_weighted import (
     ImportanceWeightedClassifier,
     ImportanceWeightedRegressor,
+    default_weighter,
 )
 from ..utils._compat import (
     HasMethods,
@@ -31,7 +32,6 @@ from ..utils._compat import (
     StrOptions,
     _fit_context,
 )
-from ..utils._meta import default_weighter
 from ..utils._routing import check_weightable, final_step
 from ._iwcv_eval import SCHEDULES, _weighted_mean_se, evaluate
 from ._scorer import _IWScorer, make_iw_scorer

@@ -12,35 +12,23 @@ base does, once, what every such family needs:
   ``decision_function`` delegate to the fitted model (``estimator_``, or the
   attribute named by ``_delegate_attr``), each present exactly when that
   model has it (``available_if``);
-- the weighter (the user's, cloned, or the default
-  :class:`~instransfer.ClassifierWeighter`) is fit on all stacked rows;
 - the input tags (NaN, strings, categorical, sparse) are the wrapped
   estimator's.
 
 Subclasses set ``_task`` (``"classification"`` or ``"regression"``),
 implement ``_default()`` (the estimator used when ``estimator=None``) and
-``fit``. The importance-weighted estimators, the IWCV estimators, the weighted
-conformal estimators and the target-calibrated classifier all build on it.
+``fit``. The estimators that also fit a weighter build on its subclass
+:class:`instransfer._importance_weighted.BaseWeightedMetaEstimator`.
 """
 
-import numpy as np
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.base import BaseEstimator, MetaEstimatorMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._compat import _num_samples, safe_tags
+from ._compat import safe_tags
 from ._domain import resolve_stacked
-from ._scoring import target_score
 
-__all__ = ["BaseDomainMetaEstimator", "default_weighter"]
-
-
-def default_weighter(random_state):
-    """The weighter used when ``weighter=None``: a seeded ClassifierWeighter."""
-    # imported here: the weighters sit above utils in the layering
-    from ..density_ratio._classifier import ClassifierWeighter
-
-    return ClassifierWeighter(random_state=random_state)
+__all__ = ["BaseDomainMetaEstimator"]
 
 
 def _estimator_has(attr):
@@ -75,26 +63,6 @@ class BaseDomainMetaEstimator(MetaEstimatorMixin, BaseEstimator):
         fitted = getattr(self, self._delegate_attr, None)
         return fitted if fitted is not None else self._get_estimator()
 
-    def _get_weighter(self):
-        """The user's weighter, or the default seeded with ``random_state``."""
-        if self.weighter is not None:
-            return self.weighter
-        return default_weighter(self.random_state)
-
-    def _fit_weighter(self, X, is_target):
-        """Fit the weighter on the stacked rows; None without target rows.
-
-        The default weighter is built here, seeded with ``random_state`` (a
-        RandomState instance is shared, not copied, as in scikit-learn); the
-        user's weighter is cloned and keeps its own ``random_state``.
-        """
-        if not is_target.any():  # warned by resolve_rows: no shift assumed
-            return None
-        weighter = self._get_weighter()
-        if self.weighter is not None:
-            weighter = clone(weighter)
-        return weighter.fit(X, is_target.astype(int))
-
     def _resolve(self, X, y, domain=None, sample_weight=None):
         """Validate ``X`` (resetting ``n_features_in_``) and resolve the rows.
 
@@ -105,27 +73,6 @@ class BaseDomainMetaEstimator(MetaEstimatorMixin, BaseEstimator):
         validate_data(self, X, reset=True, skip_check_array=True)
         # warnings point at the caller of fit: fit's wrapper, fit, this, ...
         return resolve_stacked(X, y, domain, sample_weight, self._task, stacklevel=6)
-
-    def _full_ratio(self, X):
-        """Estimated ratio at ``X``: flatten=1, no clip; ones without a weighter."""
-        # IWCV weighs every candidate by the full ratio (flatten=1, no clip)
-        # so that all estimate one quantity, the target risk
-        if self.weighter_ is None:  # fit without target rows: no shift assumed
-            return np.ones(_num_samples(X))
-        return self.weighter_.predict_ratio(X)
-
-    def _target_score(self, X, y, domain, sample_weight, metric):
-        """The score rule (:func:`~instransfer.utils._scoring.target_score`)."""
-        check_is_fitted(self)
-        return target_score(
-            self,
-            X,
-            y,
-            domain=domain,
-            sample_weight=sample_weight,
-            metric=metric,
-            ratio=self._full_ratio,
-        )
 
     @available_if(_estimator_has("predict"))
     def predict(self, X):
