@@ -155,7 +155,7 @@ class _BaseLSIF(FeatureScalingMixin, BaseWeighter):
                     f"leave-one-out over {len(idx_s)} pairs, then 1 final fit",
                     flush=True,
                 )
-            means, stds = _lsif_loo(
+            means, stds, per_pair = _lsif_loo(
                 X_source,
                 X_target,
                 (idx_s, idx_t),
@@ -169,7 +169,10 @@ class _BaseLSIF(FeatureScalingMixin, BaseWeighter):
             )
             scores = -means  # higher is better, like ``score``
             best = np.unravel_index(np.argmax(scores), scores.shape)
-            self.cv_results_ = _grid_results(gammas, reg_lambdas, scores, stds)
+            np.negative(per_pair, out=per_pair)  # scores: higher is better
+            self.cv_results_ = _grid_results(
+                gammas, reg_lambdas, scores, stds, per_pair
+            )
             self.best_score_ = float(scores[best])
             g_best, l_best = best
         else:
@@ -232,8 +235,14 @@ class _BaseLSIF(FeatureScalingMixin, BaseWeighter):
         return np.exp(self._log_ratio(X))
 
 
-def _grid_results(gammas, reg_lambdas, scores, stds):
-    """``cv_results_`` in the layout of GridSearchCV (gamma varies slowest)."""
+def _grid_results(gammas, reg_lambdas, scores, stds, split_scores):
+    """``cv_results_`` in the layout of GridSearchCV (gamma varies slowest).
+
+    Each held-out pair is a fold: ``split{k}_test_score`` is pair ``k``'s
+    score (minus its held-out ``J``), as GridSearchCV reports it over
+    leave-one-pair-out folds; the mean and the standard deviation are over
+    the pairs, as there.
+    """
     from scipy.stats import rankdata
 
     G, L = scores.shape
@@ -251,6 +260,10 @@ def _grid_results(gammas, reg_lambdas, scores, stds):
         "mean_test_score": flat.copy(),
         "std_test_score": stds.ravel().copy(),
         "rank_test_score": ranks,
+        **{
+            f"split{k}_test_score": split.ravel()
+            for k, split in enumerate(split_scores)
+        },
     }
 
 
@@ -412,10 +425,12 @@ class ULSIFCV(_BaseLSIF):
         layout (``gamma`` varying slowest): ``params``, ``param_gamma``,
         ``param_reg_lambda``, ``mean_test_score`` (minus the leave-one-out
         ``J``; higher is better), ``std_test_score`` (over held-out pairs),
-        ``rank_test_score``. ``mean_test_score.reshape(n_gammas, n_lambdas)``
-        gives the grid. There is no ``split{k}_test_score``: the held-out
-        splits are the leave-one-out pairs (thousands), whose criterion is
-        summed as it is computed, chunk by chunk, so memory stays bounded.
+        ``rank_test_score``, and ``split{k}_test_score``, the score of held-out
+        pair ``k`` (the pairs are the folds: GridSearchCV over
+        leave-one-pair-out folds reports the same keys and values).
+        ``mean_test_score.reshape(n_gammas, n_lambdas)`` gives the grid. The
+        split scores take 8 bytes per pair and candidate (2.5 MB at the
+        default 5 000 pairs and 63 candidates); ``max_loo_pairs`` bounds them.
     best_score_ : float
         ``mean_test_score`` of the chosen pair.
     coef_ : ndarray of shape (n_centers,)
