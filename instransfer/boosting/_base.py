@@ -33,6 +33,7 @@ from ..utils._compat import _safe_indexing
 from ..utils._routing import check_weightable as _check_weightable
 from ..utils._routing import final_step as _final_step
 from ..utils._routing import fit_weighted as _fit_weighted
+from ..utils._scoring import check_cv_scorer
 
 _SEED_MAX = np.iinfo(np.int32).max
 
@@ -110,6 +111,7 @@ def _stacked_training_set(est, X, y, domain, sample_weight, task):
             f"row has zero sample_weight, so {name} has nothing to fit."
         )
     labeled = ~unlabeled_mask(y, task)
+    check_cv_scorer(est, task)
     if domain is None:
         # As SelfTrainingClassifier does without unlabeled rows: say so loudly,
         # then fit the degenerate model. Every labeled row is a target row and

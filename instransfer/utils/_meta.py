@@ -7,7 +7,9 @@ base does, once, what every such family needs:
 - :meth:`BaseDomainMetaEstimator._resolve` validates ``X`` (feature names and
   count, not values: the inner estimator checks those), and resolves
   ``(X, y, domain, sample_weight)`` into target rows and labeled source rows
-  (:func:`~instransfer.utils._domain.resolve_stacked`);
+  (:func:`~instransfer.utils._domain.resolve_stacked`), and refuses a plain
+  scikit-learn scorer in a cross-validation whose held-out ``y`` marks
+  unlabeled rows (:func:`~instransfer.utils._scoring.check_cv_scorer`);
 - ``predict``, ``predict_proba``, ``predict_log_proba`` and
   ``decision_function`` delegate to the fitted model (``estimator_``, or the
   attribute named by ``_delegate_attr``), each present exactly when that
@@ -27,6 +29,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compat import safe_tags
 from ._domain import resolve_stacked
+from ._scoring import check_cv_scorer
 
 __all__ = ["BaseDomainMetaEstimator"]
 
@@ -72,7 +75,9 @@ class BaseDomainMetaEstimator(MetaEstimatorMixin, BaseEstimator):
         """
         validate_data(self, X, reset=True, skip_check_array=True)
         # warnings point at the caller of fit: fit's wrapper, fit, this, ...
-        return resolve_stacked(X, y, domain, sample_weight, self._task, stacklevel=6)
+        rows = resolve_stacked(X, y, domain, sample_weight, self._task, stacklevel=6)
+        check_cv_scorer(self, self._task)
+        return rows
 
     @available_if(_estimator_has("predict"))
     def predict(self, X):
