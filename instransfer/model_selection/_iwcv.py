@@ -277,7 +277,7 @@ class _BaseImportanceWeightedCV:
         # the inner estimator and weighter are validated by their own fit
         prefer_skip_nested_validation=False
     )
-    def fit(self, X, y, *, domain=None, sample_weight=None):
+    def fit(self, X, y, *, domain=None, sample_weight=None, **fit_params):
         """Choose ``flatten`` by importance-weighted CV, then refit with it.
 
         Parameters
@@ -296,6 +296,14 @@ class _BaseImportanceWeightedCV:
         sample_weight : array-like of shape (n_samples,), default=None
             Multiplied with the importance weights of the source rows, in the
             folds' fits and scores and in the final fit. Not modified.
+        **fit_params : dict
+            Further parameters of ``estimator.fit`` (e.g. xgboost's
+            ``eval_set``), given as they are to every fold's fit and to the
+            final fit, and routed as
+            :meth:`ImportanceWeightedClassifier.fit
+            <instransfer.ImportanceWeightedClassifier.fit>` routes them: with
+            metadata routing off as given, with it on to the estimator that
+            requested them.
 
         Returns
         -------
@@ -304,6 +312,7 @@ class _BaseImportanceWeightedCV:
         """
         flattens = self._check_flattens()
         check_weightable(clone(self._get_estimator()), type(self).__name__)
+        fit_params = self._route_fit_params(fit_params)
         rows = self._resolve(X, y, domain, sample_weight)
         X, y, sw = rows.X, rows.y, rows.sample_weight
         is_target, fit_rows = rows.is_target, rows.fit_rows
@@ -333,6 +342,7 @@ class _BaseImportanceWeightedCV:
                 n_splits=self._n_splits,
                 schedule=self.schedule,
                 verbose=self.verbose,
+                fit_params=fit_params,
             )
             _check_defined(self.scores_, self.fold_weights_, scorer)
             best = _select_flatten(self.scores_, self.fold_weights_, self.selection)
@@ -347,7 +357,7 @@ class _BaseImportanceWeightedCV:
         self.best_estimator_ = self._make_weighted(
             self.weighter if self.weighter is not None else self._get_weighter(),
             self.flatten_,
-        ).fit(X, y, domain=domain, sample_weight=sample_weight)
+        ).fit(X, y, domain=domain, sample_weight=sample_weight, **fit_params)
         # the fitted state of the final model is this estimator's own
         # (weights_ is a property of these, computed from weighter_)
         for name in ("estimator_", "weighter_", "_fit_in_source", "n_source_fit_"):
