@@ -34,6 +34,7 @@ from .utils._compat import (
     _safe_indexing,
     safe_tags,
 )
+from .utils._docstrings import fill_doc
 from .utils._domain import (
     stack_domains,
 )
@@ -106,6 +107,7 @@ class BaseWeightedMetaEstimator(BaseDomainMetaEstimator):
         )
 
 
+@fill_doc
 class _BaseImportanceWeighted(BaseWeightedMetaEstimator):
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit"]), None],
@@ -140,19 +142,10 @@ class _BaseImportanceWeighted(BaseWeightedMetaEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Source and target rows, stacked. Validated by the inner estimator
-            and weighter, so a DataFrame with categorical columns works when
-            both carry their own encoding.
-        y : array-like of shape (n_samples,)
-            Labels of source rows. Unlabeled rows (``-1`` or ``None``/``NaN``
-            for classes, ``NaN`` for regression) are the target rows when
-            ``domain`` is not given.
-        domain : array-like of shape (n_samples,), default=None
-            0 for source rows, 1 for target rows. Overrides the inference
-            from unlabeled ``y``.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Multiplied with the importance weights of the source rows.
+        %(fit_X)s
+        %(fit_y)s
+        %(fit_domain)s
+        %(fit_sample_weight)s
         **fit_params : dict
             Further parameters of ``estimator.fit``, e.g. xgboost's
             ``eval_set`` and ``sample_weight_eval_set`` for early stopping.
@@ -287,6 +280,7 @@ class _BaseImportanceWeighted(BaseWeightedMetaEstimator):
         return tags
 
 
+@fill_doc
 class ImportanceWeightedClassifier(ClassifierMixin, _BaseImportanceWeighted):
     """Classifier fit on source rows weighted by ``p_target / p_source``.
 
@@ -400,14 +394,7 @@ class ImportanceWeightedClassifier(ClassifierMixin, _BaseImportanceWeighted):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Held-out rows.
-        y : array-like of shape (n_samples,)
-            Labels; unlabeled rows are never scored.
-        domain : array-like of shape (n_samples,), default=None
-            0 for source rows, 1 for target rows.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Multiplies the weights of the scored rows.
+        %(score_params)s
 
         Returns
         -------
@@ -425,6 +412,7 @@ class ImportanceWeightedClassifier(ClassifierMixin, _BaseImportanceWeighted):
         return tags
 
 
+@fill_doc
 class ImportanceWeightedRegressor(RegressorMixin, _BaseImportanceWeighted):
     """Regressor fit on source rows weighted by ``p_target / p_source``.
 
@@ -512,14 +500,7 @@ class ImportanceWeightedRegressor(RegressorMixin, _BaseImportanceWeighted):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Held-out rows.
-        y : array-like of shape (n_samples,)
-            Labels; unlabeled rows are never scored.
-        domain : array-like of shape (n_samples,), default=None
-            0 for source rows, 1 for target rows.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Multiplies the weights of the scored rows.
+        %(score_params)s
 
         Returns
         -------

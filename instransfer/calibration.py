@@ -25,10 +25,12 @@ from sklearn.utils.validation import check_is_fitted
 from ._importance_weighted import BaseWeightedMetaEstimator
 from ._weights import POSTPROCESS_CONSTRAINTS, WeightTransform
 from .utils._compat import HasMethods, StrOptions, _fit_context, _safe_indexing
+from .utils._docstrings import fill_doc
 
 __all__ = ["ImportanceWeightedCalibratedClassifier"]
 
 
+@fill_doc
 class ImportanceWeightedCalibratedClassifier(
     ClassifierMixin, BaseWeightedMetaEstimator
 ):
@@ -161,13 +163,9 @@ class ImportanceWeightedCalibratedClassifier(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Source and target rows, stacked.
-        y : array-like of shape (n_samples,)
-            Labels of source rows; unlabeled rows (``-1``, ``None``, ``NaN``)
-            are the target rows when ``domain`` is not given.
-        domain : array-like of shape (n_samples,), default=None
-            0 for source rows, 1 for target rows.
+        %(fit_X)s
+        %(fit_y)s
+        %(fit_domain)s
 
         Returns
         -------
@@ -242,14 +240,7 @@ class ImportanceWeightedCalibratedClassifier(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score.
-        y : array-like of shape (n_samples,)
-            Labels; ``-1``/``None``/``NaN`` mark unlabeled rows.
-        domain : array-like of shape (n_samples,), default=None
-            0 source, 1 target.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Multiplied with the importance weights.
+        %(score_params)s
 
         Returns
         -------

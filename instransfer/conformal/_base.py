@@ -18,10 +18,12 @@ from .._importance_weighted import BaseWeightedMetaEstimator
 from .._weights import POSTPROCESS_CONSTRAINTS, WeightTransform
 from ..exceptions import UnboundedPredictionWarning
 from ..utils._compat import HasMethods, Interval, _fit_context, _safe_indexing
+from ..utils._docstrings import fill_doc
 from ..utils._domain import as_indexable
 from ._quantile import check_alpha, min_calibration_rows, weighted_conformal_quantile
 
 
+@fill_doc
 class BaseWeightedConformal(BaseWeightedMetaEstimator):
     """Split weighted conformal prediction on stacked source and target rows.
 
@@ -77,15 +79,9 @@ class BaseWeightedConformal(BaseWeightedMetaEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Source and target rows, stacked. Validated by the wrapped model
-            and the weighter, so a DataFrame works when both accept it.
-        y : array-like of shape (n_samples,)
-            Labels of the source rows; unlabeled rows (``-1``/``None``/``NaN``
-            for classes, ``NaN`` for regression) are the target rows when
-            ``domain`` is not given.
-        domain : array-like of shape (n_samples,), default=None
-            0 for source rows, 1 for target rows.
+        %(fit_X)s
+        %(fit_y)s
+        %(fit_domain)s
 
         Returns
         -------

@@ -5,6 +5,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._compat import HasMethods, StrOptions
+from ..utils._docstrings import fill_doc
 from ._base import BaseWeightedConformal
 
 
@@ -23,6 +24,7 @@ def _aps_scores(proba):
     return scores
 
 
+@fill_doc
 class WeightedConformalClassifier(ClassifierMixin, BaseWeightedConformal):
     """Prediction sets that hold the *target's* labels (weighted conformal).
 
@@ -203,14 +205,7 @@ class WeightedConformalClassifier(ClassifierMixin, BaseWeightedConformal):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score.
-        y : array-like of shape (n_samples,)
-            Labels; ``-1``/``None``/``NaN`` mark unlabeled rows.
-        domain : array-like of shape (n_samples,), default=None
-            0 source, 1 target.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Multiplied with the importance weights.
+        %(score_params)s
 
         Returns
         -------

@@ -28,6 +28,7 @@ from sklearn.utils import check_random_state
 from .. import _kernels
 from ..base import BaseWeighter
 from ..utils._compat import Interval
+from ..utils._docstrings import fill_doc
 from ._feature_scaling import (
     FEATURE_SCALING_CONSTRAINT,
     FEATURE_SCALING_DOC,
@@ -267,25 +268,21 @@ def _grid_results(gammas, reg_lambdas, scores, stds, split_scores):
     }
 
 
-_COMMON_PARAMS_DOC = """
-    n_centers : int, default=100
-        Number of kernel centres, drawn without replacement from the target
-        rows (all of them when there are fewer).
-    centers : array-like of shape (n_centers, n_features), default=None
-        Fixed kernel centres; overrides ``n_centers`` (e.g. to compare fits
-        on the same basis).
-{feature_scaling}
-    random_state : int, RandomState instance or None, default=None
-        Seeds the choice of centres (and of held-out pairs). The draw is
-        made from the rows sorted by content, so the fit does not depend on
-        the order of the rows. The median heuristic's subsample (above 250
-        rows per domain) has a fixed seed: ``gamma_`` does not depend on it.
-    flatten : float, default=1.0
-        Exponent applied to the ratio (0: uniform weights).
-    clip : float or None, default=None
-        Largest weight as a multiple of the mean weight.
-    clip_quantile : float or None, default=None
-        Quantile of the weights at which to cap them."""
+# the parameters every class of this module shares (``%(common)s``)
+_COMMON_PARAMS_DOC = """\
+n_centers : int, default=100
+    Number of kernel centres, drawn without replacement from the target
+    rows (all of them when there are fewer).
+centers : array-like of shape (n_centers, n_features), default=None
+    Fixed kernel centres; overrides ``n_centers`` (e.g. to compare fits
+    on the same basis).
+%(feature_scaling)s
+random_state : int, RandomState instance or None, default=None
+    Seeds the choice of centres (and of held-out pairs). The draw is
+    made from the rows sorted by content, so the fit does not depend on
+    the order of the rows. The median heuristic's subsample (above 250
+    rows per domain) has a fixed seed: ``gamma_`` does not depend on it.
+%(weight_transform)s"""
 
 
 class ULSIF(_BaseLSIF):
@@ -306,7 +303,7 @@ class ULSIF(_BaseLSIF):
         median heuristic on a subsample of both domains.
     reg_lambda : float, default=0.1
         Ridge penalty ``lambda`` on the coefficients.
-    {common}
+    %(common)s
 
     Attributes
     ----------
@@ -412,7 +409,7 @@ class ULSIFCV(_BaseLSIF):
         1 announces the size of the grid up front (widths times
         regularisers, all scored by one closed-form leave-one-out pass, then
         one final fit).
-    {common}
+    %(common)s
 
     Attributes
     ----------
@@ -528,7 +525,7 @@ class RULSIF(_BaseLSIF):
         Ridge penalty on the coefficients.
     alpha : float in [0, 1), default=0.1
         Share of the target density in the denominator.
-    {common}
+    %(common)s
 
     Attributes
     ----------
@@ -636,7 +633,7 @@ class RULSIFCV(_BaseLSIF):
         1 announces the size of the grid up front (widths times
         regularisers, all scored by one closed-form leave-one-out pass, then
         one final fit).
-    {common}
+    %(common)s
 
     Attributes
     ----------
@@ -729,9 +726,6 @@ class RULSIFCV(_BaseLSIF):
         return self.gammas, self.reg_lambdas, True
 
 
-_COMMON = _COMMON_PARAMS_DOC.strip("\n").replace(
-    "{feature_scaling}", FEATURE_SCALING_DOC
-)
 for _cls in (ULSIF, ULSIFCV, RULSIF, RULSIFCV):
-    _cls.__doc__ = _cls.__doc__.replace("    {common}", _COMMON)
+    fill_doc(_cls, common=_COMMON_PARAMS_DOC, feature_scaling=FEATURE_SCALING_DOC)
 del _cls

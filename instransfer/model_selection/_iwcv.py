@@ -32,6 +32,7 @@ from ..utils._compat import (
     StrOptions,
     _fit_context,
 )
+from ..utils._docstrings import fill_doc
 from ..utils._routing import check_weightable, final_step
 from ._iwcv_eval import SCHEDULES, _weighted_mean_se, evaluate
 from ._scorer import _IWScorer, make_iw_scorer
@@ -144,6 +145,7 @@ def _check_defined(scores, fold_weights, scorer):
     )
 
 
+@fill_doc
 class _BaseImportanceWeightedCV:
     """What the CV estimators add to the weighted ones: choosing ``flatten``.
 
@@ -282,17 +284,9 @@ class _BaseImportanceWeightedCV:
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Source and target rows, stacked. Validated by the inner estimator
-            and weighter, so a DataFrame with categorical columns works when
-            both carry their own encoding.
-        y : array-like of shape (n_samples,)
-            Labels of source rows. Unlabeled rows (``-1`` or ``None``/``NaN``
-            for classes, ``NaN`` for regression) are the target rows when
-            ``domain`` is not given.
-        domain : array-like of shape (n_samples,), default=None
-            0 for source rows, 1 for target rows. Overrides the inference
-            from unlabeled ``y``.
+        %(fit_X)s
+        %(fit_y)s
+        %(fit_domain)s
         sample_weight : array-like of shape (n_samples,), default=None
             Multiplied with the importance weights of the source rows, in the
             folds' fits and scores and in the final fit. Not modified.
