@@ -507,6 +507,26 @@ def _one_se_rounds(losses, weights, folds, level=0.025):
     return int(np.flatnonzero(excess <= se)[0]) + 1
 
 
+def _grid_cv_results(param, values, mean, split):
+    """``cv_results_`` with GridSearchCV's keys, one candidate per value.
+
+    ``split`` holds the folds' scores, shape (n_folds, n_candidates);
+    ``mean`` the criterion the choice was made by (ties go to the first).
+    """
+    results = {
+        "params": [{param: v} for v in np.asarray(values).tolist()],
+        f"param_{param}": np.asarray(values),
+        "mean_test_score": mean,
+        "std_test_score": split.std(axis=0),
+        "rank_test_score": (
+            np.argsort(np.argsort(-mean, kind="stable"), kind="stable") + 1
+        ),
+    }
+    for k, s in enumerate(split):
+        results[f"split{k}_test_score"] = s
+    return results
+
+
 # --------------------------------------------------------------------------
 # The base every transfer booster shares
 

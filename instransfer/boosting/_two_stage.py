@@ -27,6 +27,7 @@ from ._base import (
     _SEED_MAX,
     _adjusted_errors,
     _BaseTransferBoost,
+    _grid_cv_results,
     _stacked_training_set,
     _target_error,
     _target_folds,
@@ -392,7 +393,15 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, _BaseTransferBoost):
 
         _, self.best_step_, best_log_w, seed = best
         self.cv_errors_ = cv_errors
-        self.cv_results_ = _cv_results(cv_errors, fold_errors) if fold_errors else None
+        # minus the criterion (MSE pooled over the held-out rows) and minus
+        # each fold's own MSE
+        self.cv_results_ = (
+            _grid_cv_results(
+                "step", np.arange(n_steps), -cv_errors, -np.asarray(fold_errors).T
+            )
+            if fold_errors
+            else None
+        )
         self.target_weight_fractions_ = fractions
         self.estimators_, self.estimator_weights_, self.estimator_errors_ = (
             _adaboost_r2_frozen(
@@ -479,26 +488,3 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, _BaseTransferBoost):
 
     # the same target-row R² as TrAdaBoost.R2's
     score = TrAdaBoostRegressor.score
-
-
-def _cv_results(cv_errors, fold_errors):
-    """``cv_results_`` with GridSearchCV's keys, one candidate per step.
-
-    ``mean_test_score`` is minus the step's criterion, the squared error
-    pooled over all held-out target rows (the folds' means weighted by their
-    rows' total weight); ``split{k}_test_score`` minus fold ``k``'s.
-    """
-    split = -np.asarray(fold_errors).T  # (n_folds, n_steps)
-    mean = -cv_errors
-    results = {
-        "params": [{"step": s} for s in range(cv_errors.shape[0])],
-        "param_step": np.arange(cv_errors.shape[0]),
-        "mean_test_score": mean,
-        "std_test_score": split.std(axis=0),
-        "rank_test_score": (
-            np.argsort(np.argsort(-mean, kind="stable"), kind="stable") + 1
-        ),
-    }
-    for k, s in enumerate(split):
-        results[f"split{k}_test_score"] = s
-    return results
