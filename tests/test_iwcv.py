@@ -512,3 +512,38 @@ def test_fold_weighters_do_not_repeat_the_fit_diagnostics():
     assert kinds["NoOverlapWarning"] == 1
     diagnostics = {"NoOverlapWarning", "WeightConcentrationWarning"}
     assert all(n == 1 for k, n in kinds.items() if k in diagnostics)
+
+
+def test_once_fitted_weighter_scores_with_the_full_ratio():
+    # a weighter with its own flatten: its weights_ are not the full ratio,
+    # so the held-out rows are scored with predict_ratio (flatten=1)
+    data = make_covariate_shift(120, 120, 2, shift=1.0, random_state=2)
+    y = _masked(data)
+    wtr = it.ClassifierWeighter(cv="in_sample", flatten=0.5, random_state=0)
+    clf = it.ImportanceWeightedClassifierCV(
+        weighter=wtr, flattens=[0, 1], cv=3, n_repeats=1, random_state=0
+    ).fit(data.X, y)
+    full = clone(wtr).fit(data.X, (y == -1).astype(int))
+    rng = np.random.RandomState(0)
+    rng.randint(np.iinfo(np.int32).max)
+    cv = DomainStratifiedKFold(3, random_state=int(rng.randint(np.iinfo(np.int32).max)))
+    expected = [
+        full.predict_ratio(data.X[test][y[test] != -1]).sum()
+        for _, test in cv.split(data.X, y)
+    ]
+    np.testing.assert_allclose(clf.fold_weights_, expected, rtol=1e-12)
+    assert not np.allclose(
+        clf.fold_weights_,
+        [
+            full.predict_weights(data.X[t][y[t] != -1]).sum()
+            for _, t in cv.split(data.X, y)
+        ],
+    )
+
+
+def test_weighter_fit_is_validated():
+    data = make_covariate_shift(60, 60, 2, random_state=0)
+    with pytest.raises(InvalidParameterError, match="weighter_fit"):
+        it.ImportanceWeightedClassifierCV(weighter_fit="twice").fit(
+            data.X, _masked(data)
+        )

@@ -133,12 +133,15 @@ class _FoldWeights(BaseEstimator):
 def fit_weighter_once(weighter, X, is_target):
     """Fit ``weighter`` on all rows; its per-row source weights and ratios.
 
-    Sugiyama, Krauledat & Müller (JMLR 8, 2007, Sec. 3) estimate the
-    importance once from all training and test *inputs* and then
-    cross-validate the weighted learner with it. This is legitimate because a
-    weighter never sees a label: the held-out rows' covariates in its fit
-    are no more than the target rows' covariates are, and no outcome reaches
-    the choice through the weights. It is ``n_folds`` weighter fits cheaper
+    The IWCV estimate of Sugiyama, Krauledat & Müller (JMLR 8, 2007, eq. 9)
+    weights every fold's held-out losses, and the training losses of the
+    importance-weighted learner, by one importance function ``w(x)``, the
+    same in all folds: a function of the inputs only, which they estimate from
+    the unlabeled training and test inputs before cross-validating. Fitting
+    it once on all rows is therefore that procedure, not a leak: a weighter
+    never sees a label, the held-out rows' covariates in its fit are no more
+    than the target rows' covariates are, and no outcome reaches the choice
+    through the weights. It is ``n_folds`` weighter fits cheaper
     (a default ``ClassifierWeighter`` is 6 fits on twice the rows, 12 plain
     fits' worth per fold for LogisticRegression), and the folds then weigh
     their training rows exactly as the final model does.
