@@ -433,13 +433,13 @@ def _iwcv_cost():
     worst = {}
     for est, _, x in now:
         worst[est] = max(worst.get(est, 0), x)
-    met = sorted(e for e, x in worst.items() if x <= TARGET_IWCV)
-    missed = sorted(e for e, x in worst.items() if x > TARGET_IWCV)
+    met = [f"{e} at {n}" for e, n, x in now if x <= TARGET_IWCV]
     status = (
         f"target ≤ {TARGET_IWCV}× met"
-        if not missed
-        else f"target ≤ {TARGET_IWCV}× not met for {', '.join(missed)}"
-        + (f" (met for {', '.join(met)})" if met else "")
+        if len(met) == len(now)
+        else f"target ≤ {TARGET_IWCV}× met only for {', '.join(met)} rows"
+        if met
+        else f"target ≤ {TARGET_IWCV}× not met"
     )
     per_est = "; ".join(
         f"{e} {min(x for f, _, x in now if f == e):.0f}–{worst[e]:.0f}×"
