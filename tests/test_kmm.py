@@ -484,3 +484,11 @@ def test_objective_at_least_as_good_as_adapt_and_skada():
     w2 = skada.KMMReweightAdapter(gamma=0.15, B=2.0).fit(X, None, sample_domain=sd)
     assert w2.source_weights_.max() > 2.0  # skada's Frank-Wolfe drops B
     assert it.KMM(gamma=0.15, B=2.0).fit(X, domain).beta_.max() <= 2.0
+
+
+def test_flatten_and_clip_with_the_papers_bound():
+    # the common check_flatten_and_clip is expected to fail at the default
+    # B = 10 (too few nonzero weights for its cap); at B = 1000 it holds
+    from instransfer.utils.estimator_checks import check_flatten_and_clip
+
+    check_flatten_and_clip(it.KMM(B=1000.0))

@@ -305,6 +305,12 @@ class KMM(FeatureScalingMixin, BaseWeighter):
 
     _xfail_checks = {
         **BaseWeighter._xfail_checks,
+        "check_flatten_and_clip": (
+            "with the default bound B = 10 only 1/6 of the check's source rows "
+            "get a weight (10 times the mean each), so the check's cap of half "
+            "the largest weight cannot keep the mean at 1; flatten and clip are "
+            "checked on KMM(B=1000) in tests/test_kmm.py"
+        ),
         "check_weights_near_one_without_shift": (
             "KMM's exact QP solution is sparse even without a shift: on the "
             "check's data most source rows sit at the bound 0 (effective sample "
