@@ -527,7 +527,14 @@ def run(quick=False):
     if have_peer("adapt") and not is_smoke():
         adapt = import_peer("adapt.instance_based")
     peers = "" if adapt is not None else "\n\nadapt not installed: peers not run."
-    sections = [("Summary: what was chosen, and the evidence", SUMMARY)]
+    sections = [
+        (
+            "Design notes: what was chosen, and why",
+            '*Fixed text, not computed by this run: the "side measurements" it '
+            "names were one-off runs outside this suite; the tables below are "
+            "this run's own evidence.*\n\n" + SUMMARY,
+        )
+    ]
     t_start = time.perf_counter()
     if wants_part("lsif"):
         per = _collect(_lsif_case, _settings("lsif", quick), adapt)
