@@ -197,7 +197,9 @@ def weighted_smd(Z, is_target, weights):
         # column blocks: the moments are per column, and the scaled and
         # centred temporaries of all columns at once were 5 copies of X
         # (issue #23)
-        parts = [weighted_smd(Z[:, cols], is_target, weights) for cols in _column_blocks(Z)]
+        parts = [
+            weighted_smd(Z[:, cols], is_target, weights) for cols in _column_blocks(Z)
+        ]
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     if not issparse(Z):
         # SMDs do not depend on the units: bring every column to a maximum

@@ -253,7 +253,11 @@ default=5
         is a step function, 0 or 1 at its ends: the rows there get the
         bounded weights described above.
     n_jobs : int or None, default=None
-        Folds fitted in parallel (joblib).
+        Folds fitted in parallel (joblib, threads by default: they share
+        ``X``, and the fits release the GIL). Each running fold holds its
+        own training rows, ``(cv - 1) / cv`` of ``X``: peak memory grows by
+        that much per job. On one machine it pays only with idle cores:
+        ``benchmarks/results/engineer.md`` gives the measured speed-up.
     verbose : int, default=0
         1 announces the number of classifier fits up front (one on all rows
         plus one per cross-fitting fold); 2 and more also print joblib's

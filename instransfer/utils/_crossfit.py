@@ -53,8 +53,14 @@ def crossfit(fit, X, y, folds, *, n_jobs=None, verbose=0):
     Each job gets the whole ``X`` and its fold's row indices, never a copy of
     its rows: the rows are taken inside the job, one fold at a time (issue
     #23: five folds materialised up front were most of the copies of a
-    300 000-row ``X``), and joblib memory-maps a large ``X`` once for
-    process workers instead of pickling a copy per fold.
+    300 000-row ``X``). Jobs prefer threads: they share ``X`` (no copy per
+    worker), and the work of a fold (BLAS products, scikit-learn's Cython
+    losses, xgboost, histogram gradient boosting) releases the GIL. With
+    processes (``joblib.parallel_backend("loky")``, for a classifier that
+    holds the GIL) joblib memory-maps a large ``X`` once instead of pickling
+    it per fold. Process workers measured 0.63x the speed of one job, with
+    twice the memory, on a shared 2-core machine
+    (``benchmarks/results/engineer.md``).
 
     Parameters
     ----------
@@ -80,6 +86,6 @@ def crossfit(fit, X, y, folds, *, n_jobs=None, verbose=0):
     results : list
         What ``fit`` returned for every fold, in the order of ``folds``.
     """
-    return Parallel(n_jobs=n_jobs, verbose=verbose)(
+    return Parallel(n_jobs=n_jobs, verbose=verbose, prefer="threads")(
         delayed(fit)(X, y, train, test) for train, test in folds
     )
