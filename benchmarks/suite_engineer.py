@@ -235,7 +235,8 @@ def _pipeline(n_s, n_t):
             t = w["seconds"] / u["seconds"]
             mem = w["rss_delta"] / max(u["rss_delta"], 1)
             ratios.append(
-                f"{m.upper()}: weighted/unweighted time {t:.1f}x, peak memory {mem:.1f}x"
+                f"{m.upper()}: weighted/unweighted time {t:.1f}x, "
+                f"peak memory {mem:.1f}x"
             )
     n_cols = next((o["result"]["columns"] for o in out_by.values()), "?")
     return (
@@ -246,9 +247,7 @@ def _pipeline(n_s, n_t):
         "included), one run each, threads pinned to 1; the 2-core machine was "
         "shared with about 8 other engineers' jobs while measured, so read the "
         "ratios, not the seconds.\n\n"
-        + markdown_table(
-            ["fit", "wall time", "peak RSS rise", "boosting rounds"], rows
-        )
+        + markdown_table(["fit", "wall time", "peak RSS rise", "boosting rounds"], rows)
         + ("\n\n" + "; ".join(ratios) + "." if ratios else "")
     )
 
