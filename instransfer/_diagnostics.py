@@ -193,7 +193,7 @@ def weighted_smd(Z, is_target, weights):
     the weighted difference ``sqrt(Var(mean_w) + var_t / n_t) / s``.
     """
     Z = Z if issparse(Z) else np.asarray(Z, dtype=float)
-    if not issparse(Z) and Z.shape[1] and Z.shape[0] * Z.shape[1] > 2**18:
+    if not issparse(Z) and len(_column_blocks(Z)) > 1:
         # column blocks: the moments are per column, and the scaled and
         # centred temporaries of all columns at once were 5 copies of X
         # (issue #23)
