@@ -1,4 +1,4 @@
-"""NearestNeighborWeighter's automatic smoothing (half the empirical-Bayes shrinkage)."""
+"""NearestNeighborWeighter's automatic smoothing: half the empirical-Bayes shrinkage."""
 
 import numpy as np
 import pytest
