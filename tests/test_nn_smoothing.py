@@ -26,14 +26,23 @@ def _nmse(w, r):
 
 @pytest.mark.parametrize("k", [1, 5])
 def test_auto_is_half_the_moment_estimate_of_the_optimal_shrinkage(small_target, k):
-    # by hand from the votes: z = c / m has noise variance 1 / (k m); the
-    # squared-error-optimal shrinkage is B* = noise / var(z); auto uses B*/2
+    # by hand from the votes: z = c / m = r v + Poisson noise (variance
+    # 1 / (k m)), v the cell's relative mass (variance V, measured on the
+    # source rows alone); the squared-error-optimal shrinkage is
+    # B* = s2 / (s2 + tau2), s2 = (1 + tau2) V + 1 / (k m); auto uses B*/2
+    from instransfer.density_ratio._nearest_neighbors import _cell_variance
+
     d, Xs, Xt = small_target
     wtr = it.NearestNeighborWeighter(k).fit(d.X, d.domain)
     m = Xt.shape[0] / Xs.shape[0]
     z = wtr.counts_ / m
-    b = 0.5 * (1 / (k * m)) / z.var()
-    assert wtr.smoothing_ == pytest.approx(m * b / (1 - b), rel=1e-12)
+    v = _cell_variance(np.unique(Xs * wtr._scale, axis=0), k, "euclidean")
+    assert 0 < v < 0.5  # 0.28 for Poisson-Voronoi cells in the plane (k = 1)
+    poisson = 1 / (k * m)
+    tau2 = (z.var() - v - poisson) / (1 + v)
+    s2 = (1 + tau2) * v + poisson
+    b = 0.5 * s2 / (s2 + tau2)
+    assert wtr.smoothing_ == pytest.approx(m * b / (1 - b), rel=1e-9)
     np.testing.assert_allclose(
         wtr.weights_,
         it.NearestNeighborWeighter(k, smoothing=wtr.smoothing_)

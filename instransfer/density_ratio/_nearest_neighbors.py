@@ -32,10 +32,12 @@ class NearestNeighborWeighter(BaseWeighter):
     ratio, taken as the votes' variance beyond their Poisson noise): little
     smoothing where the shift is strong, more where the votes are mostly
     noise. Half, because shrinking towards 1 also leaves a share of every
-    mean imbalance; half keeps 3/4 of the squared-error gain. Measured:
-    ratio NMSE no worse than ``smoothing=0`` at ``n_neighbors`` 1, 5 and 10,
-    and the imbalance of a small target corrected
-    (``benchmarks/results/engineer.md``).
+    mean imbalance; half keeps 3/4 of the squared-error gain. Measured
+    (``benchmarks/results/engineer.md``): the imbalance of a small target
+    corrected, and ratio NMSE below ``smoothing=0``'s at ``n_neighbors`` 1,
+    5 and 10 in two dimensions, but a few per cent above it at 5 and 10
+    neighbours in ten dimensions, where the neighbourhoods already smooth
+    the ratio (any pseudo-count adds bias there).
 
     The ratio at a new row is that of its nearest source row (the estimate is
     constant on each source row's Voronoi cell).
@@ -169,7 +171,9 @@ class NearestNeighborWeighter(BaseWeighter):
         self.counts_ = votes_per_copy[inverse]
         a = self.smoothing
         if a == "auto":
-            a = _auto_smoothing(self.counts_, k, n_t / n_s)
+            a = _auto_smoothing(
+                self.counts_, k, n_t / n_s, _cell_variance(uniq, k, self.metric)
+            )
         self.smoothing_ = float(a)
         with np.errstate(divide="ignore"):
             self._log_cell = np.log((votes_per_copy + a) * n_s / (n_t + a * n_s))
@@ -195,34 +199,68 @@ class NearestNeighborWeighter(BaseWeighter):
         return log_r
 
 
-def _auto_smoothing(counts, k, mean_votes):
+def _auto_smoothing(counts, k, mean_votes, cell_var):
     """Half the empirical-Bayes shrinkage of the vote ratio towards 1.
 
     With ``z = c / m`` (``m = n_t / n_s``, the mean vote), the smoothed ratio
     ``(c + a) / (m + a)`` is ``(1 - B) z + B`` with ``B = a / (m + a)``: a
-    shrinkage of ``z`` towards 1. A source row's votes are about Poisson with
-    mean ``k m r`` over ``k`` (each target row spreads one vote over ``k``
-    rows), so ``z`` is ``r`` plus noise of variance ``s2 = 1 / (k m)`` on
-    average. Its squared error ``B**2 tau2 + (1 - B)**2 s2`` (``tau2`` the
-    variance of the true ratio over the source rows) is least at
-    ``B* = s2 / (s2 + tau2)``, the empirical-Bayes shrinkage of Efron &
-    Morris (1973); ``tau2`` is estimated by moments, ``var(z) - s2``.
+    shrinkage of ``z`` towards 1. ``z`` is the ratio ``r`` times the
+    relative mass ``v`` of the row's cell (mean 1, variance ``V``,
+    ``cell_var``) plus the Poisson noise of the votes (each target row
+    spreads one vote over ``k`` rows: variance ``1 / (k m)``), so
+    ``z = r + u`` with ``u`` uncorrelated with ``r`` and of variance
+    ``s2 = (1 + tau2) V + 1 / (k m)``, ``tau2`` the variance of ``r`` over
+    the source rows. The squared error ``B**2 tau2 + (1 - B)**2 s2`` is least
+    at ``B* = s2 / (s2 + tau2)``, the empirical-Bayes shrinkage of Efron &
+    Morris (1973); ``tau2`` is estimated by moments from
+    ``var(z) = tau2 (1 + V) + V + 1 / (k m)``.
 
-    But the weights also make weighted means, where shrinking towards 1
-    leaves a fraction ``B`` of every imbalance: ``B*`` left 0.58 of an age
-    SMD of 0.66 on a 5-times-smaller target (116 encoded columns), about
-    as little correction as the fixed pseudo-count of 1. ``B = B* / 2``
-    keeps 3/4 of the squared-error gain (the error is quadratic in ``B``)
-    and halves the imbalance left. The Voronoi cells' own variance counts in
-    ``tau2`` as signal, so ``B`` errs small. Measured over seeds in
-    benchmarks/results/engineer.md: ratio NMSE no worse than without
-    smoothing at ``n_neighbors`` 1, 5 and 10.
+    The weights also make weighted means, where shrinking towards 1 leaves a
+    fraction ``B`` of every imbalance: ``B*`` left 0.58 of an age SMD of
+    0.66 on a 5-times-smaller target (116 encoded columns), about as little
+    correction as the fixed pseudo-count of 1. ``B = B* / 2`` keeps 3/4 of
+    the squared-error gain (the error is quadratic in ``B``) and halves the
+    imbalance left. Measured over seeds in benchmarks/results/engineer.md.
     """
     z = counts / mean_votes
-    noise = 1.0 / (k * mean_votes)
-    tau2 = max(float(z.var()) - noise, 1e-6 * noise)
-    shrink = 0.5 * noise / (noise + tau2)
+    poisson = 1.0 / (k * mean_votes)
+    tau2 = max((float(z.var()) - cell_var - poisson) / (1.0 + cell_var), 0.0)
+    noise = (1.0 + tau2) * cell_var + poisson
+    shrink = 0.5 * noise / (noise + tau2) if noise > 0 else 0.0
     return mean_votes * shrink / (1.0 - shrink)
+
+
+# rows of the sample that estimates the cells' mass variance
+_CELL_SAMPLE = 4000
+
+
+def _cell_variance(uniq, k, metric):
+    """Variance of the relative probability mass of a source row's k-NN cell.
+
+    Measured without a shift: half of an evenly spaced sample of the distinct
+    source rows (taken in their sorted order, so the choice does not depend
+    on the order of the rows) vote for their ``k`` nearest rows in the other
+    half; the votes' relative variance minus its Poisson part ``1 / k`` is
+    the cells' (about 0.28 for k = 1 in two dimensions, the Poisson-Voronoi
+    value, less for larger k). Counted as ratio signal it made ``"auto"``
+    smooth too little without a shift (effective sample size 0.68 at n = 400
+    + 400).
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    step = max(1, uniq.shape[0] // _CELL_SAMPLE)
+    sample = uniq[::step]
+    cells, voters = sample[::2], sample[1::2]
+    if cells.shape[0] < 2 * k or voters.shape[0] < 2:
+        return 0.0
+    idx = (
+        NearestNeighbors(n_neighbors=k, metric=metric)
+        .fit(cells)
+        .kneighbors(voters, return_distance=False)
+    )
+    votes = np.bincount(idx.ravel(), minlength=cells.shape[0]) / k
+    z = votes / (voters.shape[0] / cells.shape[0])
+    return max(float(z.var()) - cells.shape[0] / (k * voters.shape[0]), 0.0)
 
 
 # Distances computed by the expansion ||x||^2 + ||y||^2 - 2 x.y carry a
