@@ -8,8 +8,10 @@ from scipy.special import logsumexp
 from .._validation import power_of_two_scale
 from ..base import BaseWeighter
 from ..utils._compat import Interval, StrOptions
+from ..utils._docstrings import fill_doc
 
 
+@fill_doc
 class NearestNeighborWeighter(BaseWeighter):
     """Weights from counts of target rows in each source row's Voronoi cell.
 
@@ -55,12 +57,7 @@ class NearestNeighborWeighter(BaseWeighter):
         Parallel jobs for the neighbour search (scikit-learn's, over the
         target rows in threads; the fit's cost is that search, one query of
         ``n_neighbors + 1`` neighbours per target row).
-    flatten : float, default=1.0
-        Exponent applied to the ratio (0: uniform weights).
-    clip : float or None, default=None
-        Largest weight as a multiple of the mean weight.
-    clip_quantile : float or None, default=None
-        Quantile of the weights at which to cap them.
+    %(weight_transform)s
 
     Attributes
     ----------
