@@ -1,0 +1,283 @@
+"""Weighters fitted on dask collections: reductions over partitions, lazy weights.
+
+:meth:`BaseWeighter.fit` hands a dask ``X`` here. The fit is in three steps:
+
+1. a bounded sample (:data:`~instransfer._dask._input.SAMPLE_ROWS` rows per
+   domain, all rows when a domain has fewer) is brought to the client and the
+   weighter's own in-memory fit runs on it: it chooses what needs pairs of
+   rows (centres, the median-heuristic width, the leave-one-out grid of
+   ULSIFCV/RULSIFCV, the domain classifier, KLIEP's and KMM's models);
+2. what is a sum over rows is then recomputed exactly on all rows, as a tree
+   reduction over partitions: uLSIF/RuLSIF's ``H`` and ``h`` at the chosen
+   width (Kanamori, Hido & Sugiyama, JMLR 2009, eq. 6; Yamada et al., NIPS
+   2011, Sec. 3), solved ``b x b`` on the client with the in-memory solver;
+3. the mean-1 normalisation over all source rows (a log-sum-exp reduction),
+   the diagnostics (ESS, largest weight, balance SMDs) in one more pass, and
+   ``weights_`` as a lazy dask array, one block per partition.
+
+When every row fits in the sample, steps 1-2 see exactly the rows of an
+in-memory fit, so the weights agree with it to rounding.
+"""
+
+import copy
+
+import numpy as np
+from scipy.special import logsumexp
+
+from .._weights import ALL_ZERO_WEIGHTS, WeightTransform
+from ._input import (
+    add_tuples,
+    as_dask_features,
+    as_dask_rows,
+    domain_counts,
+    draw_sample,
+    tree_reduce,
+)
+
+_MAX_LOG_RATIO = 700.0
+
+
+def _frozen(est):
+    """A snapshot of the fitted model for lazy tasks (a refit cannot change them)."""
+    snap = copy.copy(est)
+    for name in ("weights_", "diagnostics_"):
+        snap.__dict__.pop(name, None)
+    return snap
+
+
+def _seed(random_state):
+    from sklearn.utils import check_random_state
+
+    if random_state is None or isinstance(random_state, np.random.RandomState):
+        return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    return int(random_state)
+
+
+def fit(est, X, y):
+    """Fit ``est`` (a :class:`~instransfer.base.BaseWeighter`) on dask rows."""
+    from ..utils._domain import check_domain_sizes
+    from .._validation import check_feature_scales
+
+    owner = type(est).__name__
+    rows = as_dask_rows(X, y, owner)
+    counts = domain_counts(rows)
+    n_s, n_t = (int(v) for v in counts.sum(axis=0))
+    check_domain_sizes(np.r_[np.zeros(n_s, bool), np.ones(n_t, bool)])
+    Xs, ts, fractions = draw_sample(rows, counts, _seed(est.random_state) + 1)
+    Xs_checked = est._validate_X(rows.frame(Xs), reset=True)
+    if est._scale_sensitive:
+        check_feature_scales(
+            Xs_checked, owner, getattr(est, "feature_names_in_", None)
+        )
+    est.n_source_, est.n_target_ = n_s, n_t
+    est.sample_fractions_ = fractions
+    with est._blas_context():
+        _fit_model(est, rows, Xs_checked, ts, fractions)
+    _normalise(est, rows, counts, Xs_checked, ts)
+    return est
+
+
+def _fit_model(est, rows, Xs, ts, fractions):
+    from ..density_ratio._classifier import ClassifierWeighter
+    from ..density_ratio._ulsif import _BaseLSIF
+
+    if isinstance(est, ClassifierWeighter):
+        _fit_classifier(est, Xs, ts, fractions)
+        return
+    est._fit_stacked(Xs, ts)
+    if isinstance(est, _BaseLSIF):
+        _refit_lsif(est, rows)
+
+
+def _fit_classifier(est, Xs, ts, fractions):
+    """The domain classifier on the sample, its log-odds corrected for the sampling.
+
+    With the source rows kept with probability ``f_s`` and the target rows
+    with ``f_t``, the sample's log-odds are the full data's plus
+    ``log(f_t / f_s)`` (prior correction: King & Zeng, Political Analysis
+    2001, eq. 7; Fithian & Hastie, Ann. Stat. 2014, Sec. 2), so the log-ratio
+    is ``logit + log(n_s / n_t) - log(f_t / f_s)``: one model, no
+    cross-fitting, since the weights of all rows come from it.
+    """
+    from sklearn.utils import check_random_state
+
+    from ..density_ratio._classifier import _fitted_range
+
+    rng = check_random_state(est.random_state)
+    seed = int(rng.randint(np.iinfo(np.int32).max))
+    domain = ts.astype(int)
+    est.estimator_ = est._fit_one(Xs, domain, seed)
+    est._n_fit = domain.shape[0]
+    est._log_prior = np.log(est.n_source_ / est.n_target_) - np.log(
+        fractions[1] / fractions[0]
+    )
+    est._range = _fitted_range(est.estimator_, Xs, est._n_fit)
+
+
+def _block_lsif_sums(X, t, est, alpha):
+    from ..density_ratio._lsif_loo import _lsif_moments
+
+    X, t = est._scaled(X), np.asarray(t, bool)
+    Xs, Xt = X[~t], X[t]
+    with np.errstate(invalid="ignore", divide="ignore"):  # an empty domain: 0 / 0
+        Hs, Ht, h = _lsif_moments(Xs, Xt, est.centers_, np.array([est.gamma_]), alpha)
+    # back from means to sums, an empty domain contributing nothing
+    Hs = Hs[0] * Xs.shape[0] if Xs.shape[0] else np.zeros_like(Hs[0])
+    h = h[0] * Xt.shape[0] if Xt.shape[0] else np.zeros_like(h[0])
+    Ht = Ht[0] * Xt.shape[0] if Ht is not None and Xt.shape[0] else np.zeros_like(Hs)
+    return Hs, Ht, h
+
+
+def _refit_lsif(est, rows):
+    """``theta`` from ``H``, ``h`` summed over all partitions (JMLR 2009, eqs. 6-9)."""
+    import dask
+
+    from ..density_ratio._lsif_loo import _lsif_coef
+
+    alpha = float(est._alpha_value)
+    snap = _frozen(est)
+    parts = [
+        dask.delayed(_block_lsif_sums)(xb, tb, snap, alpha) for xb, tb in rows.blocks()
+    ]
+    Hs, Ht, h = tree_reduce(parts, add_tuples)
+    H = (1 - alpha) * Hs / est.n_source_ + alpha * Ht / est.n_target_
+    est.coef_ = _lsif_coef(H, h / est.n_target_, est.reg_lambda_)
+
+
+def _block_log_ratio(X, est):
+    with est._blas_context():
+        return np.asarray(est._log_ratio(np.asarray(X)), dtype=float)
+
+
+def _block_lse(X, t, est, flatten):
+    t = np.asarray(t, bool)
+    if t.all():
+        return np.array([-np.inf, -np.inf])
+    log_r = _block_log_ratio(np.asarray(X)[~t], est)
+    if np.isnan(log_r).any() or np.isposinf(log_r).any():
+        raise RuntimeError(
+            f"{type(est).__name__} produced non-finite log-ratios; this is a bug, "
+            "please report it with the data shape and parameters."
+        )
+    flat = 0.0 if flatten == 0 else logsumexp(flatten * log_r)
+    return np.array([logsumexp(log_r), flat])
+
+
+def _logaddexp(*parts):
+    return np.logaddexp.reduce(np.stack(parts), axis=0)
+
+
+def _normalise(est, rows, counts, Xs, ts):
+    """``log_norm_``, the weight transform, ``weights_`` and ``diagnostics_``."""
+    import dask
+
+    snap = _frozen(est)
+    flatten = float(est.flatten)
+    parts = [
+        dask.delayed(_block_lse)(xb, tb, snap, flatten) for xb, tb in rows.blocks()
+    ]
+    lse, lse_flat = tree_reduce(parts, _logaddexp)
+    log_n = np.log(est.n_source_)
+    est.log_norm_ = float(lse - log_n)
+    if not np.isfinite(est.log_norm_):
+        raise ValueError(ALL_ZERO_WEIGHTS)
+    tf = WeightTransform(est.flatten, est.clip, est.clip_quantile)
+    # mean over all source rows of (r / mean r) ** flatten, as WeightTransform.fit
+    log_scale = 0.0 if flatten == 0 else float(lse_flat - flatten * est.log_norm_ - log_n)
+    if log_scale < _MAX_LOG_RATIO:
+        tf.scale_, tf.log_scale_ = float(np.exp(log_scale)), None
+    else:
+        tf.scale_, tf.log_scale_ = None, log_scale
+    tf.cap_, tf.renorm_ = np.inf, 1.0
+    if est.clip is not None or est.clip_quantile is not None:
+        # the cap needs sorted weights: it is fitted on the sample's source rows
+        # (all of them when they fit), the renormalisation then on all rows
+        ratio = np.exp(np.asarray(est._log_ratio(Xs[~ts]), float) - est.log_norm_)
+        with np.errstate(over="ignore"):
+            probe = WeightTransform(est.flatten, est.clip, est.clip_quantile).fit(ratio)
+        tf.cap_ = probe.cap_
+    est._transform = tf
+    snap._transform, snap.log_norm_ = tf, est.log_norm_
+    if est.clip is not None or est.clip_quantile is not None:
+        parts = [
+            dask.delayed(_block_capped_sum)(xb, tb, snap) for xb, tb in rows.blocks()
+        ]
+        tf.renorm_ = float(tree_reduce(parts, add_tuples)[0] / est.n_source_)
+    est.weights_ = _source_weights(snap, rows, counts)
+    from ._diagnostics import fit_diagnostics
+
+    est.diagnostics_ = fit_diagnostics(snap, rows, counts)
+
+
+def _block_capped_sum(X, t, est):
+    t = np.asarray(t, bool)
+    w = _block_weights(np.asarray(X)[~t], est)
+    return (w.sum() * est._transform.renorm_,)
+
+
+def _block_weights(X, est):
+    if X.shape[0] == 0:
+        return np.zeros(0)
+    log_r = _block_log_ratio(X, est) - est.log_norm_
+    return est._transform.transform(np.exp(np.minimum(log_r, _MAX_LOG_RATIO)))
+
+
+def _block_source_weights(X, t, est):
+    t = np.asarray(t, bool).ravel()
+    return _block_weights(np.asarray(X)[~t], est)
+
+
+def _source_weights(snap, rows, counts):
+    import dask.array as da
+
+    return da.map_blocks(
+        _block_source_weights,
+        rows.X,
+        rows.is_target[:, None],
+        snap,
+        drop_axis=1,
+        chunks=(tuple(int(c) for c in counts[:, 0]),),
+        dtype=float,
+        meta=np.zeros(0),
+    )
+
+
+def _block_ratio(X, est):
+    log_r = _block_log_ratio(X, est) - est.log_norm_
+    return np.exp(np.minimum(log_r, _MAX_LOG_RATIO))
+
+
+def predict_ratio(est, X):
+    """The ratio at dask rows, lazily, one block per partition."""
+    Xa = as_dask_features(est, X)
+    return Xa.map_blocks(
+        _block_ratio, _frozen(est), drop_axis=1, dtype=float, meta=np.zeros(0)
+    )
+
+
+def predict_weights(est, X):
+    """The weights at dask rows, lazily, on the scale of ``weights_``."""
+    Xa = as_dask_features(est, X)
+    return Xa.map_blocks(
+        _block_weights, _frozen(est), drop_axis=1, dtype=float, meta=np.zeros(0)
+    )
+
+
+def _block_score(X, t, est):
+    t = np.asarray(t, bool)
+    X = np.asarray(X)
+    with est._blas_context():
+        src, tgt = est._score_terms(X[~t], X[t])
+    return (float(np.sum(src) + np.sum(tgt)),)
+
+
+def score(est, X, y):
+    """The weighter's held-out criterion, summed over partitions."""
+    import dask
+
+    rows = as_dask_rows(X, y, type(est).__name__)
+    as_dask_features(est, rows.X)
+    snap = _frozen(est)
+    parts = [dask.delayed(_block_score)(xb, tb, snap) for xb, tb in rows.blocks()]
+    total = tree_reduce(parts, add_tuples)[0]
+    return float(total / rows.X.shape[0])
