@@ -17,9 +17,10 @@ def _block_sums(X, t, est, offset, shift):
     from ._weighter import _block_weights
 
     t = np.asarray(t, bool)
-    X = np.asarray(X, float) - shift  # shifted: sums of squares keep their digits
+    X = np.asarray(X, float)
+    w = _block_weights(X[~t], est)
+    X = X - shift  # shifted: the sums of squares keep their digits
     Xs, Xt = X[~t], X[t]
-    w = _block_weights(Xs, est)
     k = int(np.argmax(w)) if w.size else 0
     top = np.array([w[k] if w.size else -np.inf, offset + k])
     return {

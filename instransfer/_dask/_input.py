@@ -83,7 +83,11 @@ def _frame_to_array(frame, owner, column=None):
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
     meta = frame._meta
-    bad = [c for c in meta.columns if not (is_numeric_dtype(meta[c]) or is_bool_dtype(meta[c]))]
+    bad = [
+        c
+        for c in meta.columns
+        if not (is_numeric_dtype(meta[c]) or is_bool_dtype(meta[c]))
+    ]
     if bad:
         raise ValueError(
             f"{owner} on a dask DataFrame needs numeric columns; {bad[:5]} are not: "
@@ -142,7 +146,7 @@ def as_dask_rows(X, y, owner):
             if y not in X.columns:
                 raise ValueError(
                     f"{owner}: X has no domain column {y!r}; its columns are "
-                    f"{list(X.columns)[:8]}. Pass the column's name or the domain itself."
+                    f"{list(X.columns)[:8]}. Pass the column's name or the domain."
                 )
             arr = _frame_to_array(X, owner, column=y)
             pos = list(X.columns).index(y)
@@ -223,7 +227,9 @@ def tree_reduce(parts, combine):
 
     combine = dask.delayed(combine, pure=True)
     while len(parts) > 1:
-        parts = [combine(*parts[i : i + _FAN_IN]) for i in range(0, len(parts), _FAN_IN)]
+        parts = [
+            combine(*parts[i : i + _FAN_IN]) for i in range(0, len(parts), _FAN_IN)
+        ]
     return dask.compute(parts[0])[0]
 
 
@@ -239,7 +245,7 @@ def _block_counts(t):
 
 
 def domain_counts(rows):
-    """Per-partition ``(n_source, n_target)`` as an int array (one pass over the domain)."""
+    """Per-partition ``(n_source, n_target)``: an int array, one pass."""
     import dask
 
     per_block = dask.compute(

@@ -55,8 +55,8 @@ def _seed(random_state):
 
 def fit(est, X, y):
     """Fit ``est`` (a :class:`~instransfer.base.BaseWeighter`) on dask rows."""
-    from ..utils._domain import check_domain_sizes
     from .._validation import check_feature_scales
+    from ..utils._domain import check_domain_sizes
 
     owner = type(est).__name__
     rows = as_dask_rows(X, y, owner)
@@ -66,9 +66,7 @@ def fit(est, X, y):
     Xs, ts, fractions = draw_sample(rows, counts, _seed(est.random_state) + 1)
     Xs_checked = est._validate_X(rows.frame(Xs), reset=True)
     if est._scale_sensitive:
-        check_feature_scales(
-            Xs_checked, owner, getattr(est, "feature_names_in_", None)
-        )
+        check_feature_scales(Xs_checked, owner, getattr(est, "feature_names_in_", None))
     est.n_source_, est.n_target_ = n_s, n_t
     est.sample_fractions_ = fractions
     with est._blas_context():
@@ -183,7 +181,9 @@ def _normalise(est, rows, counts, Xs, ts):
         raise ValueError(ALL_ZERO_WEIGHTS)
     tf = WeightTransform(est.flatten, est.clip, est.clip_quantile)
     # mean over all source rows of (r / mean r) ** flatten, as WeightTransform.fit
-    log_scale = 0.0 if flatten == 0 else float(lse_flat - flatten * est.log_norm_ - log_n)
+    log_scale = (
+        0.0 if flatten == 0 else float(lse_flat - flatten * est.log_norm_ - log_n)
+    )
     if log_scale < _MAX_LOG_RATIO:
         tf.scale_, tf.log_scale_ = float(np.exp(log_scale)), None
     else:
