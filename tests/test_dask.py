@@ -72,7 +72,8 @@ def test_lsif_sums_use_all_rows_beyond_the_sample(data, monkeypatch):
     C = X[domain == 1][:40]
     monkeypatch.setattr(_input, "SAMPLE_ROWS", 60)
     mem = it.RULSIF(gamma=0.5, alpha=0.2, centers=C).fit(X, domain)
-    lazy = it.RULSIF(gamma=0.5, alpha=0.2, centers=C).fit(*_dask(X, domain))
+    # partitions of one domain only (350 + 350 source, 300 target)
+    lazy = it.RULSIF(gamma=0.5, alpha=0.2, centers=C).fit(*_dask(X, domain, 350))
     assert lazy.sample_fractions_[0] < 0.1
     np.testing.assert_allclose(lazy.coef_, mem.coef_, rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(lazy.weights_.compute(), mem.weights_, rtol=1e-10)

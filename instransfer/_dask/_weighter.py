@@ -117,12 +117,18 @@ def _block_lsif_sums(X, t, est, alpha):
 
     X, t = est._scaled(X), np.asarray(t, bool)
     Xs, Xt = X[~t], X[t]
-    with np.errstate(invalid="ignore", divide="ignore"):  # an empty domain: 0 / 0
-        Hs, Ht, h = _lsif_moments(Xs, Xt, est.centers_, np.array([est.gamma_]), alpha)
-    # back from means to sums, an empty domain contributing nothing
-    Hs = Hs[0] * Xs.shape[0] if Xs.shape[0] else np.zeros_like(Hs[0])
-    h = h[0] * Xt.shape[0] if Xt.shape[0] else np.zeros_like(h[0])
-    Ht = Ht[0] * Xt.shape[0] if Ht is not None and Xt.shape[0] else np.zeros_like(Hs)
+    b, g = est.centers_.shape[0], np.array([est.gamma_])
+    Hs, Ht, h = np.zeros((b, b)), np.zeros((b, b)), np.zeros(b)
+    # the kernel helpers refuse empty blocks: a domain absent from this
+    # partition contributes nothing; one present is passed as both arguments
+    # (then H_s is its mean of phi phi' and h its mean of phi)
+    if Xs.shape[0]:
+        Hs = _lsif_moments(Xs, Xs, est.centers_, g, 0.0)[0][0] * Xs.shape[0]
+    if Xt.shape[0]:
+        Ht_mean, _, h_mean = _lsif_moments(Xt, Xt, est.centers_, g, 0.0)
+        h = h_mean[0] * Xt.shape[0]
+        if alpha > 0:
+            Ht = Ht_mean[0] * Xt.shape[0]
     return Hs, Ht, h
 
 
