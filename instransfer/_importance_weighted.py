@@ -24,8 +24,8 @@ from sklearn.utils.validation import (
 )
 
 from ._validation import _num_rows
-from .base import _is_dask
 from ._weights import POSTPROCESS_CONSTRAINTS, WeightTransform
+from .base import _is_dask
 from .density_ratio._classifier import ClassifierWeighter
 from .utils._compat import (
     HasMethods,

@@ -57,7 +57,7 @@ def fit(meta, X, y, domain, sample_weight, fit_params):
     if domain is None:
         raise ValueError(
             f"{owner} on dask collections needs domain= (0 source, 1 target per "
-            "row, aligned with X's partitions); unlabeled-y inference is in memory only."
+            "row, aligned with X's partitions); inferring it from y is in memory only."
         )
     if meta.clip is not None or meta.clip_quantile is not None:
         raise ValueError(
