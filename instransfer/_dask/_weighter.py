@@ -63,7 +63,9 @@ def fit(est, X, y):
     counts = domain_counts(rows)
     n_s, n_t = (int(v) for v in counts.sum(axis=0))
     check_domain_sizes(np.r_[np.zeros(n_s, bool), np.ones(n_t, bool)])
-    Xs, ts, fractions = draw_sample(rows, counts, _seed(est.random_state) + 1)
+    Xs, ts, fractions = draw_sample(
+        rows, counts, _seed(getattr(est, "random_state", None)) + 1
+    )
     Xs_checked = est._validate_X(rows.frame(Xs), reset=True)
     if est._scale_sensitive:
         check_feature_scales(Xs_checked, owner, getattr(est, "feature_names_in_", None))
@@ -101,7 +103,7 @@ def _fit_classifier(est, Xs, ts, fractions):
 
     from ..density_ratio._classifier import _fitted_range
 
-    rng = check_random_state(est.random_state)
+    rng = check_random_state(est.random_state)  # as ClassifierWeighter._fit_stacked
     seed = int(rng.randint(np.iinfo(np.int32).max))
     domain = ts.astype(int)
     est.estimator_ = est._fit_one(Xs, domain, seed)
