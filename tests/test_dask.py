@@ -79,6 +79,19 @@ def test_lsif_sums_use_all_rows_beyond_the_sample(data, monkeypatch):
     np.testing.assert_allclose(lazy.weights_.compute(), mem.weights_, rtol=1e-10)
 
 
+def test_kliep_constraint_uses_all_source_rows(data, monkeypatch):
+    # source sampled at ~10 %: KLIEP's b = mean_source phi still sums all rows,
+    # so with fixed centres and width the fit is the in-memory one, to the
+    # iterative solver's tolerance (two solves on sums rounded differently)
+    X, domain, _ = data
+    C = X[domain == 1][:30]
+    monkeypatch.setattr(_input, "SAMPLE_ROWS", 300)
+    mem = it.KLIEP(gamma=0.5, centers=C).fit(X, domain)
+    lazy = it.KLIEP(gamma=0.5, centers=C).fit(*_dask(X, domain, 350))
+    assert lazy.sample_fractions_ == pytest.approx((300 / 700, 1.0))
+    np.testing.assert_allclose(lazy.weights_.compute(), mem.weights_, rtol=1e-4)
+
+
 def test_dataframe_with_a_domain_column(data):
     X, domain, _ = data
     frame = pd.DataFrame(X, columns=["age", "bmi"]).assign(domain=domain)

@@ -84,9 +84,15 @@ def _fit_model(est, rows, Xs, ts, fractions):
     if isinstance(est, ClassifierWeighter):
         _fit_classifier(est, Xs, ts, fractions)
         return
+    from ..density_ratio._kliep import _BaseKLIEP
+
     est._fit_stacked(Xs, ts)
     if isinstance(est, _BaseLSIF):
         _refit_lsif(est, rows)
+    elif isinstance(est, _BaseKLIEP) and fractions[0] < 1:
+        # an iterative solver: refit only when the sample left source rows
+        # out (a second solve agrees with the first to its tolerance only)
+        _refit_kliep(est, rows, Xs, ts)
 
 
 def _fit_classifier(est, Xs, ts, fractions):
@@ -148,6 +154,39 @@ def _refit_lsif(est, rows):
     Hs, Ht, h = tree_reduce(parts, add_tuples)
     H = (1 - alpha) * Hs / est.n_source_ + alpha * Ht / est.n_target_
     est.coef_ = _lsif_coef(H, h / est.n_target_, est.reg_lambda_)
+
+
+def _block_log_kernel_sums(X, t, est):
+    from ..density_ratio._kliep import _log_kernel_sums
+
+    Xs = est._scaled(np.asarray(X)[~np.asarray(t, bool)])
+    if Xs.shape[0] == 0:
+        return np.full(est.centers_.shape[0], -np.inf)
+    return _log_kernel_sums(Xs, est.centers_, est.gamma_)
+
+
+def _refit_kliep(est, rows, Xs, ts):
+    """KLIEP's constraint over all source rows, its objective on the target sample.
+
+    ``b = mean_source phi`` (Sugiyama et al., NIPS 2007, eq. 4) is a sum over
+    rows: a log-sum-exp tree reduction, exact; the objective's mean of
+    ``log(phi' alpha)`` over the target rows is solved on the sample's target
+    rows (all of them up to ``SAMPLE_ROWS``) by the in-memory solver.
+    """
+    import dask
+
+    from .. import _kernels
+    from ..density_ratio._kliep import _kliep_fit
+
+    snap = _frozen(est)
+    parts = [
+        dask.delayed(_block_log_kernel_sums)(xb, tb, snap) for xb, tb in rows.blocks()
+    ]
+    log_b = tree_reduce(parts, _logaddexp) - np.log(est.n_source_)
+    Xt = est._scaled(Xs[ts])
+    D2T = _kernels.sq_dists(est.centers_, Xt)
+    result = _kliep_fit(D2T, log_b, est.gamma_, est.max_iter, est.tol)
+    est._set_fitted(est.centers_, est.gamma_, result)
 
 
 def _block_log_ratio(X, est):
