@@ -109,26 +109,26 @@ def test_dataframe_with_a_domain_column(data):
 
 
 def test_classifier_on_a_source_sample_agrees_with_the_full_fit(data, monkeypatch):
-    # source rows kept with probability ~0.14: the prior-odds correction puts
-    # the ratio on the full data's scale before normalisation
+    # source rows kept with probability 300/700, fitted with weight 700/300:
+    # the weighted fit estimates the full data's model, prior included
     X, domain, _ = data
     monkeypatch.setattr(_input, "SAMPLE_ROWS", 300)
     mem = it.ClassifierWeighter(cv="in_sample", random_state=0).fit(X, domain)
     lazy = it.ClassifierWeighter(cv="in_sample", random_state=0).fit(*_dask(X, domain))
     assert lazy.sample_fractions_ == pytest.approx((300 / 700, 1.0))
-    # the full data's prior log(n_s / n_t) minus the sampling's log(f_t / f_s)
-    assert lazy._log_prior == pytest.approx(mem._log_prior - np.log(700 / 300))
-    # E_source[p_t / p_s] = 1: the corrected raw ratio has mean ~1 over the
-    # source rows (log_norm_ ~ 0); uncorrected it would be off by log(700/300)
+    assert lazy._log_prior == pytest.approx(mem._log_prior)  # log(n_s / n_t)
+    # E_source[p_t / p_s] = 1: the raw ratio has mean ~1 over the source rows
+    # (log_norm_ ~ 0); without the sampling accounted for it would be off by
+    # log(700 / 300) = 0.85
     assert abs(lazy.log_norm_) < 0.15
     assert lazy.log_norm_ == pytest.approx(mem.log_norm_, abs=0.1)
     w, ref = lazy.weights_.compute(), mem.weights_
-    # measured over 5 draws of data and sample: correlation 0.95-0.999, median
-    # |log w - log w_full| 0.04-0.10, largest gap 9-49 % of the largest weight;
-    # this draw: 0.998, 0.087, 13 %
+    # measured over 5 draws of data and sample: correlation 0.95-0.998, median
+    # |log w - log w_full| 0.07-0.17, largest gap 13-51 % of the largest
+    # weight; this draw: 0.996, 0.137, 21 %
     assert np.corrcoef(w, ref)[0, 1] > 0.98
-    assert np.median(np.abs(np.log(w) - np.log(ref))) < 0.15
-    assert np.max(np.abs(w - ref)) < 0.25 * ref.max()
+    assert np.median(np.abs(np.log(w) - np.log(ref))) < 0.2
+    assert np.max(np.abs(w - ref)) < 0.35 * ref.max()
     assert w.mean() == pytest.approx(1.0, rel=1e-12)
 
 
