@@ -25,6 +25,7 @@ from sklearn.utils.validation import (
 
 from ._validation import _num_rows
 from ._weights import POSTPROCESS_CONSTRAINTS, WeightTransform
+from .base import _is_dask
 from .density_ratio._classifier import ClassifierWeighter
 from .utils._compat import (
     HasMethods,
@@ -161,6 +162,10 @@ class _BaseImportanceWeighted(BaseWeightedMetaEstimator):
         self : object
             Fitted estimator.
         """
+        if _is_dask(X):  # xgboost.dask on the source partitions
+            from ._dask import _estimators
+
+            return _estimators.fit(self, X, y, domain, sample_weight, fit_params)
         estimator = clone(self._get_estimator())
         path, final = check_weightable(estimator, type(self).__name__)
         fit_params = self._route_fit_params(fit_params)
@@ -242,6 +247,8 @@ class _BaseImportanceWeighted(BaseWeightedMetaEstimator):
             source_w = self.weighter_.weights_
             if self._fit_in_source is not None:
                 source_w = source_w[self._fit_in_source]
+        if _is_dask(source_w):  # a dask fit: lazy, one block per partition
+            return source_w.map_blocks(self._transform.transform, dtype=float)
         return self._transform.transform(source_w)
 
     def importance_weights(self, X):
@@ -260,6 +267,8 @@ class _BaseImportanceWeighted(BaseWeightedMetaEstimator):
         if self.weighter_ is None:
             return np.ones(_num_rows(X))
         w = self.weighter_.predict_weights(X)
+        if _is_dask(w):
+            return w.map_blocks(self._transform.transform, dtype=float)
         return self._transform.transform(w)
 
     def __sklearn_tags__(self):

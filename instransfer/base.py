@@ -69,6 +69,17 @@ def __getattr__(name):
 _MAX_LOG_RATIO = 700.0  # exp(700) ~ 1e304 < float64 max
 
 
+def _is_dask(X):
+    # by module name: in-memory input never imports dask (import stays light)
+    return type(X).__module__.startswith("dask") and _dask_collection(X)
+
+
+def _dask_collection(X):
+    from ._dask import is_dask_collection
+
+    return is_dask_collection(X)
+
+
 class BaseWeighter(BaseEstimator):
     """Base class of every weighter: estimates ``p_target(x) / p_source(x)``.
 
@@ -178,6 +189,10 @@ class BaseWeighter(BaseEstimator):
         self : object
             Fitted weighter.
         """
+        if _is_dask(X):
+            from ._dask import _weighter
+
+            return _weighter.fit(self, X, y)
         X = self._validate_X(X, reset=True)
         if _num_rows(X) < 4:
             raise ValueError(
@@ -223,6 +238,10 @@ class BaseWeighter(BaseEstimator):
         ratio : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
+        if _is_dask(X):  # a lazy dask array, one block per partition
+            from ._dask import _weighter
+
+            return _weighter.predict_ratio(self, X)
         X = self._validate_X(X, reset=False)
         with self._blas_context():
             log_r = np.asarray(self._log_ratio(X), dtype=float) - self.log_norm_
@@ -243,8 +262,13 @@ class BaseWeighter(BaseEstimator):
         weights : ndarray of shape (n_samples,)
             Flattened and clipped ratio, with the normalisation fitted on the
             source rows (so these are not renormalised to mean 1 over ``X``).
+            A lazy dask array when ``X`` is a dask collection.
         """
         check_is_fitted(self)
+        if _is_dask(X):
+            from ._dask import _weighter
+
+            return _weighter.predict_weights(self, X)
         return self._transform.transform(self.predict_ratio(X))
 
     def score(self, X, y):
@@ -273,6 +297,10 @@ class BaseWeighter(BaseEstimator):
         score : float
         """
         check_is_fitted(self)
+        if _is_dask(X):
+            from ._dask import _weighter
+
+            return _weighter.score(self, X, y)
         X = self._validate_X(X, reset=False)
         is_target = check_domain(y, _num_rows(X), min_source=0, min_target=0)
         with self._blas_context():

@@ -25,6 +25,7 @@ SUITES = (
     "kernel_defaults",
     "engineer",
     "diagnostics",
+    "dask",
 )
 
 
@@ -170,6 +171,17 @@ def test_smoke_diagnostics_hard_split_warns(smoke_results):
     text = (smoke_results / "diagnostics.smoke.md").read_text()
     assert "Calibration under no shift" in text
     assert "NoOverlapWarning for every weighter and seed: yes" in text
+
+
+def test_smoke_dask_weights_match_in_memory(smoke_results):
+    text = (smoke_results / "dask.smoke.md").read_text()
+    if "Not measured" in text:
+        pytest.skip("dask is not installed")
+    row = _row(text, "ULSIFCV()", "20,000")
+    # the same sample-chosen model and all-row sums: the NMSE of the dask fit
+    # is the in-memory one's (all rows fit in the sample at this size)
+    assert row[6] == re.search(r"NMSE ([\d.]+)", row[7]).group(1)
+    assert float(row[6]) < 0.2
 
 
 def test_committed_results_untouched(smoke_results):

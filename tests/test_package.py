@@ -19,6 +19,8 @@ def test_import_is_light():
     for heavy in (
         "matplotlib",
         "xgboost",
+        "dask",
+        "distributed",
         "tensorflow",
         "torch",
         "pandas",

@@ -48,8 +48,12 @@ def add_parser(subparsers):
             "arguments or input files."
         ),
     )
-    p.add_argument("source", help="CSV of the source rows (the rows to weight)")
-    p.add_argument("target", help="CSV of the target rows")
+    p.add_argument(
+        "source",
+        help="CSV of the source rows (the rows to weight); or parquet (a file, "
+        "directory or glob), read through Dask, weights written as parquet to --out",
+    )
+    p.add_argument("target", help="CSV (or parquet) of the target rows")
     p.add_argument(
         "--method",
         choices=sorted(METHODS),
@@ -280,6 +284,12 @@ def run(args, out=None):
     from ..metrics import balance_table, weight_summary
 
     out = out if out is not None else sys.stdout
+    from ._parquet import is_parquet
+
+    if is_parquet(args.source):  # through Dask, partition by partition
+        from ._parquet import run_parquet
+
+        return run_parquet(args, out)
     progress = Progress(args.quiet)
     source = read_csv(args.source, "source", args.index_col, args)
     target = read_csv(args.target, "target", args=args)
