@@ -136,23 +136,28 @@ class BaseWeightedConformal(MetaEstimatorMixin, BaseEstimator):
             y_fit = labels_array(y_fit)
             check_classification_targets(y_fit)
         rng = check_random_state(self.random_state)
-        train, cal = self._split(fit_idx, y_fit, rng)
-        X_train = _safe_indexing(X, fit_idx[train])
-        self.estimator_ = clone(self._get_estimator()).fit(X_train, y_fit[train])
-        self._fit_extra(X_train, y_fit[train], rng)
+        cal = self._fit_model_and_scores(X, fit_idx, y_fit, rng)
         if is_target.any():
             self.weighter_ = self._get_weighter().fit(X, is_target.astype(int))
         else:  # no target rows (warned by resolve_rows): plain split conformal
             self.weighter_ = None
-        X_cal = _safe_indexing(X, fit_idx[cal])
-        self.calibration_scores_ = self._calibration_scores(X_cal, y_fit[cal])
-        ratio = self._ratio(X_cal)
+        ratio = self._ratio(_safe_indexing(X, fit_idx[cal]))
         self._transform = WeightTransform(self.flatten, self.clip, self.clip_quantile)
         self.calibration_weights_ = self._transform.fit_transform(ratio)
         self.calibration_rows_ = fit_idx[cal]
         self.n_calibration_ = int(cal.shape[0])
-        self.n_train_ = int(train.shape[0])
         return self
+
+    def _fit_model_and_scores(self, X, fit_idx, y_fit, rng):
+        """Split, fit the model, score the calibration rows; return their positions."""
+        train, cal = self._split(fit_idx, y_fit, rng)
+        X_train = _safe_indexing(X, fit_idx[train])
+        self.estimator_ = clone(self._get_estimator()).fit(X_train, y_fit[train])
+        self._fit_extra(X_train, y_fit[train], rng)
+        X_cal = _safe_indexing(X, fit_idx[cal])
+        self.calibration_scores_ = self._calibration_scores(X_cal, y_fit[cal])
+        self.n_train_ = int(train.shape[0])
+        return cal
 
     def _fit_extra(self, X_train, y_train, rng):
         """Fit anything besides the model on the training rows (scale models)."""
@@ -181,6 +186,15 @@ class BaseWeightedConformal(MetaEstimatorMixin, BaseEstimator):
 
     def _quantiles(self, X, alpha):
         check_is_fitted(self)
+        alpha = self._check_enough_rows(alpha)
+        w = self.test_weights(X)
+        q = weighted_conformal_quantile(
+            self.calibration_scores_, self.calibration_weights_, w, alpha
+        )
+        self._warn_unbounded(q, alpha)
+        return q
+
+    def _check_enough_rows(self, alpha):
         alpha = check_alpha(self.alpha if alpha is None else alpha)
         needed = min_calibration_rows(alpha)
         if self.n_calibration_ < needed:
@@ -190,10 +204,9 @@ class BaseWeightedConformal(MetaEstimatorMixin, BaseEstimator):
                 f"{self.n_calibration_}. Give more labeled source rows, a larger "
                 "calibration_size, or a larger alpha."
             )
-        w = self.test_weights(X)
-        q = weighted_conformal_quantile(
-            self.calibration_scores_, self.calibration_weights_, w, alpha
-        )
+        return alpha
+
+    def _warn_unbounded(self, q, alpha):
         n_inf = int(np.isinf(q).sum())
         if n_inf:
             limit = alpha / (1 - alpha) * self.calibration_weights_.sum()
@@ -205,9 +218,8 @@ class BaseWeightedConformal(MetaEstimatorMixin, BaseEstimator):
                 "vouch for them. Use more calibration rows, a larger alpha, or "
                 "flatten < 1.",
                 UnboundedPredictionWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
-        return q
 
     def predict(self, X):
         """Point predictions of the fitted model.
