@@ -318,17 +318,14 @@ def _conformal():
     plain = row(f, h, method="plain split conformal")
     oracle = row(f, h, method="weighted, oracle ratio")
     est = row(f, h, method="weighted, estimated ratio")
-    default = row(f, h, method="weighted, default weighter")
-    linear = row(f, h, method="weighted, ClassifierWeighter() (linear logit")
+    linear = row(f, h, method="weighted, default ClassifierWeighter")
     mapie = table(f, "Side by side with MAPIE")
     diff = max(number(r["max abs. interval difference"]) for r in mapie)
     return (
         "weighted conformal intervals, alpha 0.1, known-ratio data",
         f"target coverage {oracle['target coverage']} (true ratio), "
-        f"{default['target coverage']} (default spline-logit weighter), "
-        f"{est['target coverage']} (quadratic logit); "
-        f"{linear['target coverage']} with a linear-logit weighter that cannot "
-        "represent the shift",
+        f"{est['target coverage']} (estimated); {linear['target coverage']} "
+        "with a linear-logit weighter that cannot represent the shift",
         f"plain split conformal {plain['target coverage']}; MAPIE at equal "
         "weights: "
         + ("identical intervals" if diff == 0 else f"intervals differ by {diff:.0e}"),
