@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LinearRegression, Ridge
 
+from instransfer import ClassifierWeighter
 from instransfer.conformal import WeightedConformalRegressor
 from instransfer.conformal._quantile import weighted_quantile_rows
 from instransfer.datasets import make_covariate_shift
@@ -152,3 +153,40 @@ def test_cross_methods_reject_the_normalized_score_and_few_rows():
         cp.predict_interval(data.X[:3], alpha=0.05)
     with pytest.raises(ValueError, match="cv"):
         WeightedConformalRegressor(method="cv+", cv=1).fit(data.X, y_masked)
+
+
+# -- the default weighter ---------------------------------------------------
+
+
+def test_default_weighter_represents_a_variance_shift():
+    from instransfer.datasets import gaussian_log_ratio
+
+    # a narrower target: the true log-ratio is quadratic in x
+    data = make_covariate_shift(
+        1000, 1000, 1, shift=-1.5, target_scale=0.5, task="regression", random_state=0
+    )
+    y_masked = np.where(data.domain == 1, np.nan, data.y)
+    grid = np.linspace(-2.5, 0.0, 50)[:, None]  # where the target lives
+    truth = gaussian_log_ratio(grid, -1.5, 0.5)
+    errors = {}
+    for name, weighter in {
+        "default": None,
+        "linear": ClassifierWeighter(random_state=0),
+    }.items():
+        cp = WeightedConformalRegressor(weighter=weighter, random_state=0)
+        cp.fit(data.X, y_masked)
+        est = np.log(cp.weighter_.predict_ratio(grid))
+        # the ratio's scale is free (weights are normalised): compare shapes
+        errors[name] = np.mean((est - est.mean() - (truth - truth.mean())) ** 2)
+    assert errors["default"] < 0.25 * errors["linear"]
+    assert errors["default"] < 0.2  # measured 0.058; the linear logit 0.61
+
+
+def test_default_weighter_on_sparse_input_is_the_linear_one():
+    import scipy.sparse as sp
+
+    data, y_masked = _small(n=80)
+    cp = WeightedConformalRegressor(random_state=0).fit(sp.csr_matrix(data.X), y_masked)
+    assert cp.weighter_.estimator is None  # ClassifierWeighter's linear default
+    dense = WeightedConformalRegressor(random_state=0).fit(data.X, y_masked)
+    assert dense.weighter_.estimator is not None
