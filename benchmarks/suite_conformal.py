@@ -300,7 +300,7 @@ def _reweighted(cp, X, weighter, flatten=1.0):
     new.flatten, new.weighter_ = flatten, weighter
     new._transform = WeightTransform(flatten, None, None)
     new.calibration_weights_ = new._transform.fit_transform(
-        new._ratio(X[cp.calibration_rows_])
+        new._full_ratio(X[cp.calibration_rows_])
     )
     return new
 

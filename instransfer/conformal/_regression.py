@@ -7,11 +7,13 @@ from sklearn.base import RegressorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._compat import HasMethods, Interval, StrOptions, _safe_indexing
+from ..utils._docstrings import fill_doc
 from ..utils._domain import as_indexable
 from ._base import BaseWeightedConformal
 from ._quantile import weighted_quantile_rows
 
 
+@fill_doc
 class WeightedConformalRegressor(RegressorMixin, BaseWeightedConformal):
     """Prediction intervals that cover the *target's* outcomes (weighted conformal).
 
@@ -192,9 +194,7 @@ class WeightedConformalRegressor(RegressorMixin, BaseWeightedConformal):
         self.clip_quantile = clip_quantile
         self.random_state = random_state
 
-    def _get_estimator(self):
-        if self.estimator is not None:
-            return self.estimator
+    def _default(self):
         from sklearn.linear_model import Ridge
 
         return Ridge()
@@ -341,14 +341,7 @@ class WeightedConformalRegressor(RegressorMixin, BaseWeightedConformal):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score.
-        y : array-like of shape (n_samples,)
-            Outcomes; ``NaN`` marks unlabeled rows.
-        domain : array-like of shape (n_samples,), default=None
-            0 source, 1 target.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Multiplied with the importance weights.
+        %(score_params)s
 
         Returns
         -------
@@ -356,4 +349,4 @@ class WeightedConformalRegressor(RegressorMixin, BaseWeightedConformal):
         """
         from sklearn.metrics import r2_score
 
-        return self._score(X, y, domain, sample_weight, r2_score)
+        return self._target_score(X, y, domain, sample_weight, r2_score)

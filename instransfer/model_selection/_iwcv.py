@@ -24,14 +24,15 @@ from sklearn.utils import check_random_state
 from .._importance_weighted import (
     ImportanceWeightedClassifier,
     ImportanceWeightedRegressor,
+    default_weighter,
 )
-from ..density_ratio._classifier import ClassifierWeighter
 from ..utils._compat import (
     HasMethods,
     Interval,
     StrOptions,
     _fit_context,
 )
+from ..utils._docstrings import fill_doc
 from ..utils._routing import check_weightable, final_step
 from ._iwcv_eval import SCHEDULES, _weighted_mean_se, evaluate
 from ._scorer import _IWScorer, make_iw_scorer
@@ -144,6 +145,7 @@ def _check_defined(scores, fold_weights, scorer):
     )
 
 
+@fill_doc
 class _BaseImportanceWeightedCV:
     """What the CV estimators add to the weighted ones: choosing ``flatten``.
 
@@ -209,7 +211,7 @@ class _BaseImportanceWeightedCV:
         if self.weighter is not None:
             return self.weighter
         # seeded in fit (unfitted: for the tags only)
-        return ClassifierWeighter(random_state=getattr(self, "_weighter_seed", None))
+        return default_weighter(getattr(self, "_weighter_seed", None))
 
     def _make_weighted(self, weighter, flatten):
         return self._weighted_class(
@@ -277,25 +279,25 @@ class _BaseImportanceWeightedCV:
         # the inner estimator and weighter are validated by their own fit
         prefer_skip_nested_validation=False
     )
-    def fit(self, X, y, *, domain=None, sample_weight=None):
+    def fit(self, X, y, *, domain=None, sample_weight=None, **fit_params):
         """Choose ``flatten`` by importance-weighted CV, then refit with it.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Source and target rows, stacked. Validated by the inner estimator
-            and weighter, so a DataFrame with categorical columns works when
-            both carry their own encoding.
-        y : array-like of shape (n_samples,)
-            Labels of source rows. Unlabeled rows (``-1`` or ``None``/``NaN``
-            for classes, ``NaN`` for regression) are the target rows when
-            ``domain`` is not given.
-        domain : array-like of shape (n_samples,), default=None
-            0 for source rows, 1 for target rows. Overrides the inference
-            from unlabeled ``y``.
+        %(fit_X)s
+        %(fit_y)s
+        %(fit_domain)s
         sample_weight : array-like of shape (n_samples,), default=None
             Multiplied with the importance weights of the source rows, in the
             folds' fits and scores and in the final fit. Not modified.
+        **fit_params : dict
+            Further parameters of ``estimator.fit`` (e.g. xgboost's
+            ``eval_set``), given as they are to every fold's fit and to the
+            final fit, and routed as
+            :meth:`ImportanceWeightedClassifier.fit
+            <instransfer.ImportanceWeightedClassifier.fit>` routes them: with
+            metadata routing off as given, with it on to the estimator that
+            requested them.
 
         Returns
         -------
@@ -304,6 +306,7 @@ class _BaseImportanceWeightedCV:
         """
         flattens = self._check_flattens()
         check_weightable(clone(self._get_estimator()), type(self).__name__)
+        fit_params = self._route_fit_params(fit_params)
         rows = self._resolve(X, y, domain, sample_weight)
         X, y, sw = rows.X, rows.y, rows.sample_weight
         is_target, fit_rows = rows.is_target, rows.fit_rows
@@ -333,6 +336,7 @@ class _BaseImportanceWeightedCV:
                 n_splits=self._n_splits,
                 schedule=self.schedule,
                 verbose=self.verbose,
+                fit_params=fit_params,
             )
             _check_defined(self.scores_, self.fold_weights_, scorer)
             best = _select_flatten(self.scores_, self.fold_weights_, self.selection)
@@ -347,7 +351,7 @@ class _BaseImportanceWeightedCV:
         self.best_estimator_ = self._make_weighted(
             self.weighter if self.weighter is not None else self._get_weighter(),
             self.flatten_,
-        ).fit(X, y, domain=domain, sample_weight=sample_weight)
+        ).fit(X, y, domain=domain, sample_weight=sample_weight, **fit_params)
         # the fitted state of the final model is this estimator's own
         # (weights_ is a property of these, computed from weighter_)
         for name in ("estimator_", "weighter_", "_fit_in_source", "n_source_fit_"):

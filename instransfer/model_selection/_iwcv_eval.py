@@ -98,7 +98,9 @@ def _limited(threads, func, *args):
         return func(*args)
 
 
-def _fit_fold(make, weighter, flattens, X, y_cv, is_target, sw, task, split, scorer):
+def _fit_fold(
+    make, weighter, flattens, X, y_cv, is_target, sw, task, split, scorer, fit_params
+):
     """Fit one fold's weighter once, then the live candidates; their scores.
 
     One task per fold, not per (fold, candidate): every task ships the fold's
@@ -125,7 +127,7 @@ def _fit_fold(make, weighter, flattens, X, y_cv, is_target, sw, task, split, sco
     scores = np.empty(len(flattens))
     for j, flatten in enumerate(flattens):
         model = make(frozen, flatten)
-        model.fit(X_tr, y_cv[train], domain=dom_tr, sample_weight=sw_tr)
+        model.fit(X_tr, y_cv[train], domain=dom_tr, sample_weight=sw_tr, **fit_params)
         scores[j] = scorer(model, X_te, y_cv[test], sample_weight=sw_te)
     # the fold's share of the pooled estimate: its rows' total weight
     labeled = np.flatnonzero(~unlabeled_mask(y_cv[test], task))
@@ -214,7 +216,18 @@ def _batches(n_total, n_splits):
 
 
 def evaluate(
-    cv_model, X, y_cv, is_target, sw, splits, scorer, *, n_splits, schedule, verbose
+    cv_model,
+    X,
+    y_cv,
+    is_target,
+    sw,
+    splits,
+    scorer,
+    *,
+    n_splits,
+    schedule,
+    verbose,
+    fit_params=None,
 ):
     """Score matrix of the candidates on the folds, by ``schedule``.
 
@@ -256,6 +269,7 @@ def evaluate(
                 cv_model._task,
                 split,
                 scorer,
+                fit_params or {},
             )
             for split in batch
         )
