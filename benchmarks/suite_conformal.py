@@ -154,8 +154,9 @@ def _regression_coverage(quick):
             weighter=_oracle_weighter(shift, scale)
         ),
         "weighted, estimated ratio": lambda s: dict(weighter=_frozen(fitted)),
-        "weighted, default ClassifierWeighter (linear logit)": lambda s: dict(
-            weighter=it.ClassifierWeighter(random_state=s)
+        "weighted, default weighter (spline logit)": lambda s: dict(),
+        "weighted, ClassifierWeighter() (linear logit, the default before)": (
+            lambda s: dict(weighter=it.ClassifierWeighter(random_state=s))
         ),
     }
     out = {m: dict(cov=[], width=[], inf=[], ess=[]) for m in methods}
@@ -286,6 +287,241 @@ def _ess_sweep(quick):
             ],
             rows,
         )
+    )
+
+
+def _reweighted(cp, X, weighter, flatten=1.0):
+    """A fitted conformal estimator with other calibration weights."""
+    import copy
+
+    from instransfer._weights import WeightTransform
+
+    new = copy.copy(cp)
+    new.flatten, new.weighter_ = flatten, weighter
+    new._transform = WeightTransform(flatten, None, None)
+    new.calibration_weights_ = new._transform.fit_transform(
+        new._full_ratio(X[cp.calibration_rows_])
+    )
+    return new
+
+
+def _small_sample_coverage(quick):
+    """Weighted split vs jackknife+ / CV+ (JAWS) at small source sizes."""
+    from sklearn.linear_model import LinearRegression
+
+    from instransfer.conformal import WeightedConformalRegressor
+    from instransfer.datasets import make_covariate_shift
+
+    shift, scale = 1.0, 0.7
+    sizes = (30,) if is_smoke() else (50, 100, 200)
+    reps = _reps(quick, 500)
+    names = [
+        "plain jackknife+ (flatten=0)",
+        "weighted split, oracle",
+        "weighted CV+ (5 folds), oracle",
+        "weighted jackknife+ (JAWS), oracle",
+        "weighted split, estimated",
+        "weighted jackknife+ (JAWS), estimated",
+    ]
+    rows = []
+    t0 = time.perf_counter()
+    for n in sizes:
+        out = {m: dict(cov=[], width=[], inf=[]) for m in names}
+        for seed in range(reps):
+            data = make_covariate_shift(
+                n,
+                200,
+                1,
+                shift=shift,
+                target_scale=scale,
+                noise=0.1,
+                task="regression",
+                random_state=40_000 + seed,
+            )
+            y_masked = np.where(data.domain == 1, np.nan, data.y)
+            t = data.domain == 1
+            fitted = _quadratic_weighter(seed).fit(data.X, data.domain)
+            oracle = _oracle_weighter(shift, scale)
+            fits = {
+                m: WeightedConformalRegressor(
+                    LinearRegression(), oracle, method=m, random_state=seed
+                ).fit(data.X, y_masked)
+                for m in ("split", "cv+", "jackknife+")
+            }
+            # the model fits and scores do not depend on the weights: the
+            # other weightings reuse them (what a refit would give)
+            variants = {
+                names[0]: _reweighted(fits["jackknife+"], data.X, None, 0.0),
+                names[1]: fits["split"],
+                names[2]: fits["cv+"],
+                names[3]: fits["jackknife+"],
+                names[4]: _reweighted(fits["split"], data.X, fitted),
+                names[5]: _reweighted(fits["jackknife+"], data.X, fitted),
+            }
+            for name, cp in variants.items():
+                iv = cp.predict_interval(data.X[t], ALPHA)
+                finite = np.isfinite(iv[:, 1])
+                out[name]["cov"].append(
+                    np.mean((data.y[t] >= iv[:, 0]) & (data.y[t] <= iv[:, 1]))
+                )
+                out[name]["width"].append(
+                    np.median(iv[finite, 1] - iv[finite, 0]) if finite.any() else np.nan
+                )
+                out[name]["inf"].append(1 - finite.mean())
+        for name, r in out.items():
+            c, m, se = _fmt_cov(r["cov"])
+            widths = [w for w in r["width"] if np.isfinite(w)]
+            rows.append(
+                [
+                    n,
+                    name,
+                    c,
+                    _verdict(m, se, 1 - ALPHA),
+                    fmt_mean_se(widths) if widths else "–",
+                    f"{100 * np.mean(r['inf']):.2f} %",
+                ]
+            )
+    elapsed = time.perf_counter() - t0
+    return (
+        f"One feature, source N(0, 1), target N({shift}, {scale}²), the outcome of "
+        "the first table, a straight line; n labeled source rows (split: 30 % of "
+        "them calibrate; jackknife+: n leave-one-out refits; CV+: 5 refits), 200 "
+        f"target rows, {reps} repetitions per size, alpha = {ALPHA}. The "
+        "estimated ratio is the quadratic-feature domain classifier of the first "
+        "table, fit once per repetition. JAWS guarantees 1 − 2 alpha in theory "
+        "(Prinster et al. 2022, Theorem 1); the verdicts use the nominal "
+        f"1 − alpha. Width: median over the finite intervals. ({elapsed:.0f} s)\n\n"
+        + markdown_table(
+            [
+                "labeled source rows",
+                "method",
+                "target coverage",
+                "verdict",
+                "median width",
+                "infinite",
+            ],
+            rows,
+        )
+    )
+
+
+def _weighter_candidates(seed):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    import instransfer as it
+
+    return {
+        "linear logit (ClassifierWeighter())": it.ClassifierWeighter(random_state=seed),
+        "spline logit (the conformal default)": None,
+        "quadratic logit": _quadratic_weighter(seed),
+        "gradient boosting (HistGradientBoostingClassifier)": it.ClassifierWeighter(
+            HistGradientBoostingClassifier(max_iter=50),
+            cv="in_sample",
+            random_state=seed,
+        ),
+    }
+
+
+def _weighter_choice(quick):
+    """Target coverage of each domain classifier on every problem of the suite."""
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    from instransfer.conformal import (
+        WeightedConformalClassifier,
+        WeightedConformalRegressor,
+    )
+    from instransfer.datasets import make_covariate_shift
+
+    problems = [
+        ("regression, target N(−1.5, 0.5²) (first table)", -1.5, 0.5, 1, "r"),
+        ("regression, target N(1, 0.7²) (ESS sweep)", 1.0, 0.7, 1, "r"),
+        ("regression, target N(1, 1²) (mean shift only)", 1.0, 1.0, 1, "r"),
+        ("regression, 3 features, target N(0.5, 0.8²)", 0.5, 0.8, 3, "r"),
+        ("classification, target N(1.5, 0.5²) (LAC, sets table)", 1.5, 0.5, 1, "c"),
+    ]
+    reps = _reps(quick, 300)
+    n = 60 if is_smoke() else 300
+    rows, worst = [], {}
+    t0 = time.perf_counter()
+    for label, shift, scale, d, task in problems:
+        out = {}
+        for seed in range(reps):
+            data = make_covariate_shift(
+                n,
+                n,
+                d,
+                shift=shift,
+                target_scale=scale,
+                noise=0.1 if task == "r" else 1.0,
+                task="regression" if task == "r" else "classification",
+                random_state=50_000 + seed,
+            )
+            t = data.domain == 1
+            for name, wtr in _weighter_candidates(seed).items():
+                if task == "r":
+                    cp = WeightedConformalRegressor(
+                        LinearRegression(), wtr, random_state=seed
+                    ).fit(data.X, data.y, domain=data.domain)
+                    iv = cp.predict_interval(data.X[t], ALPHA)
+                    cov = np.mean((data.y[t] >= iv[:, 0]) & (data.y[t] <= iv[:, 1]))
+                    inf = np.mean(np.isinf(iv[:, 1]))
+                    fin = ~np.isinf(iv[:, 1])
+                    size = np.median(iv[fin, 1] - iv[fin, 0]) if fin.any() else np.nan
+                else:
+                    cp = WeightedConformalClassifier(
+                        LogisticRegression(), wtr, random_state=seed
+                    ).fit(data.X, data.y, domain=data.domain)
+                    sets = cp.predict_set(data.X[t], ALPHA)
+                    cov = sets[np.arange(t.sum()), data.y[t]].mean()
+                    inf = np.mean(sets.all(axis=1))
+                    size = sets.sum(axis=1).mean()
+                r = out.setdefault(name, dict(cov=[], inf=[], size=[]))
+                r["cov"].append(cov)
+                if np.isfinite(size):
+                    r["size"].append(size)
+                r["inf"].append(inf)
+        for name, r in out.items():
+            c, m, se = _fmt_cov(r["cov"])
+            v = _verdict(m, se, 1 - ALPHA)
+            worst.setdefault(name, []).append(v)
+            rows.append(
+                [
+                    label,
+                    name,
+                    c,
+                    v,
+                    fmt_mean_se(r["size"]) if r["size"] else "–",
+                    f"{100 * np.mean(r['inf']):.2f} %",
+                ]
+            )
+    elapsed = time.perf_counter() - t0
+    valid_all = [k for k, v in worst.items() if all(x.startswith("valid") for x in v)]
+    return (
+        f"Each weighter inside `WeightedConformalRegressor(LinearRegression())` "
+        "(`WeightedConformalClassifier(LogisticRegression())` for the last "
+        f"problem), split conformal, {n} labeled source and {n} target rows, "
+        f"{reps} repetitions per problem, alpha = {ALPHA}. The spline logit is "
+        "`ClassifierWeighter(make_pipeline(SplineTransformer(), "
+        "LogisticRegression()), cv='in_sample')`, what the conformal "
+        "estimators use when `weighter=None`; the quadratic logit is the "
+        "estimated ratio of the first table (well specified for these Gaussian "
+        "shifts, but its feature count grows as d²). Width: median of the finite "
+        "intervals (classification: mean set size); 'unbounded' is the share "
+        f"of infinite intervals (full sets). ({elapsed:.0f} s)\n\n"
+        + markdown_table(
+            [
+                "problem",
+                "weighter",
+                "target coverage",
+                "verdict",
+                "median width (set size)",
+                "unbounded",
+            ],
+            rows,
+        )
+        + "\n\nValid on every problem: "
+        + (", ".join(valid_all) if valid_all else "none")
+        + "."
     )
 
 
@@ -476,6 +712,206 @@ def _mapie_side_by_side():
             else "**differences found** (see the table)."
         )
         + refusals
+    )
+
+
+def _crepes_rank_check():
+    """Which rank each library takes on scores 1..90 at equal weights."""
+    from crepes import ConformalRegressor
+
+    from instransfer.conformal import weighted_conformal_quantile
+
+    scores = np.random.default_rng(0).permutation(np.arange(1.0, 91.0))
+    out = {"ours": weighted_conformal_quantile(scores, np.ones(90), [1.0], ALPHA)[0]}
+    out["crepes"] = (
+        ConformalRegressor().fit(scores).predict_int(np.zeros(1), confidence=1 - ALPHA)
+    )[0, 1]
+    if have_peer("crepes_weighted"):
+        from crepes_weighted import ConformalRegressor as WeightedCR
+
+        out["crepes-weighted"] = (
+            WeightedCR()
+            .fit(scores, likelihood_ratios=np.ones(90))
+            .predict(np.zeros(1), likelihood_ratios=np.ones(1), confidence=1 - ALPHA)
+        )[0, 1]
+    return out
+
+
+def _crepes_side_by_side(quick):
+    """crepes (no weights) and crepes-weighted against ours on the same residuals."""
+    if not have_peer("crepes"):
+        return "crepes not installed (`pip install -e '.[bench]'`): not run."
+    from importlib.metadata import version
+
+    from crepes import ConformalClassifier, ConformalRegressor
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    from instransfer.conformal import (
+        WeightedConformalClassifier,
+        WeightedConformalRegressor,
+    )
+    from instransfer.datasets import make_covariate_shift
+
+    weighted_peer = have_peer("crepes_weighted")
+    if weighted_peer:
+        from crepes_weighted import ConformalRegressor as WeightedCR
+
+    def refused(fn, *args):
+        try:
+            return fn(*args)
+        except ValueError:  # too few calibration rows for this alpha
+            return None
+
+    def differ(a, b):
+        """Test rows whose two ends are not both equal (inf == inf counts equal)."""
+        return int((~(a == b).all(axis=1)).sum())
+
+    rows = []
+    for n_cal in (19, 90, 137):
+        for alpha in (0.05, 0.1, 0.2):
+            c = dict(plain=0, cls=0, cw1=0, cww=0, inf_o=0, inf_c=0, m=0, refused=0)
+            for seed in range(2 if is_smoke() else 5):
+                data = make_covariate_shift(
+                    400, 200, 2, task="regression", random_state=seed
+                )
+                y_masked = np.where(data.domain == 1, np.nan, data.y)
+                X_t = data.X[data.domain == 1]
+                plain = WeightedConformalRegressor(
+                    LinearRegression(),
+                    flatten=0,
+                    calibration_size=n_cal,
+                    random_state=seed,
+                ).fit(data.X, y_masked)
+                rc = plain.calibration_rows_
+                resid = data.y[rc] - plain.estimator_.predict(data.X[rc])
+                y_hat = plain.predict(X_t)
+                ours = refused(plain.predict_interval, X_t, alpha)
+                if ours is None:
+                    c["refused"] += 1
+                    continue
+                c["m"] += X_t.shape[0]
+                theirs = ConformalRegressor().fit(resid)
+                c["plain"] += differ(
+                    ours, theirs.predict_int(y_hat, confidence=1 - alpha)
+                )
+                cdata = make_covariate_shift(400, 200, 2, noise=1.0, random_state=seed)
+                cc = WeightedConformalClassifier(
+                    LogisticRegression(),
+                    flatten=0,
+                    calibration_size=n_cal,
+                    random_state=seed,
+                ).fit(cdata.X, np.where(cdata.domain == 1, -1, cdata.y))
+                X_ct = cdata.X[cdata.domain == 1]
+                rcc = cc.calibration_rows_
+                p_cal = cc.estimator_.predict_proba(cdata.X[rcc])
+                # LAC's score is crepes' default "hinge" score, 1 - p(true class)
+                hinge = 1 - p_cal[np.arange(rcc.shape[0]), cdata.y[rcc]]
+                sets = (
+                    ConformalClassifier()
+                    .fit(hinge)
+                    .predict_set(
+                        1 - cc.estimator_.predict_proba(X_ct),
+                        confidence=1 - alpha,
+                        smoothing=False,
+                    )
+                )
+                c["cls"] += int((cc.predict_set(X_ct, alpha) != sets).any(axis=1).sum())
+                if not weighted_peer:
+                    continue
+                ones = WeightedCR().fit(resid, likelihood_ratios=np.ones(rc.shape[0]))
+                c["cw1"] += differ(
+                    ours,
+                    ones.predict(
+                        y_hat,
+                        likelihood_ratios=np.ones(y_hat.shape[0]),
+                        confidence=1 - alpha,
+                    ),
+                )
+                cp = WeightedConformalRegressor(
+                    LinearRegression(),
+                    _oracle_weighter(0.5, 0.8),
+                    calibration_size=n_cal,
+                    random_state=seed,
+                ).fit(data.X, y_masked)
+                ours_w = cp.predict_interval(X_t, alpha)
+                theirs_w = (
+                    WeightedCR()
+                    .fit(
+                        data.y[cp.calibration_rows_]
+                        - cp.estimator_.predict(data.X[cp.calibration_rows_]),
+                        likelihood_ratios=cp.calibration_weights_,
+                    )
+                    .predict(
+                        cp.predict(X_t),
+                        likelihood_ratios=cp.test_weights(X_t),
+                        confidence=1 - alpha,
+                    )
+                )
+                c["cww"] += differ(ours_w, theirs_w)
+                c["inf_o"] += int(np.isinf(ours_w[:, 1]).sum())
+                c["inf_c"] += int(np.isinf(theirs_w[:, 1]).sum())
+            m = max(c["m"], 1)
+
+            def share(k, c=c, m=m):
+                return f"{100 * c[k] / m:.1f} %"
+
+            if c["m"] == 0:
+                rows.append([n_cal, alpha, "ours refuses", "–", "–", "–", "–"])
+                continue
+            rows.append(
+                [
+                    n_cal,
+                    alpha,
+                    share("plain"),
+                    share("cls"),
+                    share("cw1") if weighted_peer else "not installed",
+                    share("cww") if weighted_peer else "not installed",
+                    f"{share('inf_o')} / {share('inf_c')}" if weighted_peer else "–",
+                ]
+            )
+    ranks = _crepes_rank_check()
+    rank_text = ", ".join(f"{k} {v:g}" for k, v in ranks.items())
+    return (
+        f"crepes {version('crepes')} `ConformalRegressor` / `ConformalClassifier` "
+        "(no weights: its `fit` takes residuals or scores only) and "
+        + (
+            f"crepes-weighted {version('crepes_weighted')} `ConformalRegressor` "
+            "(`likelihood_ratios=`; its classifier takes no weights) "
+            if weighted_peer
+            else "crepes-weighted (not installed) "
+        )
+        + "given our fitted model's residuals on our calibration rows; the LAC "
+        "score is crepes' default hinge score. 5 problems per row, 200 target "
+        "rows each; the weighted column uses the oracle ratio of a N(0.5, 0.8²) "
+        "target in 2-D. Cells are the share of test rows whose interval (set) "
+        "differs from ours.\n\n"
+        + markdown_table(
+            [
+                "calibration rows",
+                "alpha",
+                "crepes vs ours (equal weights)",
+                "crepes sets vs ours (LAC)",
+                "crepes-weighted, ratio 1, vs ours",
+                "crepes-weighted, oracle ratio, vs ours",
+                "infinite (ours / crepes-weighted)",
+            ],
+            rows,
+        )
+        + "\n\nWhy they differ: on the calibration scores 1, …, 90 at equal "
+        f"weights and alpha = {ALPHA}, the upper end is {rank_text}; plain split "
+        f"conformal takes the ceil((1 - alpha)(n + 1)) = "
+        f"{math.ceil(round((1 - ALPHA) * 91, 9))}-th smallest score (Lei et al., "
+        "JASA 2018, eq. 2; Tibshirani et al. 2019, eq. 7). crepes computes that "
+        "rank in floating point, int((1 - confidence)(n + 1)) with confidence = "
+        "1 - alpha, so where alpha (n + 1) is a whole number and 1 - (1 - alpha) "
+        "rounds below alpha (here n = 19 at alpha 0.1 and 0.2; at 0.05 it rounds "
+        "up and the ranks agree) it takes one rank more (wider, still valid). "
+        "crepes-weighted puts the test "
+        "point's mass on top of the scores and then steps one score further, so "
+        "it is one calibration weight more conservative everywhere, equal "
+        "weights included, and makes intervals infinite as soon as the test "
+        "weight plus the largest score's weight exceeds alpha (the paper: the "
+        "test weight alone)."
     )
 
 
@@ -881,6 +1317,15 @@ def run(quick=False):
                 ("Width and infinite intervals against ESS", _timed(_ess_sweep, quick))
             )
             sections.append(
+                ("Choice of the default weighter", _timed(_weighter_choice, quick))
+            )
+            sections.append(
+                (
+                    "Small source samples: weighted jackknife+ and CV+ (JAWS)",
+                    _timed(_small_sample_coverage, quick),
+                )
+            )
+            sections.append(
                 (
                     "Conformal sets: target coverage (classification)",
                     _timed(_classification_coverage, quick),
@@ -890,6 +1335,12 @@ def run(quick=False):
                 (
                     "Side by side with MAPIE at equal weights",
                     _timed(_mapie_side_by_side),
+                )
+            )
+            sections.append(
+                (
+                    "Side by side with crepes and crepes-weighted",
+                    _timed(_crepes_side_by_side, quick),
                 )
             )
         if wants_part("performance"):

@@ -111,3 +111,60 @@ def weighted_conformal_quantile(scores, weights, test_weights, alpha):
     finite = k < cum.shape[0]
     out[finite] = sorted_scores[k[finite]]
     return out
+
+
+# Test rows per block in ``weighted_quantile_rows``: a block sorts an
+# (n_block, n_calibration) array, so this bounds the memory to a few MB.
+_BLOCK_CELLS = 1 << 20
+
+
+def weighted_quantile_rows(values, weights, test_weights, alpha):
+    """The weighted conformal quantile of a different set of values per test row.
+
+    Jackknife+ and CV+ (Barber, Candès, Ramdas & Tibshirani, Ann. Statist.
+    2021) do not take the quantile of fixed scores but of
+    ``mu_{-i}(x) + R_i``, which depends on the test point ``x``; row ``j`` of
+    ``values`` holds them for test point ``j``. The rule is that of
+    :func:`weighted_conformal_quantile` applied row by row (the test point's
+    weight sits at ``+inf``), so with equal weights it is the
+    ``ceil((1 - alpha)(n + 1))``-th smallest value of each row.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_test, n_calibration)
+        Values whose quantile is taken, one row per test point.
+    weights : ndarray of shape (n_calibration,)
+        Weights of the calibration rows (columns), ``>= 0``.
+    test_weights : ndarray of shape (n_test,)
+        Weight of each test point, on the scale of ``weights``.
+    alpha : float in (0, 1)
+        Miscoverage rate.
+
+    Returns
+    -------
+    quantiles : ndarray of shape (n_test,)
+        ``+inf`` where the test point's weight exceeds
+        ``alpha / (1 - alpha)`` times the calibration weights' sum.
+    """
+    alpha = check_alpha(alpha)
+    values = np.asarray(values, dtype=float)
+    weights = np.asarray(weights, dtype=float)
+    test_weights = np.asarray(test_weights, dtype=float)
+    m, n = values.shape
+    out = np.full(m, np.inf)
+    if n == 0:
+        return out
+    need = (1 - alpha) * (weights.sum() + test_weights) * (1 - _REL_TOL)
+    step = max(1, _BLOCK_CELLS // n)
+    for start in range(0, m, step):
+        block = slice(start, start + step)
+        order = np.argsort(values[block], axis=1, kind="stable")
+        cum = np.cumsum(weights[order], axis=1)
+        # cumulative weights are non-decreasing along a row: counting the
+        # entries below the need is searchsorted(side="left") row by row
+        k = np.count_nonzero(cum < need[block, None], axis=1)
+        finite = k < n
+        rows = np.flatnonzero(finite)
+        sorted_vals = np.take_along_axis(values[block], order, axis=1)
+        out[start + rows] = sorted_vals[rows, k[finite]]
+    return out
