@@ -621,22 +621,56 @@ def _git(*args):
     return out.stdout.strip() if out.returncode == 0 else None
 
 
+# The commit and the wall clock when this process started measuring: a file
+# is written at the end of a run, and a commit or an edit made while a long
+# suite ran must not be credited to it (it would then hash code that never
+# ran).
+_RUN_START = {"wall": time.time(), "commit": None}
+
+
+def _start_commit():
+    if _RUN_START["commit"] is None:
+        _RUN_START["commit"] = _git("rev-parse", "--short=10", "HEAD") or "unknown"
+    return _RUN_START["commit"]
+
+
+_start_commit()
+
+
+def _changed_during_run(modules):
+    """Whether a measured module's source, or HEAD, changed after the run
+    started."""
+    if (_git("rev-parse", "--short=10", "HEAD") or "unknown") != _start_commit():
+        return True
+    for name in modules:
+        path = _module_source(name)
+        if path is not None and path.stat().st_mtime > _RUN_START["wall"]:
+            return True
+    return False
+
+
 def provenance():
-    """The commit, whether the measured code had uncommitted changes, and the
-    hash of every measured module's source."""
+    """The commit the run started at, whether the measured code had
+    uncommitted changes or changed while it ran, and the hash of every
+    measured module's source."""
     modules = _measured_modules()
     dirty = _git("status", "--porcelain", "--", "instransfer", "benchmarks")
-    return {
-        "commit": _git("rev-parse", "--short=10", "HEAD") or "unknown",
+    out = {
+        "commit": _start_commit(),
         "uncommitted_changes": bool(dirty),
         "code": code_hash(modules),
         "modules": modules,
     }
+    if _changed_during_run(modules):
+        out["changed_during_run"] = True
+    return out
 
 
 def provenance_note(prov):
     """A visible line and a machine-readable comment for a results file."""
     dirty = " plus uncommitted changes" if prov["uncommitted_changes"] else ""
+    if prov.get("changed_during_run"):
+        dirty += " (**the code changed while it ran: rerun it**)"
     took = ""
     if "seconds" in prov:
         cpu = prov.get("cpu_seconds")
@@ -677,6 +711,8 @@ def stale_reason(path):
     prov = read_provenance(path)
     if prov is None:
         return "records no provenance (written before it was recorded)"
+    if prov.get("changed_during_run"):
+        return f"the code changed while it ran (started at commit {prov['commit']})"
     if code_hash(prov["modules"]) != prov["code"]:
         return f"the code it measured changed since commit {prov['commit']}"
     return None

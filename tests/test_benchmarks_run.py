@@ -122,3 +122,20 @@ def test_duration_table_in_the_benchmarks_readme_is_current():
         "benchmarks/README.md's duration table differs from run.JOBS; paste "
         "`python -m benchmarks.run --durations` there"
     )
+
+
+def test_code_changed_while_the_run_ran_marks_the_file_stale(tmp_path, monkeypatch):
+    # a run that started before the measured sources were last written (as if
+    # they were edited or checked out mid-run) must not be credited with them
+    monkeypatch.setenv("INSTRANSFER_BENCH_RESULTS", str(tmp_path))
+    monkeypatch.delenv("INSTRANSFER_BENCH_SMOKE", raising=False)
+    monkeypatch.setitem(harness._RUN_START, "wall", 0.0)
+    path = harness.write_results("during", "Demo", [("A", "body")], quick=False)
+    assert harness.read_provenance(path)["changed_during_run"] is True
+    assert "changed while it ran" in harness.stale_reason(path)
+    assert "the code changed while it ran" in path.read_text()
+    # the same run started now: current
+    monkeypatch.setitem(harness._RUN_START, "wall", harness.time.time() + 1)
+    path = harness.write_results("after", "Demo", [("A", "body")], quick=False)
+    assert "changed_during_run" not in harness.read_provenance(path)
+    assert harness.stale_reason(path) is None
