@@ -20,6 +20,7 @@ INSTRANSFER_BENCH_PARTS
     into parts that each write their own table (default: all parts).
 """
 
+import ast
 import contextlib
 import datetime
 import gc
@@ -706,14 +707,87 @@ def run_minutes(path, cpu=False):
     return None
 
 
+def _code_only(source):
+    """A module's source with its docstrings, comments and layout removed:
+    the abstract syntax tree of what runs. Two sources with the same tree run
+    the same; ``None`` when it does not parse."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (
+            isinstance(
+                node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+            )
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            body[0] = ast.Pass()
+    return ast.dump(tree, include_attributes=False)
+
+
+def _source_at(commit, name):
+    """The source of module ``name`` at ``commit`` (None when absent)."""
+    path = _module_source(name)
+    if path is None:
+        return None
+    rel = path.relative_to(REPO).as_posix()
+    try:  # not _git: its output is stripped, and the hash needs the bytes
+        out = subprocess.run(
+            ["git", "show", f"{commit}:{rel}"],
+            cwd=REPO,
+            capture_output=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.decode() if out.returncode == 0 else None
+
+
+def _runs_the_same(prov):
+    """Whether every measured module runs the same code now as at the
+    recorded commit: the sources may differ only in docstrings, comments and
+    layout. Only for a run of a clean checkout (the commit then holds exactly
+    what ran, which the recorded hash confirms)."""
+    commit = prov.get("commit")
+    if prov.get("uncommitted_changes") or not commit or commit == "unknown":
+        return False
+    then = {name: _source_at(commit, name) for name in prov["modules"]}
+    if any(src is None for src in then.values()):
+        return False
+    h = hashlib.sha256()
+    for name in sorted(then):
+        h.update(name.encode())
+        h.update(then[name].encode())
+    if h.hexdigest()[:16] != prov["code"]:
+        return False  # the commit is not what ran (e.g. a stamp at write time)
+    for name, src in then.items():
+        path = _module_source(name)
+        if path is None:
+            return False
+        now = _code_only(path.read_text())
+        if now is None or now != _code_only(src):
+            return False
+    return True
+
+
 def stale_reason(path):
-    """Why a results file no longer describes the code (None when current)."""
+    """Why a results file no longer describes the code (None when current).
+
+    Current when every measured module's source is byte for byte what ran,
+    or differs from it only in docstrings, comments and layout (checked
+    against the recorded commit's sources).
+    """
     prov = read_provenance(path)
     if prov is None:
         return "records no provenance (written before it was recorded)"
     if prov.get("changed_during_run"):
         return f"the code changed while it ran (started at commit {prov['commit']})"
-    if code_hash(prov["modules"]) != prov["code"]:
+    if code_hash(prov["modules"]) != prov["code"] and not _runs_the_same(prov):
         return f"the code it measured changed since commit {prov['commit']}"
     return None
 

@@ -139,3 +139,38 @@ def test_code_changed_while_the_run_ran_marks_the_file_stale(tmp_path, monkeypat
     path = harness.write_results("after", "Demo", [("A", "body")], quick=False)
     assert "changed_during_run" not in harness.read_provenance(path)
     assert harness.stale_reason(path) is None
+
+
+def test_code_only_ignores_docstrings_comments_and_layout():
+    before = 'def f(x):\n    """Doc."""\n    return x + 1  # why\n'
+    reworded = (
+        'def f(x):\n    """Another doc,\n    longer."""\n\n'
+        "    return (x\n            + 1)\n"
+    )
+    assert harness._code_only(before) == harness._code_only(reworded)
+    assert harness._code_only(before) != harness._code_only(
+        'def f(x):\n    """Doc."""\n    return x + 2\n'
+    )
+    # a string that is not the first statement is code, not a docstring
+    assert harness._code_only('x = 1\n"a"\n') != harness._code_only('x = 1\n"b"\n')
+
+
+def test_runs_the_same_needs_the_recorded_commit_to_be_what_ran():
+    import hashlib
+
+    name = "benchmarks.readme"
+    src = harness._source_at("HEAD", name)
+    assert src is not None
+    h = hashlib.sha256()
+    h.update(name.encode())
+    h.update(src.encode())
+    prov = {"commit": "HEAD", "uncommitted_changes": False, "modules": [name]}
+    same = harness._code_only(src) == harness._code_only(
+        harness._module_source(name).read_text()
+    )
+    assert harness._runs_the_same({**prov, "code": h.hexdigest()[:16]}) is same
+    # a hash the commit's sources do not give: that commit is not what ran
+    assert not harness._runs_the_same({**prov, "code": "0" * 16})
+    assert not harness._runs_the_same(
+        {**prov, "code": h.hexdigest()[:16], "uncommitted_changes": True}
+    )
