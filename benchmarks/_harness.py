@@ -95,7 +95,6 @@ def wants_part(part):
 
 def have(module):
     """True when an optional peer library can be imported."""
-    import importlib.util
 
     try:
         return importlib.util.find_spec(module) is not None
@@ -106,6 +105,43 @@ def have(module):
 def have_peer(module):
     """``have(module)`` and peers are enabled for this run."""
     return peers_enabled() and have(module)
+
+
+# --------------------------------------------------------------------------
+# run clock: every results file records how long its run took, so that a
+# rerun of the stale files can be planned (``run.py --stale``)
+
+
+def _cpu_seconds():
+    """CPU seconds of this process and of the children it waited for (fresh
+    interpreters, timed subprocesses). On a shared machine the wall time of a
+    single-threaded suite grows with the load; its CPU time is close to the
+    wall time it takes alone, which is what a planned rerun needs."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+_CLOCK = {"t0": time.perf_counter(), "cpu0": _cpu_seconds()}
+
+
+def start_clock():
+    """Start timing a suite (``run.py`` calls it before each one).
+
+    :func:`write_results` records the time since then, or since the previous
+    file the same run wrote (a suite writing several files records each
+    file's share), and restarts the clock.
+    """
+    _CLOCK["t0"] = time.perf_counter()
+    _CLOCK["cpu0"] = _cpu_seconds()
+
+
+def python_env():
+    """The name (not the path) of the Python environment running the suite:
+    the folder of its virtual environment, e.g. ``.venv`` or ``venv-bench``."""
+    return Path(sys.prefix).name or sys.prefix
 
 
 # --------------------------------------------------------------------------
@@ -503,7 +539,18 @@ def write_results(name, title, sections, quick):
         parts += ["*Quick mode: small sizes, fewer repetitions.*", ""]
     for heading, body in sections:
         parts += [f"## {heading}", "", body.rstrip(), ""]
-    parts += [provenance_note(provenance()), ""]
+    seconds = time.perf_counter() - _CLOCK["t0"]
+    cpu = _cpu_seconds() - _CLOCK["cpu0"]
+    start_clock()
+    mode = "smoke" if is_smoke() else "quick" if quick else "full"
+    prov = provenance()
+    prov.update(
+        mode=mode,
+        seconds=round(seconds, 1),
+        cpu_seconds=round(cpu, 1),
+        python_env=python_env(),
+    )
+    parts += [provenance_note(prov), ""]
     path.write_text("\n".join(parts))
     print(f"wrote {path}")
     return path
@@ -544,16 +591,24 @@ def code_hash(modules):
     h = hashlib.sha256()
     for name in sorted(modules):
         h.update(name.encode())
-        try:
-            spec = importlib.util.find_spec(name)
-        except (ImportError, ValueError):
-            spec = None
-        origin = getattr(spec, "origin", None)
-        if origin is None or not Path(origin).is_file():
+        origin = _module_source(name)
+        if origin is None:
             h.update(b"<missing>")
         else:
-            h.update(Path(origin).read_bytes())
+            h.update(origin.read_bytes())
     return h.hexdigest()[:16]
+
+
+def _module_source(name):
+    """The source file of a module of this repository, found by its path
+    rather than by importing it: checking needs neither the peers nor the
+    package's dependencies, and an interpreter whose installed copy of
+    ``instransfer`` points elsewhere still hashes this checkout."""
+    base = REPO.joinpath(*name.split("."))
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
 
 
 def _git(*args):
@@ -582,8 +637,16 @@ def provenance():
 def provenance_note(prov):
     """A visible line and a machine-readable comment for a results file."""
     dirty = " plus uncommitted changes" if prov["uncommitted_changes"] else ""
+    took = ""
+    if "seconds" in prov:
+        cpu = prov.get("cpu_seconds")
+        cpu = "" if cpu is None else f" ({cpu / 60:.1f} min of CPU)"
+        took = (
+            f"{prov['mode'].capitalize()} run took {prov['seconds'] / 60:.1f} min"
+            f"{cpu} in the Python environment `{prov['python_env']}`. "
+        )
     return (
-        f"*Measured code: commit {prov['commit']}{dirty}, source hash "
+        f"*{took}Measured code: commit {prov['commit']}{dirty}, source hash "
         f"{prov['code']} over {len(prov['modules'])} modules; "
         "`python -m benchmarks.run --check` tells whether it is still current.*"
         f"\n\n{_PROVENANCE_TAG}{json.dumps(prov)} -->"
@@ -595,6 +658,17 @@ def read_provenance(path):
     for line in Path(path).read_text().splitlines():
         if line.startswith(_PROVENANCE_TAG):
             return json.loads(line[len(_PROVENANCE_TAG) : -len(" -->")])
+    return None
+
+
+def run_minutes(path, cpu=False):
+    """Minutes the run that wrote a results file took (its share of it),
+    or None when the file does not say; ``cpu=True``: its CPU minutes
+    (this process and its waited-for children)."""
+    prov = read_provenance(path)
+    key = "cpu_seconds" if cpu else "seconds"
+    if prov and key in prov:
+        return prov[key] / 60
     return None
 
 

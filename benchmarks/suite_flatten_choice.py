@@ -14,8 +14,11 @@ oracle ratio is known. For each cohort three outcomes:
 The model is logistic regression (classification) or ridge (regression) on
 the standardised numeric encoding; the weighter a logistic domain classifier
 (well specified for this selection, which is logistic in age). Per replicate
-``ImportanceWeighted*CV`` is fit twice, with 3 repeats of 5 folds and with 2
-repeats of 10 folds; every rule is applied to those score matrices (rules
+``ImportanceWeighted*CV`` is fit with 3 repeats of 5 folds and with 2
+repeats of 10 folds, the weighter fitted once on all rows and reused by every
+fold (the default), and once more with 2 x 10 folds and the weighter refit on
+every training fold (the former default, ``weighter_fit="per_fold"``, same
+folds and seeds); every rule is applied to those score matrices (rules
 named "5f"/"10f" use the first repeat only; "equal folds" averages the folds'
 self-normalised scores with equal weights, as ``GridSearchCV`` with
 ``make_iw_scorer`` does, instead of pooling the held-out rows). Target
@@ -47,6 +50,7 @@ from benchmarks._harness import (
 # the replicates run in joblib workers: the code they measure
 MEASURES = (
     "instransfer.model_selection._iwcv",
+    "instransfer.model_selection._iwcv_eval",
     "instransfer.model_selection._scorer",
     "instransfer.density_ratio._classifier",
     "instransfer.datasets._cohorts",
@@ -55,8 +59,15 @@ MEASURES = (
 FLATTENS = (0.0, 0.25, 0.5, 0.75, 1.0)
 STRENGTH = 1.5
 KAPPA = 1.0
-# fold configurations: name -> (n_splits, n_repeats)
-CONFIGS = {"3x5f": (5, 3), "2x10f": (10, 2)}
+# fold configurations: name -> (n_splits, n_repeats[, weighter_fit]); the
+# default weighter_fit is "once" (the weighter fitted on all rows, reused by
+# every fold); "2x10f per-fold weighter" is the former default's refit per
+# fold, on the same folds and seeds
+CONFIGS = {
+    "3x5f": (5, 3),
+    "2x10f": (10, 2),
+    "2x10f per-fold weighter": (10, 2, "per_fold"),
+}
 
 RULES = {
     # name: (selection, configuration, folds used, folds weighted by their
@@ -73,20 +84,28 @@ RULES = {
     "best 2x10f equal folds": ("best", "2x10f", 20, False),
     "best 2x10f": ("best", "2x10f", 20, True),
     "one_se 2x10f": ("one_se", "2x10f", 20, True),
-    "paired_se 2x10f full (former default)": ("paired_se", "2x10f", 20, True),
+    "paired_se 2x10f full": ("paired_se", "2x10f", 20, True),
     # the adaptive schedule, replayed on the 2 x 10 folds it would have run
     # (``_iwcv_eval.replay``: it runs the same folds in order and only leaves
     # cells out), with its margin z
     "paired_se 2x10f adaptive (default)": ("paired_se", "2x10f", 20, True, 3.0),
     "paired_se 2x10f adaptive z=2": ("paired_se", "2x10f", 20, True, 2.0),
+    # the former default: adaptive, the weighter refit on every training fold
+    "paired_se 2x10f adaptive, weighter per fold (former default)": (
+        "paired_se",
+        "2x10f per-fold weighter",
+        20,
+        True,
+        3.0,
+    ),
 }
 # ``--part default``: the former default against the new one only (2 x 10
 # folds fit once per replicate), written to flatten_choice_default.md
 DEFAULT_RULES = [
     "best 2x10f",
-    "paired_se 2x10f full (former default)",
+    "paired_se 2x10f full",
+    "paired_se 2x10f adaptive, weighter per fold (former default)",
     "paired_se 2x10f adaptive (default)",
-    "paired_se 2x10f adaptive z=2",
 ]
 # columns of the per-setting table
 SHOWN = [
@@ -94,7 +113,7 @@ SHOWN = [
     "best 2x10f",
     "one_se 2x10f",
     "paired_se 3x5f",
-    "paired_se 2x10f full (former default)",
+    "paired_se 2x10f adaptive, weighter per fold (former default)",
     "paired_se 2x10f adaptive (default)",
 ]
 FIXED = {"lambda=0.5": 0.5, "lambda=1 (estimated w)": 1.0}
@@ -207,7 +226,7 @@ def _replicate(setting, seed, configs=CONFIGS):
         y_masked = np.where(tgt, np.nan, y)
     weighter = it.ClassifierWeighter(LogisticRegression(), random_state=seed)
     scores, fold_weights, seconds = {}, {}, {}
-    for name, (n_splits, n_repeats) in configs.items():
+    for name, (n_splits, n_repeats, *fit) in configs.items():
         t0 = time.perf_counter()
         cvm = cv_cls(
             est,
@@ -215,6 +234,7 @@ def _replicate(setting, seed, configs=CONFIGS):
             flattens=FLATTENS,
             selection="best",
             schedule="full",  # every cell: the rules are replayed below
+            weighter_fit=fit[0] if fit else "once",
             n_repeats=n_repeats,
             cv=n_splits,
             random_state=seed,
@@ -292,7 +312,8 @@ def _settings(quick):
 
 
 DEFAULT_RULE = "paired_se 2x10f adaptive (default)"
-FORMER_RULE = "paired_se 2x10f full (former default)"
+FORMER_RULE = "paired_se 2x10f adaptive, weighter per fold (former default)"
+FULL_RULE = "paired_se 2x10f full"
 PLAIN_RULE = "best 2x10f"
 TIMID_RULE = "one_se 2x10f"
 
@@ -345,7 +366,8 @@ def _verdict(stats, n_reps):
             f"{worst_sd:.2f} SD of one evaluation's noise."
         )
     for rule, what in (
-        (FORMER_RULE, "the former default, every fold"),
+        (FORMER_RULE, "the former default, the weighter refit per fold"),
+        (FULL_RULE, "the default's rule on every fold (full schedule)"),
         (PLAIN_RULE, "plain IWCV"),
         (TIMID_RULE, '"one_se"'),
     ):
@@ -374,7 +396,11 @@ def run(quick=False):
 
     default_only = wants_part("default") and not wants_part("all")
     rules = DEFAULT_RULES if default_only else list(RULES)
-    configs = {"2x10f": CONFIGS["2x10f"]} if default_only else CONFIGS
+    configs = (
+        {k: CONFIGS[k] for k in ("2x10f", "2x10f per-fold weighter")}
+        if default_only
+        else CONFIGS
+    )
     n_reps = 2 if is_smoke() else (6 if quick else 30)
     n_jobs = 1 if is_smoke() else 2
     settings = _settings(quick)
@@ -493,40 +519,57 @@ def run(quick=False):
             markdown_table(["setting"] + rules, chosen_rows),
         ),
     ]
-    paired_rows = []
-    for label, (_, ev) in results.items():
-        if DEFAULT_RULE not in ev or FORMER_RULE not in ev:
-            continue
-        diff = ev[DEFAULT_RULE] - ev[FORMER_RULE]
-        same = np.mean(ev["idx"][DEFAULT_RULE] == ev["idx"][FORMER_RULE])
-        paired_rows.append(
-            [
-                label,
-                _fmt(*mean_se(diff), digits=4),
-                f"{np.max(np.abs(diff)):.4f}",
-                f"{same:.0%}",
-                f"{ev['fits'][FORMER_RULE]:.0f} / {ev['fits'][DEFAULT_RULE]:.0f}",
-            ]
-        )
-    if paired_rows:
-        sections.append(
-            (
-                "The adaptive default against the former full schedule, paired",
-                "Same replicates, same folds: the adaptive schedule replayed on "
-                "the full one's score matrices. Δ = target loss of the adaptive "
-                "choice minus the full schedule's choice.\n\n"
-                + markdown_table(
-                    [
-                        "setting",
-                        "Δ loss (mean ± s.e.)",
-                        "largest |Δ|",
-                        "same λ chosen",
-                        "estimator fits: full / adaptive",
-                    ],
-                    paired_rows,
-                ),
+    for other, title, text in (
+        (
+            FORMER_RULE,
+            "The default against the former default (weighter per fold), paired",
+            "Same replicates, same folds, same selection rule and schedule: "
+            "the weighter fitted once on all rows and reused by every fold "
+            "(the default) against the weighter refit on every training fold "
+            "(the former default). Δ = target loss of the default's choice "
+            "minus the former default's.",
+        ),
+        (
+            FULL_RULE,
+            "The adaptive default against the full schedule, paired",
+            "Same replicates, same folds: the adaptive schedule replayed on the "
+            "full one's score matrices. Δ = target loss of the adaptive choice "
+            "minus the full schedule's choice.",
+        ),
+    ):
+        paired_rows = []
+        for label, (_, ev) in results.items():
+            if DEFAULT_RULE not in ev or other not in ev:
+                continue
+            diff = ev[DEFAULT_RULE] - ev[other]
+            same = np.mean(ev["idx"][DEFAULT_RULE] == ev["idx"][other])
+            paired_rows.append(
+                [
+                    label,
+                    _fmt(*mean_se(diff), digits=4),
+                    f"{np.max(np.abs(diff)):.4f}",
+                    f"{same:.0%}",
+                    f"{ev['fits'][other]:.0f} / {ev['fits'][DEFAULT_RULE]:.0f}",
+                ]
             )
-        )
+        if paired_rows:
+            sections.append(
+                (
+                    title,
+                    text
+                    + "\n\n"
+                    + markdown_table(
+                        [
+                            "setting",
+                            "Δ loss (mean ± s.e.)",
+                            "largest |Δ|",
+                            "same λ chosen",
+                            "estimator fits: other / default",
+                        ],
+                        paired_rows,
+                    ),
+                )
+            )
     fits_rows = [
         [label] + [f"{ev['fits'][n]:.0f}" for n in rules]
         for label, (_, ev) in results.items()

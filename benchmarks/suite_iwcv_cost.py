@@ -4,18 +4,16 @@
 n_features=10)`` (``n`` rows per side), timed side by side with one plain
 (unweighted) fit of the same estimator on the ``n`` source rows, interleaved
 in rounds (``_harness.compare_times``), every BLAS/OpenMP pool pinned to one
-thread per process. Variants:
+thread per process. Variants, all with the adaptive schedule and the fast
+weighted HGB binning (``instransfer/_hgb.py``):
 
-- ``before``: the former algorithm, ``schedule="full"`` (2 x 10 folds x 5
-  flattens = 100 estimator fits and 20 weighter fits, then the final refit),
-  ``n_jobs=1``, scikit-learn's own weighted HistGradientBoosting binning;
-- ``after, 1 job``: the adaptive schedule and the fast weighted HGB binning
-  (``instransfer/_hgb.py``), ``n_jobs=1``;
-- ``after, 2 jobs``: the same with ``n_jobs=2`` (the default schedule a user
-  gets, on both cores);
-- ``2 jobs, pools unpinned`` (HGB, 20 000 rows): ``n_jobs=2`` with each
-  worker's OpenMP pool at 2 threads, as without the limit we set: what the
-  limit buys.
+- ``former default, 2 jobs``: ``weighter_fit="per_fold"``, the weighter refit
+  on every training fold (the previous measurement's ``after, 2 jobs``);
+- ``now, 1 job``: ``weighter_fit="once"`` (the default): the weighter fitted
+  once on all rows, reused by every fold and by the final model,
+  ``n_jobs=1``;
+- ``now, 2 jobs``: the same with ``n_jobs=2``, the default a user gets on
+  both cores.
 
 Estimators: ``LogisticRegression()``, ``HistGradientBoostingClassifier(
 max_iter=100, random_state=0)``, ``XGBClassifier(n_estimators=100,
@@ -43,6 +41,121 @@ SIZES = (2_000, 20_000, 200_000)
 # at 200 000 rows the cheaper estimators first: a run cut short keeps them
 ORDER_BIG = ("LogisticRegression", "XGBoost", "HistGradientBoosting")
 TARGET = 30
+# The previous round's measurement (commit 29617a69d1, load average 5-19):
+# "before" is the full schedule with the weighter per fold and
+# scikit-learn's weighted HGB binning; "after, 2 jobs" was then the default.
+_EARLIER_HEADER = [
+    "estimator",
+    "rows per side",
+    "plain fit (s)",
+    "before: s (× plain)",
+    "after, 1 job",
+    "after, 2 jobs",
+    "fits / folds run (after)",
+    "flatten chosen (before / after)",
+    "load avg (start / end)",
+]
+_EARLIER_ROWS = [
+    [
+        "LogisticRegression",
+        "2,000",
+        "0.023",
+        "14.12 (612×)",
+        "10.47 (454×)",
+        "15.14 (657×)",
+        "96 / 20",
+        "0.5 / 0.5",
+        "19.1 / 17.2",
+    ],
+    [
+        "HistGradientBoosting",
+        "2,000",
+        "1.531",
+        "311.93 (204×)",
+        "27.32 (18×)",
+        "107.34 (70×)",
+        "90 / 18",
+        "0 / 0",
+        "17.2 / 6.4",
+    ],
+    [
+        "XGBoost",
+        "2,000",
+        "0.055",
+        "5.60 (101×)",
+        "4.73 (85×)",
+        "7.79 (141×)",
+        "84 / 18",
+        "0 / 0",
+        "6.3 / 5.6",
+    ],
+    [
+        "LogisticRegression",
+        "20,000",
+        "0.005",
+        "4.15 (888×)",
+        "3.25 (696×)",
+        "5.20 (1114×)",
+        "58 / 20",
+        "0.75 / 0.75",
+        "5.6 / 5.1",
+    ],
+    [
+        "HistGradientBoosting",
+        "20,000",
+        "0.149",
+        "244.23 (1635×)",
+        "43.61 (292×)",
+        "7.49 (50×)",
+        "60 / 12",
+        "0 / 0",
+        "5.1 / 6.4",
+    ],
+    [
+        "XGBoost",
+        "20,000",
+        "0.301",
+        "37.94 (126×)",
+        "25.34 (84×)",
+        "26.77 (89×)",
+        "60 / 12",
+        "0 / 0",
+        "6.4 / 7.2",
+    ],
+    [
+        "LogisticRegression",
+        "200,000",
+        "0.102",
+        "–",
+        "–",
+        "32.16 (315×)",
+        "30 / 6",
+        "– / 0.75",
+        "7.2 / 8.1",
+    ],
+    [
+        "XGBoost",
+        "200,000",
+        "2.825",
+        "–",
+        "–",
+        "105.38 (37×)",
+        "30 / 6",
+        "– / 0",
+        "8.1 / 8.6",
+    ],
+    [
+        "HistGradientBoosting",
+        "200,000",
+        "3.134",
+        "–",
+        "–",
+        "130.51 (42×)",
+        "30 / 6",
+        "– / 0",
+        "8.6 / 8.7",
+    ],
+]
 
 
 def _estimators():
@@ -71,7 +184,7 @@ def _data(n):
     return d.X, np.where(d.domain == 1, -1, d.y), d.domain == 0
 
 
-def _iwcv(est, X, y, schedule, n_jobs, slow_hgb=False, inner=None):
+def _iwcv(est, X, y, schedule, n_jobs, slow_hgb=False, inner=None, weighter_fit="once"):
     import instransfer as it
     from instransfer import _hgb
     from instransfer.model_selection import _iwcv_eval
@@ -80,7 +193,12 @@ def _iwcv(est, X, y, schedule, n_jobs, slow_hgb=False, inner=None):
         # smoke: 3 folds, only to check that the suite runs
         folds = dict(cv=3) if is_smoke() else {}
         model = it.ImportanceWeightedClassifierCV(
-            est, schedule=schedule, n_jobs=n_jobs, random_state=0, **folds
+            est,
+            schedule=schedule,
+            n_jobs=n_jobs,
+            weighter_fit=weighter_fit,
+            random_state=0,
+            **folds,
         )
         with (
             mock.patch.object(_hgb, "_upstream_is_fast", return_value=slow_hgb),
@@ -137,15 +255,13 @@ def run(quick=False):
                 big = n >= 200_000
                 fns = {
                     "plain": lambda est=est, A=X[src], b=y[src]: clone(est).fit(A, b),
-                    "after, 2 jobs": _iwcv(est, X, y, "adaptive", 2),
+                    "former default, 2 jobs": _iwcv(
+                        est, X, y, "adaptive", 2, weighter_fit="per_fold"
+                    ),
+                    "now, 2 jobs": _iwcv(est, X, y, "adaptive", 2),
                 }
-                if n == 20_000 and name == "HistGradientBoosting" and not quick:
-                    fns["2 jobs, pools unpinned"] = _iwcv(
-                        est, X, y, "adaptive", 2, inner=2
-                    )
                 if not big:
-                    fns["before"] = _iwcv(est, X, y, "full", 1, slow_hgb=True)
-                    fns["after, 1 job"] = _iwcv(est, X, y, "adaptive", 1)
+                    fns["now, 1 job"] = _iwcv(est, X, y, "adaptive", 1)
                 # loky's workers stop after 300 s idle and take 10-20 s to
                 # start again on a loaded machine: started before the timed
                 # rounds, as in a session that has used them (reported below)
@@ -157,26 +273,24 @@ def run(quick=False):
                 fns["plain"]()
                 res = compare_times(fns, repeat=1, warmup=False)
                 med = {k: float(np.median(t)) for k, (t, _) in res.items()}
-                model = res["after, 2 jobs"][1]
+                model = res["now, 2 jobs"][1]
+                former = res["former default, 2 jobs"][1]
                 ratio = {k: med[k] / med["plain"] for k in med}
                 rows.append(
                     [
                         name,
                         f"{n:,}",
                         f"{med['plain']:.3f}",
-                        _cell(med, ratio, "before"),
-                        _cell(med, ratio, "after, 1 job"),
-                        _cell(med, ratio, "after, 2 jobs"),
-                        _cell(med, ratio, "2 jobs, pools unpinned"),
+                        _cell(med, ratio, "former default, 2 jobs"),
+                        _cell(med, ratio, "now, 1 job"),
+                        _cell(med, ratio, "now, 2 jobs"),
                         f"{model.n_fits_} / {model.scores_.shape[0]}",
-                        f"{res['before'][1].flatten_:g} / {model.flatten_:g}"
-                        if "before" in res
-                        else f"– / {model.flatten_:g}",
+                        f"{former.flatten_:g} / {model.flatten_:g}",
                         f"{load0} / {_load()}",
                     ]
                 )
                 print(
-                    f"  {name} n={n}: {rows[-1][3:7]} "
+                    f"  {name} n={n}: {rows[-1][3:6]} "
                     f"({time.perf_counter() - t_start:.0f} s)",
                     flush=True,
                 )
@@ -190,12 +304,11 @@ def _write(rows, quick):
         "estimator",
         "rows per side",
         "plain fit (s)",
-        "before: s (× plain)",
-        "after, 1 job",
-        "after, 2 jobs",
-        "2 jobs, pools unpinned",
-        "fits / folds run (after)",
-        "flatten chosen (before / after)",
+        "former default, 2 jobs: s (× plain)",
+        "now, 1 job",
+        "now, 2 jobs",
+        "fits / folds run (now)",
+        "flatten chosen (former / now)",
         "load avg (start / end)",
     ]
     notes.append(
@@ -206,17 +319,27 @@ def _write(rows, quick):
         "the ratios, which pair each IWCV fit with the plain fit of its round. "
         "joblib's 2 worker processes were started, and imported scikit-learn, "
         "instransfer and xgboost, before each cell (once per session; 10-30 s "
-        "under this load, not counted). At 200 000 rows only "
-        "the new default was run, once (the former takes tens of minutes "
-        "there under this load); rows missing there did not finish in time."
+        "under this load, not counted). At 200 000 rows ``now, 1 job`` was not "
+        "run; rows missing there did not finish in time."
     )
+    sections = [
+        ("Setup", __doc__.split("\n\n", 1)[1]),
+        ("Fit time", markdown_table(header, rows) + "\n\n" + "\n".join(notes)),
+    ]
+    if not is_smoke():
+        earlier = (
+            "The previous round, before the weighter was fitted once (commit "
+            "29617a69d1; load average 5-19 on 2 cores while measured): "
+            "``before`` is the full schedule (100 fits) with the weighter "
+            "refit per fold and scikit-learn's weighted HGB binning, ``after, "
+            "2 jobs`` the default of then, measured again above as ``former "
+            "default, 2 jobs``.\n\n" + markdown_table(_EARLIER_HEADER, _EARLIER_ROWS)
+        )
+        sections.append(("Earlier measurement", earlier))
     return write_results(
         "iwcv_cost",
         "What choosing flatten costs (ImportanceWeighted*CV over one plain fit)",
-        [
-            ("Setup", __doc__.split("\n\n", 1)[1]),
-            ("Fit time", markdown_table(header, rows) + "\n\n" + "\n".join(notes)),
-        ],
+        sections,
         quick,
     )
 

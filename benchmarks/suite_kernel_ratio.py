@@ -571,7 +571,7 @@ def section_blas_threads(quick):
         ("`KMM()` (exact QP)", it.KMM(random_state=0), 500 if is_smoke() else 2000, 10),
         ("`ULSIF(gamma=1e-3)`", it.ULSIF(gamma=1e-3), n_wide, 1000),
     ]
-    rows = []
+    rows, wide = [], {}
     for load, ctx in (
         ("as found", contextlib.nullcontext),
         ("one core kept busy", _one_core_busy),
@@ -595,6 +595,8 @@ def section_blas_threads(quick):
                     warmup=True,
                 )
             t_lim, t_free = (np.median(res[k][0]) for k in ("limited", "free"))
+            if d > est._single_threaded_blas_max_features:
+                wide[load] = t_free / t_lim
             rows.append(
                 [
                     label,
@@ -631,9 +633,14 @@ def section_blas_threads(quick):
         "So `fit`, `predict_*` and `score` of the kernel weighters run with BLAS "
         "limited to one thread (threadpoolctl), and restore the caller's "
         "setting, up to 100 features; with many more features the distance "
-        "products are large enough for threads to pay on an idle machine (the "
-        "last row of each machine state: faster with threads as found, slower "
-        "with a core kept busy), and BLAS keeps the caller's setting. The limit is "
+        "products are larger, and BLAS keeps the caller's setting (the last row "
+        "of each machine state: "
+        + "; ".join(
+            f"{load}, threads {'faster' if r < 1 else 'slower'} "
+            f"({fmt_ratio(r)} the limited time)"
+            for load, r in wide.items()
+        )
+        + "). The limit is "
         "applied from the main thread only: it is process-wide, and fits in "
         "several threads would otherwise restore each other's limit."
     )

@@ -257,9 +257,18 @@ def _solvers_at(n, quick, reps):
             slow[name] = repeat_times(fn, 1)
     ref_t = statistics.median(fast[cold][0])
     ref_f = _assess(K, kappa, lo, hi, fast[cold][1])["f"]
+    beta_cold = np.asarray(fast[cold][1])
+    stats = {
+        "n": n,
+        "zeros": float(np.mean(beta_cold <= 1e-10)),
+        "gap": _assess(K, kappa, lo, hi, beta_cold)["gap"],
+        "others": [],  # (ratio to ours, name) of peers' solvers at a 1e-8 gap
+    }
     rows = []
     for name, (times, beta) in {**fast, **slow}.items():
         a = _assess(K, kappa, lo, hi, beta)
+        if not name.startswith("instransfer") and a["gap"] <= 1e-8:
+            stats["others"].append((statistics.median(times) / ref_t, name))
         rows.append(
             [
                 n,
@@ -272,16 +281,40 @@ def _solvers_at(n, quick, reps):
                 f"{a['gap']:.0e}",
             ]
         )
-    return rows
+    return rows, stats
+
+
+def _solver_verdict(stats):
+    """What the solver table shows, computed from this run's numbers."""
+    lines = []
+    for st in stats:
+        zeros = f"{100 * st['zeros']:.0f} % of our weights at zero"
+        if not st["others"]:
+            lines.append(
+                f"- n = {st['n']}: no other solver reached a 1e-8 certified gap "
+                f"({zeros}; our gap {st['gap']:.0e})."
+            )
+            continue
+        ratio, name = min(st["others"])
+        verdict = "fastest" if ratio > 1 else "**not** the fastest"
+        lines.append(
+            f"- n = {st['n']}: our active set (cold start) is {verdict} of the "
+            f"solvers that reach a 1e-8 certified gap (next: {name}, "
+            f"{fmt_ratio(ratio)} our time), with gap {st['gap']:.0e}; "
+            f"{zeros}, so the free block it factorises is small."
+        )
+    return "\n".join(lines)
 
 
 def part_solvers(quick):
     """Which solver for the exact QP: the same (K, kappa) for every candidate."""
     sizes = [300] if is_smoke() else [1000] if quick else [1000, 2000]
     reps = 1 if is_smoke() else 3 if quick else 5
-    rows = []
+    rows, stats = [], []
     for n in sizes:
-        rows += _solvers_at(n, quick, reps)
+        r, st = _solvers_at(n, quick, reps)
+        rows += r
+        stats.append(st)
     body = markdown_table(
         [
             "n_s = n_t",
@@ -300,12 +333,13 @@ def part_solvers(quick):
         SETUP + "\nEvery solver gets the same K and κ (kernel time excluded). Ours is"
         " the primal-dual active-set method of `_optim/_kmm_qp.py` (one Cholesky"
         " of the"
-        " free block per iteration; KMM's weights are 80-90 % zeros, so the"
-        " block is small); *time / ours* is relative to its cold start.\n\n"
+        " free block per iteration); *time / ours* is relative to its cold"
+        " start.\n\n"
         + body
-        + "\n\nWhy the active-set method won: it reaches the optimum to rounding"
-        " (certified gap ~1e-15) in 8-20 Cholesky factorisations of the free"
-        " block, while FISTA needs thousands of passes over K for a 1e-8 gap,"
+        + "\n\n"
+        + _solver_verdict(stats)
+        + "\n\nWhy the costs differ: the active set factorises only the free"
+        " block, FISTA makes one pass over K per iteration (the counts above),"
         " and the general-purpose solvers factorise the whole n x n matrix"
         " (cvxopt, Clarabel: interior point, every iteration; OSQP: once, then"
         " thousands of ADMM iterations, whose default tolerance leaves"

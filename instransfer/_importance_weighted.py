@@ -29,10 +29,12 @@ from .density_ratio._classifier import ClassifierWeighter
 from .utils._compat import (
     HasMethods,
     _fit_context,
+    _num_samples,
     _routing_enabled,
     _safe_indexing,
     safe_tags,
 )
+from .utils._docstrings import fill_doc
 from .utils._domain import (
     stack_domains,
 )
@@ -47,7 +49,66 @@ __all__ = [
 ]
 
 
-class _BaseImportanceWeighted(BaseDomainMetaEstimator):
+def default_weighter(random_state):
+    """The weighter used when ``weighter=None``: a seeded ClassifierWeighter."""
+    return ClassifierWeighter(random_state=random_state)
+
+
+class BaseWeightedMetaEstimator(BaseDomainMetaEstimator):
+    """A domain-aware meta-estimator that also fits a weighter.
+
+    Adds to :class:`~instransfer.utils._meta.BaseDomainMetaEstimator` the
+    weighter (the user's ``weighter``, cloned, or the default seeded with
+    ``random_state``) fit on all stacked rows, and the score rule with its
+    full estimated ratio. The importance-weighted and IWCV estimators, the
+    weighted conformal estimators and the target-calibrated classifier
+    subclass it.
+    """
+
+    def _get_weighter(self):
+        """The user's weighter, or the default seeded with ``random_state``."""
+        if self.weighter is not None:
+            return self.weighter
+        return default_weighter(self.random_state)
+
+    def _fit_weighter(self, X, is_target):
+        """Fit the weighter on the stacked rows; None without target rows.
+
+        The default weighter is built here, seeded with ``random_state`` (a
+        RandomState instance is shared, not copied, as in scikit-learn); the
+        user's weighter is cloned and keeps its own ``random_state``.
+        """
+        if not is_target.any():  # warned by resolve_rows: no shift assumed
+            return None
+        weighter = self._get_weighter()
+        if self.weighter is not None:
+            weighter = clone(weighter)
+        return weighter.fit(X, is_target.astype(int))
+
+    def _full_ratio(self, X):
+        """Estimated ratio at ``X``: flatten=1, no clip; ones without a weighter."""
+        # IWCV weighs every candidate by the full ratio (flatten=1, no clip)
+        # so that all estimate one quantity, the target risk
+        if self.weighter_ is None:  # fit without target rows: no shift assumed
+            return np.ones(_num_samples(X))
+        return self.weighter_.predict_ratio(X)
+
+    def _target_score(self, X, y, domain, sample_weight, metric):
+        """The score rule (:func:`~instransfer.utils._scoring.target_score`)."""
+        check_is_fitted(self)
+        return target_score(
+            self,
+            X,
+            y,
+            domain=domain,
+            sample_weight=sample_weight,
+            metric=metric,
+            ratio=self._full_ratio,
+        )
+
+
+@fill_doc
+class _BaseImportanceWeighted(BaseWeightedMetaEstimator):
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit"]), None],
         "weighter": [HasMethods(["fit", "predict_ratio"]), None],
@@ -72,11 +133,6 @@ class _BaseImportanceWeighted(BaseDomainMetaEstimator):
         self.clip_quantile = clip_quantile
         self.random_state = random_state
 
-    def _get_weighter(self):
-        if self.weighter is not None:
-            return self.weighter
-        return ClassifierWeighter(random_state=self.random_state)
-
     @_fit_context(
         # the inner estimator and weighter are validated by their own fit
         prefer_skip_nested_validation=False
@@ -86,19 +142,10 @@ class _BaseImportanceWeighted(BaseDomainMetaEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Source and target rows, stacked. Validated by the inner estimator
-            and weighter, so a DataFrame with categorical columns works when
-            both carry their own encoding.
-        y : array-like of shape (n_samples,)
-            Labels of source rows. Unlabeled rows (``-1`` or ``None``/``NaN``
-            for classes, ``NaN`` for regression) are the target rows when
-            ``domain`` is not given.
-        domain : array-like of shape (n_samples,), default=None
-            0 for source rows, 1 for target rows. Overrides the inference
-            from unlabeled ``y``.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Multiplied with the importance weights of the source rows.
+        %(fit_X)s
+        %(fit_y)s
+        %(fit_domain)s
+        %(fit_sample_weight)s
         **fit_params : dict
             Further parameters of ``estimator.fit``, e.g. xgboost's
             ``eval_set`` and ``sample_weight_eval_set`` for early stopping.
@@ -155,18 +202,11 @@ class _BaseImportanceWeighted(BaseDomainMetaEstimator):
         self._n_labeled_target = rows.n_labeled_target
         is_target, fit_rows = rows.is_target, rows.fit_rows
         source_w = np.ones(is_target.shape[0])
-        if is_target.any():
-            # the default weighter is built here, seeded with random_state (a
-            # RandomState instance is shared, not copied, as in scikit-learn);
-            # the user's weighter is cloned with its own random_state
-            weighter = self._get_weighter()
-            if self.weighter is not None:
-                weighter = clone(weighter)
-            self.weighter_ = weighter.fit(rows.X, is_target.astype(int))
+        # no target rows (warned): no weighter, the plain estimator
+        self.weighter_ = self._fit_weighter(rows.X, is_target)
+        if self.weighter_ is not None:
             # weights_ of the weighter are ordered as the source rows of X
             source_w[~is_target] = self.weighter_.weights_
-        else:  # no target rows (warned): the plain estimator
-            self.weighter_ = None
         self._transform = WeightTransform(self.flatten, self.clip, self.clip_quantile)
         fit_weight = self._transform.fit_transform(source_w[fit_rows])
         # weights_ is recomputed from the weighter's (a property), not stored:
@@ -222,26 +262,6 @@ class _BaseImportanceWeighted(BaseDomainMetaEstimator):
         w = self.weighter_.predict_weights(X)
         return self._transform.transform(w)
 
-    def _target_score(self, X, y, domain, sample_weight, metric):
-        """The score rule (``utils._scoring``) with this model's full ratio."""
-        check_is_fitted(self)
-        return target_score(
-            self,
-            X,
-            y,
-            domain=domain,
-            sample_weight=sample_weight,
-            metric=metric,
-            ratio=self._full_ratio,
-        )
-
-    def _full_ratio(self, X):
-        # IWCV weighs every candidate by the full ratio (flatten=1, no clip)
-        # so that all estimate one quantity, the target risk
-        if self.weighter_ is None:  # fit without target rows: no shift assumed
-            return np.ones(_num_rows(X))
-        return self.weighter_.predict_ratio(X)
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         est_tags = safe_tags(self._get_estimator())
@@ -260,6 +280,7 @@ class _BaseImportanceWeighted(BaseDomainMetaEstimator):
         return tags
 
 
+@fill_doc
 class ImportanceWeightedClassifier(ClassifierMixin, _BaseImportanceWeighted):
     """Classifier fit on source rows weighted by ``p_target / p_source``.
 
@@ -373,14 +394,7 @@ class ImportanceWeightedClassifier(ClassifierMixin, _BaseImportanceWeighted):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Held-out rows.
-        y : array-like of shape (n_samples,)
-            Labels; unlabeled rows are never scored.
-        domain : array-like of shape (n_samples,), default=None
-            0 for source rows, 1 for target rows.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Multiplies the weights of the scored rows.
+        %(score_params)s
 
         Returns
         -------
@@ -398,6 +412,7 @@ class ImportanceWeightedClassifier(ClassifierMixin, _BaseImportanceWeighted):
         return tags
 
 
+@fill_doc
 class ImportanceWeightedRegressor(RegressorMixin, _BaseImportanceWeighted):
     """Regressor fit on source rows weighted by ``p_target / p_source``.
 
@@ -485,14 +500,7 @@ class ImportanceWeightedRegressor(RegressorMixin, _BaseImportanceWeighted):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Held-out rows.
-        y : array-like of shape (n_samples,)
-            Labels; unlabeled rows are never scored.
-        domain : array-like of shape (n_samples,), default=None
-            0 for source rows, 1 for target rows.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Multiplies the weights of the scored rows.
+        %(score_params)s
 
         Returns
         -------
@@ -537,7 +545,7 @@ def importance_weights(X_source, X_target, method=None, *, random_state=None):
     import pandas as pd
 
     if method is None:
-        weighter = ClassifierWeighter(random_state=random_state)
+        weighter = default_weighter(random_state)
     elif isinstance(method, BaseEstimator) and hasattr(method, "predict_ratio"):
         weighter = clone(method)
     else:

@@ -16,35 +16,23 @@ weights as ``sample_weight``: with equal weights the result *is*
 """
 
 import warnings
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
-from sklearn.utils.validation import (
-    check_consistent_length,
-    check_is_fitted,
-    column_or_1d,
-    validate_data,
-)
+from sklearn.base import ClassifierMixin, clone
+from sklearn.utils.validation import check_is_fitted
 
-from ._validation import _num_rows
-from ._weights import WeightTransform
-from .conformal._base import default_weighter
-from .utils._compat import (
-    HasMethods,
-    Interval,
-    StrOptions,
-    _fit_context,
-    _safe_indexing,
-)
-from .utils._domain import as_indexable, labels_array, resolve_rows, unlabeled_mask
-from .utils._scoring import target_score
+from ._importance_weighted import BaseWeightedMetaEstimator
+from ._weights import POSTPROCESS_CONSTRAINTS, WeightTransform
+from .utils._compat import HasMethods, StrOptions, _fit_context, _safe_indexing
+from .utils._docstrings import fill_doc
 
 __all__ = ["ImportanceWeightedCalibratedClassifier"]
 
 
+@fill_doc
 class ImportanceWeightedCalibratedClassifier(
-    ClassifierMixin, MetaEstimatorMixin, BaseEstimator
+    ClassifierMixin, BaseWeightedMetaEstimator
 ):
     """Classifier whose probabilities are calibrated for the *target* population.
 
@@ -122,6 +110,7 @@ class ImportanceWeightedCalibratedClassifier(
     """
 
     _task = "classification"
+    _delegate_attr = "calibrated_"
 
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit"]), None],
@@ -129,9 +118,7 @@ class ImportanceWeightedCalibratedClassifier(
         "method": [StrOptions({"sigmoid", "isotonic"})],
         "cv": ["cv_object"],
         "ensemble": ["boolean", StrOptions({"auto"})],
-        "flatten": [Interval(Real, 0, None, closed="left")],
-        "clip": [Interval(Real, 1, None, closed="left"), None],
-        "clip_quantile": [Interval(Real, 0, 1, closed="neither"), None],
+        **POSTPROCESS_CONSTRAINTS,
         "random_state": ["random_state"],
     }
 
@@ -165,9 +152,7 @@ class ImportanceWeightedCalibratedClassifier(
         self.clip_quantile = clip_quantile
         self.random_state = random_state
 
-    def _get_estimator(self):
-        if self.estimator is not None:
-            return self.estimator
+    def _default(self):
         from sklearn.linear_model import LogisticRegression
 
         return LogisticRegression()
@@ -178,43 +163,24 @@ class ImportanceWeightedCalibratedClassifier(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Source and target rows, stacked.
-        y : array-like of shape (n_samples,)
-            Labels of source rows; unlabeled rows (``-1``, ``None``, ``NaN``)
-            are the target rows when ``domain`` is not given.
-        domain : array-like of shape (n_samples,), default=None
-            0 for source rows, 1 for target rows.
+        %(fit_X)s
+        %(fit_y)s
+        %(fit_domain)s
 
         Returns
         -------
         self : object
         """
         from sklearn.calibration import CalibratedClassifierCV
-        from sklearn.utils.multiclass import check_classification_targets
 
-        validate_data(self, X, reset=True, skip_check_array=True)
-        X = as_indexable(X)
-        y = column_or_1d(y, warn=True)
-        n = _num_rows(X)
-        check_consistent_length(X, y)
-        is_target, fit_rows = resolve_rows(y, domain, "classification", n)
-        self._n_labeled_target = int(
-            np.count_nonzero(is_target & ~unlabeled_mask(y, self._task))
-        )
-        y_fit = labels_array(y[fit_rows])
-        check_classification_targets(y_fit)
-        source_w = np.ones(n)
-        if is_target.any():
-            weighter = (
-                clone(self.weighter)
-                if self.weighter is not None
-                else default_weighter(self.random_state)
-            )
-            self.weighter_ = weighter.fit(X, is_target.astype(int))
+        rows = self._resolve(X, y, domain)
+        X, is_target, fit_rows = rows.X, rows.is_target, rows.fit_rows
+        y_fit = rows.y_fit
+        self._n_labeled_target = rows.n_labeled_target
+        source_w = np.ones(is_target.shape[0])
+        self.weighter_ = self._fit_weighter(X, is_target)
+        if self.weighter_ is not None:
             source_w[~is_target] = self.weighter_.weights_
-        else:
-            self.weighter_ = None
         transform = WeightTransform(self.flatten, self.clip, self.clip_quantile)
         self.weights_ = transform.fit_transform(source_w[fit_rows])
         # equal weights: no sample_weight at all, so the fit is exactly
@@ -249,41 +215,21 @@ class ImportanceWeightedCalibratedClassifier(
         self.n_source_fit_ = int(fit_rows.sum())
         return self
 
+    def _delegate(self):
+        # before fit: the calibrated classifier that fit builds (it has
+        # predict and predict_proba only, whatever the wrapped classifier has)
+        fitted = getattr(self, "calibrated_", None)
+        if fitted is not None:
+            return fitted
+        from sklearn.calibration import CalibratedClassifierCV
+
+        return CalibratedClassifierCV(self._get_estimator())
+
     @property
     def classes_(self):
         """Class labels."""
         check_is_fitted(self)
         return self.calibrated_.classes_
-
-    def predict_proba(self, X):
-        """Calibrated class probabilities.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        check_is_fitted(self)
-        return self.calibrated_.predict_proba(X)
-
-    def predict(self, X):
-        """Most probable class under the calibrated probabilities.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self)
-        return self.calibrated_.predict(X)
 
     def score(self, X, y, *, domain=None, sample_weight=None):
         """Accuracy on the target population (the score rule).
@@ -294,14 +240,7 @@ class ImportanceWeightedCalibratedClassifier(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score.
-        y : array-like of shape (n_samples,)
-            Labels; ``-1``/``None``/``NaN`` mark unlabeled rows.
-        domain : array-like of shape (n_samples,), default=None
-            0 source, 1 target.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Multiplied with the importance weights.
+        %(score_params)s
 
         Returns
         -------
@@ -309,31 +248,4 @@ class ImportanceWeightedCalibratedClassifier(
         """
         from sklearn.metrics import accuracy_score
 
-        check_is_fitted(self)
-        ratio = self.weighter_.predict_ratio if self.weighter_ is not None else None
-        return target_score(
-            self,
-            X,
-            y,
-            domain=domain,
-            sample_weight=sample_weight,
-            metric=accuracy_score,
-            ratio=ratio if ratio is not None else _unit_ratio,
-        )
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        from sklearn.utils import get_tags
-
-        try:
-            est = get_tags(self._get_estimator())
-        except Exception:  # third-party estimators without tags
-            return tags
-        for name in ("allow_nan", "string", "categorical", "sparse"):
-            setattr(tags.input_tags, name, getattr(est.input_tags, name))
-        return tags
-
-
-def _unit_ratio(X):
-    # fit without target rows: no ratio was estimated, every row counts alike
-    return np.ones(X.shape[0])
+        return self._target_score(X, y, domain, sample_weight, accuracy_score)

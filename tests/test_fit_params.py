@@ -111,3 +111,74 @@ def test_xgboost_early_stopping_through_the_wrapper(data, routing):
     loss = model.estimator_.evals_result()["validation_0"]["logloss"][best]
     proba = model.estimator_.predict_proba(Xv, iteration_range=(0, best + 1))
     assert loss == pytest.approx(log_loss(yv, proba, sample_weight=w_val), rel=1e-4)
+
+
+class _Recorder(SGDClassifier):
+    """Records the extra fit parameters of every fit (in this process)."""
+
+    calls = []
+
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
+        _Recorder.calls.append(
+            (X.shape[0], None if coef_init is None else float(coef_init.flat[0]))
+        )
+        # a copy: SGDClassifier updates coef_init in place
+        return super().fit(
+            X,
+            y,
+            coef_init=None if coef_init is None else coef_init.copy(),
+            intercept_init=intercept_init,
+            sample_weight=sample_weight,
+        )
+
+
+def _cv_model(estimator, **params):
+    weighter = it.ClassifierWeighter(cv="in_sample", random_state=0)
+    return it.ImportanceWeightedClassifierCV(
+        estimator, weighter, flattens=(0.0, 1.0), cv=3, n_repeats=1, **params
+    )
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("routing", [False, True])
+def test_cv_passes_fit_params_to_every_fold_and_the_final_fit(data, routing):
+    d, y_masked, src = data
+    start = np.full((1, d.X.shape[1]), 3.0)
+    est = _Recorder(max_iter=1, tol=None, shuffle=False, random_state=0)
+    with sklearn.config_context(enable_metadata_routing=routing):
+        if routing:
+            est.set_fit_request(coef_init=True, sample_weight=True)
+        _Recorder.calls = []
+        model = _cv_model(est).fit(d.X, y_masked, coef_init=start)
+    # 3 folds x 2 candidates, then the final fit on all labeled source rows
+    assert len(_Recorder.calls) == 7
+    assert all(c == 3.0 for _, c in _Recorder.calls)
+    assert _Recorder.calls[-1][0] == src.shape[0]
+    # the final model is the parent's fit with the same parameters
+    parent = it.ImportanceWeightedClassifier(
+        _sgd(),
+        it.ClassifierWeighter(cv="in_sample", random_state=0),
+        flatten=model.flatten_,
+    ).fit(d.X, y_masked, coef_init=start)
+    np.testing.assert_allclose(model.estimator_.coef_, parent.estimator_.coef_)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_cv_fit_params_change_the_fit_and_unrequested_ones_are_refused(data):
+    d, y_masked, _ = data
+    start = np.full((1, d.X.shape[1]), 3.0)
+    plain = _cv_model(_sgd()).fit(d.X, y_masked)
+    started = _cv_model(_sgd()).fit(d.X, y_masked, coef_init=start)
+    assert not np.allclose(plain.scores_, started.scores_)
+    with sklearn.config_context(enable_metadata_routing=True):
+        with pytest.raises(UnsetMetadataPassedError, match="coef_init"):
+            _cv_model(_sgd()).fit(d.X, y_masked, coef_init=start)
+
+
+def test_cv_passes_xgboost_eval_set(data):
+    d, y_masked, src = data
+    val = src[:100]
+    model = _cv_model(_xgb()).fit(
+        d.X, y_masked, eval_set=[(d.X[val], d.y[val])], verbose=False
+    )
+    assert model.estimator_.best_iteration < 299  # stopped early on the eval set

@@ -178,38 +178,78 @@ def test_cv_results_are_consistent():
     np.testing.assert_array_equal(clf.classes_, [0, 1])
 
 
-def test_scores_match_a_hand_rolled_fold():
-    # the first fold's score for every flatten, recomputed from scratch
-    data = make_covariate_shift(120, 120, 2, random_state=1)
-    y = _masked(data)
-    clf = it.ImportanceWeightedClassifierCV(
-        weighter=_fast_weighter(), flattens=[0, 1], cv=3, random_state=0
-    ).fit(data.X, y)
+def _first_fold(data, y):
     # fit draws the default weighter's seed, then the folds' seed
     rng = np.random.RandomState(0)
     rng.randint(np.iinfo(np.int32).max)
     cv_seed = int(rng.randint(np.iinfo(np.int32).max))
-    train, test = next(DomainStratifiedKFold(3, random_state=cv_seed).split(data.X, y))
+    return next(DomainStratifiedKFold(3, random_state=cv_seed).split(data.X, y))
+
+
+def _hand_rolled_score(data, y, train, test, w_train_src, r_test, lam):
+    src = y[train] != -1
+    w_src = w_train_src**lam
+    model = LogisticRegression().fit(
+        data.X[train][src], y[train][src], sample_weight=w_src / w_src.mean()
+    )
+    rows = y[test] != -1
+    proba = model.predict_proba(data.X[test][rows])
+    return -log_loss(y[test][rows], proba, sample_weight=r_test)
+
+
+def test_scores_match_a_hand_rolled_fold_per_fold_weighter():
+    # the first fold's score for every flatten, recomputed from scratch
+    data = make_covariate_shift(120, 120, 2, random_state=1)
+    y = _masked(data)
+    clf = it.ImportanceWeightedClassifierCV(
+        weighter=_fast_weighter(),
+        flattens=[0, 1],
+        cv=3,
+        weighter_fit="per_fold",
+        random_state=0,
+    ).fit(data.X, y)
+    train, test = _first_fold(data, y)
     wtr = clone(_fast_weighter()).fit(data.X[train], (y[train] == -1).astype(int))
+    r = wtr.predict_ratio(data.X[test][y[test] != -1])
     for j, lam in enumerate([0, 1]):
-        w = np.ones(train.shape[0])
-        src = y[train] != -1
-        w_src = wtr.weights_**lam
-        w[src] = w_src / w_src.mean()
-        model = LogisticRegression().fit(
-            data.X[train][src], y[train][src], sample_weight=w[src]
-        )
-        yt = y[test]
-        rows = yt != -1
-        r = wtr.predict_ratio(data.X[test][rows])
-        expected = -log_loss(
-            yt[rows], model.predict_proba(data.X[test][rows]), sample_weight=r
-        )
+        expected = _hand_rolled_score(data, y, train, test, wtr.weights_, r, lam)
         np.testing.assert_allclose(clf.scores_[0, j], expected, rtol=1e-6)
 
 
+def test_scores_match_a_hand_rolled_fold_once_fitted_weighter():
+    # the weighter fitted once on all rows: its out-of-fold ratios (5-fold
+    # cross-fitting) weigh the fold's training rows and score its held-out
+    # rows; the choice is the one of the hand-rolled matrix
+    data = make_covariate_shift(150, 150, 2, shift=1.0, random_state=1)
+    y = _masked(data)
+    flattens = [0, 0.5, 1]
+    wtr = it.ClassifierWeighter(random_state=0)
+    clf = it.ImportanceWeightedClassifierCV(
+        weighter=wtr, flattens=flattens, cv=3, n_repeats=1, random_state=0
+    ).fit(data.X, y)
+    full = clone(wtr).fit(data.X, (y == -1).astype(int))
+    np.testing.assert_array_equal(clf.weighter_.weights_, full.weights_)
+    ratio = np.full(y.shape[0], np.nan)
+    ratio[y != -1] = full.weights_  # out-of-fold, the weighter's own scale
+    rng = np.random.RandomState(0)
+    rng.randint(np.iinfo(np.int32).max)
+    cv = DomainStratifiedKFold(3, random_state=int(rng.randint(np.iinfo(np.int32).max)))
+    expected = np.empty((3, len(flattens)))
+    fold_w = np.empty(3)
+    for k, (train, test) in enumerate(cv.split(data.X, y)):
+        r_test = ratio[test][y[test] != -1]
+        fold_w[k] = r_test.sum()
+        for j, lam in enumerate(flattens):
+            w_tr = ratio[train][y[train] != -1]
+            expected[k, j] = _hand_rolled_score(data, y, train, test, w_tr, r_test, lam)
+    np.testing.assert_allclose(clf.scores_, expected, rtol=1e-6)
+    np.testing.assert_allclose(clf.fold_weights_, fold_w, rtol=1e-12)
+    ref = _select_flatten(expected, fold_w, "paired_se")
+    assert clf.flatten_ == flattens[ref]
+
+
 # --------------------------------------------------------------------------
-# efficiency: one weighter fit per fold
+# efficiency: one weighter fit per fold, or one in all
 
 
 class _CountingWeighter(it.ClassifierWeighter):
@@ -220,19 +260,24 @@ class _CountingWeighter(it.ClassifierWeighter):
         return super().fit(X, y)
 
 
-def test_weighter_fit_once_per_fold():
+@pytest.mark.parametrize("weighter_fit, n_fits", [("per_fold", 7), ("once", 1)])
+def test_weighter_fits(weighter_fit, n_fits):
     data = make_covariate_shift(100, 100, 2, random_state=0)
     _CountingWeighter.fits = []
     clf = it.ImportanceWeightedClassifierCV(
         weighter=_CountingWeighter(cv="in_sample", random_state=0),
         cv=3,
         n_repeats=2,
+        weighter_fit=weighter_fit,
         random_state=0,
     ).fit(data.X, _masked(data))
-    # 6 folds + the final fit on all 200 rows; 5 flattens share each fold's fit
-    assert len(_CountingWeighter.fits) == 7
+    # per fold: 6 folds + the final fit on all 200 rows, 5 flattens sharing
+    # each fold's fit; once: the final model's weighter serves every fold
+    assert len(_CountingWeighter.fits) == n_fits
     assert _CountingWeighter.fits[-1] == 200
     assert clf.scores_.shape == (6, 5)
+    assert type(clf.weighter_) is _CountingWeighter
+    assert clf.best_estimator_.weighter is clf.weighter
 
 
 # --------------------------------------------------------------------------
@@ -467,3 +512,38 @@ def test_fold_weighters_do_not_repeat_the_fit_diagnostics():
     assert kinds["NoOverlapWarning"] == 1
     diagnostics = {"NoOverlapWarning", "WeightConcentrationWarning"}
     assert all(n == 1 for k, n in kinds.items() if k in diagnostics)
+
+
+def test_once_fitted_weighter_scores_with_the_full_ratio():
+    # a weighter with its own flatten: its weights_ are not the full ratio,
+    # so the held-out rows are scored with predict_ratio (flatten=1)
+    data = make_covariate_shift(120, 120, 2, shift=1.0, random_state=2)
+    y = _masked(data)
+    wtr = it.ClassifierWeighter(cv="in_sample", flatten=0.5, random_state=0)
+    clf = it.ImportanceWeightedClassifierCV(
+        weighter=wtr, flattens=[0, 1], cv=3, n_repeats=1, random_state=0
+    ).fit(data.X, y)
+    full = clone(wtr).fit(data.X, (y == -1).astype(int))
+    rng = np.random.RandomState(0)
+    rng.randint(np.iinfo(np.int32).max)
+    cv = DomainStratifiedKFold(3, random_state=int(rng.randint(np.iinfo(np.int32).max)))
+    expected = [
+        full.predict_ratio(data.X[test][y[test] != -1]).sum()
+        for _, test in cv.split(data.X, y)
+    ]
+    np.testing.assert_allclose(clf.fold_weights_, expected, rtol=1e-12)
+    assert not np.allclose(
+        clf.fold_weights_,
+        [
+            full.predict_weights(data.X[t][y[t] != -1]).sum()
+            for _, t in cv.split(data.X, y)
+        ],
+    )
+
+
+def test_weighter_fit_is_validated():
+    data = make_covariate_shift(60, 60, 2, random_state=0)
+    with pytest.raises(InvalidParameterError, match="weighter_fit"):
+        it.ImportanceWeightedClassifierCV(weighter_fit="twice").fit(
+            data.X, _masked(data)
+        )

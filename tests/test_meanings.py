@@ -3,12 +3,15 @@
 import numpy as np
 import pytest
 from _helpers import masked
+from sklearn.base import is_classifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 
 import instransfer as it
+from instransfer.base import BaseWeighter
 from instransfer.datasets import make_covariate_shift
 from instransfer.model_selection import DomainStratifiedKFold
+from instransfer.utils.discovery import all_estimators
 
 GRID_KEYS = {"params", "mean_test_score", "std_test_score", "rank_test_score"}
 
@@ -51,28 +54,79 @@ def test_kliepcv_cv_none_is_five_folds_and_takes_any_splitter(data):
     )
 
 
-def test_cv_results_have_grid_search_keys(data):
+# every public estimator that selects by cross-validation reports cv_results_
+CV_ESTIMATORS = [
+    cls for _, cls in all_estimators() if "cv_results_ :" in (cls.__doc__ or "")
+]
+
+
+def _fit_cv_estimator(cls, data):
+    """Fit ``cls`` small, on the data its family takes; return the estimator."""
     y = _masked(data)
-    fitted = [
-        _iwcv(cv=3, n_repeats=1).fit(data.X, y),
-        it.KLIEPCV(gammas=[0.5, 1.0], cv=3, random_state=0).fit(data.X, data.domain),
-        it.ULSIFCV(random_state=0).fit(data.X, data.domain),
-        it.RULSIFCV(random_state=0).fit(data.X, data.domain),
-    ]
-    for est in fitted:
-        res = est.cv_results_
-        assert GRID_KEYS <= set(res), type(est).__name__
-        n = len(res["params"])
-        assert res["mean_test_score"].shape == res["rank_test_score"].shape == (n,)
-        best = int(np.nanargmax(res["mean_test_score"]))
-        assert res["rank_test_score"][best] == 1
-    iwcv = fitted[0].cv_results_
+    if issubclass(cls, BaseWeighter):
+        params = {"random_state": 0}
+        if "gammas" in cls().get_params():
+            params["gammas"] = [0.5, 1.0]
+        if "cv" in cls().get_params():
+            params["cv"] = 3
+        return cls(**params).fit(data.X, data.domain)
+    if "flattens" in cls().get_params():
+        weighter = it.ClassifierWeighter(cv="in_sample", random_state=0)
+        est = cls(weighter=weighter, flattens=(0.0, 0.5, 1.0), cv=3, n_repeats=1)
+        y_fit = y if is_classifier(cls()) else _regression_y(data)
+        return est.fit(data.X, y_fit)
+    # transfer boosting: labeled target rows, folds over them
+    y_fit = data.y if is_classifier(cls()) else _regression_y(data, True)
+    params = {"cv": 3, "random_state": 0, "n_estimators": 4}
+    if "n_steps" in cls().get_params():
+        params["n_steps"] = 3
+    return cls(**params).fit(data.X, y_fit, domain=data.domain)
+
+
+def _regression_y(data, labeled_target=False):
+    y = data.X[:, 0] + 0.1 * np.random.RandomState(0).normal(size=data.X.shape[0])
+    if not labeled_target:
+        y = np.where(data.domain == 1, np.nan, y)
+    return y
+
+
+def test_every_cv_estimator_is_found():
+    names = {cls.__name__ for cls in CV_ESTIMATORS}
+    assert {
+        "ImportanceWeightedClassifierCV",
+        "ImportanceWeightedRegressorCV",
+        "KLIEPCV",
+        "ULSIFCV",
+        "RULSIFCV",
+        "TrAdaBoostClassifier",
+        "TrAdaBoostRegressor",
+        "TwoStageTrAdaBoostRegressor",
+    } <= names
+
+
+@pytest.mark.parametrize("cls", CV_ESTIMATORS, ids=lambda c: c.__name__)
+def test_cv_results_have_grid_search_keys(cls, data):
+    res = _fit_cv_estimator(cls, data).cv_results_
+    assert GRID_KEYS <= set(res)
+    n = len(res["params"])
+    assert res["mean_test_score"].shape == res["rank_test_score"].shape == (n,)
+    best = int(np.nanargmax(res["mean_test_score"]))
+    assert res["rank_test_score"][best] == 1
+    # GridSearchCV's split keys: split0 ... split{K-1}, one score per candidate
+    n_splits = sum(k.startswith("split") and k.endswith("_test_score") for k in res)
+    assert n_splits >= 2
+    splits = np.array([res[f"split{k}_test_score"] for k in range(n_splits)])
+    assert splits.shape == (n_splits, n)
+    np.testing.assert_allclose(res["std_test_score"], splits.std(axis=0))
+
+
+def test_iwcv_cv_results_are_its_scores(data):
+    fitted = _iwcv(cv=3, n_repeats=1).fit(data.X, _masked(data))
+    iwcv = fitted.cv_results_
     assert iwcv["params"] == [{"flatten": 0.0}, {"flatten": 0.5}, {"flatten": 1.0}]
-    np.testing.assert_allclose(iwcv["std_test_score"], fitted[0].scores_.std(axis=0))
+    np.testing.assert_allclose(iwcv["std_test_score"], fitted.scores_.std(axis=0))
     for k in range(3):
-        np.testing.assert_array_equal(
-            iwcv[f"split{k}_test_score"], fitted[0].scores_[k]
-        )
+        np.testing.assert_array_equal(iwcv[f"split{k}_test_score"], fitted.scores_[k])
 
 
 def test_iwcv_is_deterministic_without_random_state(data):

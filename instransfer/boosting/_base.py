@@ -33,6 +33,7 @@ from ..utils._compat import _safe_indexing
 from ..utils._routing import check_weightable as _check_weightable
 from ..utils._routing import final_step as _final_step
 from ..utils._routing import fit_weighted as _fit_weighted
+from ..utils._scoring import check_cv_scorer
 
 _SEED_MAX = np.iinfo(np.int32).max
 
@@ -110,6 +111,7 @@ def _stacked_training_set(est, X, y, domain, sample_weight, task):
             f"row has zero sample_weight, so {name} has nothing to fit."
         )
     labeled = ~unlabeled_mask(y, task)
+    check_cv_scorer(est, task)
     if domain is None:
         # As SelfTrainingClassifier does without unlabeled rows: say so loudly,
         # then fit the degenerate model. Every labeled row is a target row and
@@ -503,6 +505,26 @@ def _one_se_rounds(losses, weights, folds, level=0.025):
         return 1
     excess, se = _paired_se(losses - losses[:, [best]], w)
     return int(np.flatnonzero(excess <= se)[0]) + 1
+
+
+def _grid_cv_results(param, values, mean, split):
+    """``cv_results_`` with GridSearchCV's keys, one candidate per value.
+
+    ``split`` holds the folds' scores, shape (n_folds, n_candidates);
+    ``mean`` the criterion the choice was made by (ties go to the first).
+    """
+    results = {
+        "params": [{param: v} for v in np.asarray(values).tolist()],
+        f"param_{param}": np.asarray(values),
+        "mean_test_score": mean,
+        "std_test_score": split.std(axis=0),
+        "rank_test_score": (
+            np.argsort(np.argsort(-mean, kind="stable"), kind="stable") + 1
+        ),
+    }
+    for k, s in enumerate(split):
+        results[f"split{k}_test_score"] = s
+    return results
 
 
 # --------------------------------------------------------------------------

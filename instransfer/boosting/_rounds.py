@@ -25,6 +25,7 @@ from ._base import (
     _EPS,
     _SEED_MAX,
     _BaseTransferBoost,
+    _grid_cv_results,
     _one_se_rounds,
     _stacked_training_set,
     _target_error,
@@ -331,19 +332,9 @@ class _BaseTrAdaBoost(_BaseTransferBoost):
                 for a, b in zip(sizes[:-1], sizes[1:], strict=True)
             ]
         )
-        mean = split.mean(axis=0)
-        results = {
-            "params": [{"n_rounds": t} for t in range(1, n + 1)],
-            "param_n_rounds": np.arange(1, n + 1),
-            "mean_test_score": mean,
-            "std_test_score": split.std(axis=0),
-            "rank_test_score": (
-                np.argsort(np.argsort(-mean, kind="stable"), kind="stable") + 1
-            ),
-        }
-        for k, s in enumerate(split):
-            results[f"split{k}_test_score"] = s
-        self.cv_results_ = results
+        self.cv_results_ = _grid_cv_results(
+            "n_rounds", np.arange(1, n + 1), split.mean(axis=0), split
+        )
 
     def _staged_vote(self, run, n_fitted):
         sl = slice(_vote_start(n_fitted), n_fitted)

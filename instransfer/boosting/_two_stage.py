@@ -27,6 +27,7 @@ from ._base import (
     _SEED_MAX,
     _adjusted_errors,
     _BaseTransferBoost,
+    _grid_cv_results,
     _stacked_training_set,
     _target_error,
     _target_folds,
@@ -229,6 +230,13 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, _BaseTransferBoost):
         are no source rows).
     best_step_ : int
         Index of the chosen step in ``cv_errors_``.
+    cv_results_ : dict of ndarray or None
+        With ``n_steps > 1``: one candidate per step (``params``,
+        ``param_step``), scores minus the held-out mean squared error
+        (``mean_test_score``, pooled over the held-out rows as in
+        ``cv_errors_``; ``std_test_score``, ``rank_test_score`` and
+        ``split{k}_test_score`` over the folds), as GridSearchCV's; None
+        otherwise.
     target_weight_fractions_ : ndarray of shape (n_steps,)
         Share of the total weight held by the target rows at each step
         (``[1.0]`` when there are no source rows).
@@ -351,6 +359,7 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, _BaseTransferBoost):
         log_w -= logsumexp(log_w)
         f0 = float(np.exp(logsumexp(log_w[is_t])))
         cv_errors = np.full(n_steps, np.nan)
+        fold_errors = []
         fractions = np.empty(n_steps)
         best = None  # (error, step, log weights, seed of the final ensemble)
         folds = None
@@ -363,9 +372,10 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, _BaseTransferBoost):
             cv_seed, final_seed = (int(s) for s in rng.randint(_SEED_MAX, size=2))
             fractions[step] = np.exp(logsumexp(log_w[is_t]))
             if n_steps > 1:
-                cv_errors[step] = self._cv_error(
+                cv_errors[step], per_fold = self._cv_error(
                     learners, folds, X, y, is_t, w0, log_w, cv_seed, step == 0
                 )
+                fold_errors.append(per_fold)
             if best is None or cv_errors[step] < best[0]:
                 best = (cv_errors[step], step, log_w.copy(), final_seed)
             if step == n_steps - 1:
@@ -383,6 +393,15 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, _BaseTransferBoost):
 
         _, self.best_step_, best_log_w, seed = best
         self.cv_errors_ = cv_errors
+        # minus the criterion (MSE pooled over the held-out rows) and minus
+        # each fold's own MSE
+        self.cv_results_ = (
+            _grid_cv_results(
+                "step", np.arange(n_steps), -cv_errors, -np.asarray(fold_errors).T
+            )
+            if fold_errors
+            else None
+        )
         self.target_weight_fractions_ = fractions
         self.estimators_, self.estimator_weights_, self.estimator_errors_ = (
             _adaboost_r2_frozen(
@@ -403,7 +422,11 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, _BaseTransferBoost):
         return self
 
     def _cv_error(self, learners, folds, X, y, is_t, w0, log_w, seed, initial):
-        """Cross-validated MSE on the target rows (source rows always train)."""
+        """Cross-validated MSE on the target rows (source rows always train).
+
+        Returns the MSE pooled over the held-out rows (the criterion) and
+        each fold's own.
+        """
         fold_rng = np.random.RandomState(seed)
         held, sq = [], []
         for train, test in folds:
@@ -423,7 +446,11 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, _BaseTransferBoost):
             pred = _ensemble_predict(est, alphas, _safe_indexing(X, test))
             held.append(test)
             sq.append((pred - y[test]) ** 2)
-        return float(np.average(np.concatenate(sq), weights=w0[np.concatenate(held)]))
+        per_fold = np.array(
+            [np.average(e, weights=w0[t]) for e, t in zip(sq, held, strict=True)]
+        )
+        pooled = np.average(np.concatenate(sq), weights=w0[np.concatenate(held)])
+        return float(pooled), per_fold
 
     def predict(self, X):
         """Weighted median of the chosen ensemble's learners.

@@ -10,43 +10,26 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.base import clone
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import (
-    check_consistent_length,
-    check_is_fitted,
-    column_or_1d,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted
 
-from .._validation import _num_rows
-from .._weights import WeightTransform
+from .._importance_weighted import BaseWeightedMetaEstimator
+from .._weights import POSTPROCESS_CONSTRAINTS, WeightTransform
 from ..exceptions import UnboundedPredictionWarning
 from ..utils._compat import HasMethods, Interval, _fit_context, _safe_indexing
-from ..utils._domain import (
-    as_indexable,
-    labels_array,
-    resolve_rows,
-    unlabeled_mask,
-)
-from ..utils._scoring import target_score
+from ..utils._docstrings import fill_doc
+from ..utils._domain import as_indexable
 from ._quantile import check_alpha, min_calibration_rows, weighted_conformal_quantile
 
-_POSTPROCESS = {
-    "flatten": [Interval(Real, 0, None, closed="left")],
-    "clip": [Interval(Real, 1, None, closed="left"), None],
-    "clip_quantile": [Interval(Real, 0, 1, closed="neither"), None],
-}
 
+@fill_doc
+class BaseWeightedConformal(BaseWeightedMetaEstimator):
+    """Split weighted conformal prediction on stacked source and target rows.
 
-def default_weighter(random_state):
-    from ..density_ratio import ClassifierWeighter
-
-    return ClassifierWeighter(random_state=random_state)
-
-
-class BaseWeightedConformal(MetaEstimatorMixin, BaseEstimator):
-    """Split weighted conformal prediction on stacked source and target rows."""
+    Input resolution, prediction delegation and tags come from
+    :class:`~instransfer.utils._meta.BaseDomainMetaEstimator`.
+    """
 
     _task = None
 
@@ -58,14 +41,9 @@ class BaseWeightedConformal(MetaEstimatorMixin, BaseEstimator):
             Interval(Real, 0, 1, closed="neither"),
             Interval(Integral, 1, None, closed="left"),
         ],
-        **_POSTPROCESS,
+        **POSTPROCESS_CONSTRAINTS,
         "random_state": ["random_state"],
     }
-
-    def _get_weighter(self):
-        if self.weighter is not None:
-            return clone(self.weighter)
-        return default_weighter(self.random_state)
 
     def _split(self, fit_idx, y_fit, rng):
         """Training and calibration positions among the labeled source rows."""
@@ -101,52 +79,30 @@ class BaseWeightedConformal(MetaEstimatorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Source and target rows, stacked. Validated by the wrapped model
-            and the weighter, so a DataFrame works when both accept it.
-        y : array-like of shape (n_samples,)
-            Labels of the source rows; unlabeled rows (``-1``/``None``/``NaN``
-            for classes, ``NaN`` for regression) are the target rows when
-            ``domain`` is not given.
-        domain : array-like of shape (n_samples,), default=None
-            0 for source rows, 1 for target rows.
+        %(fit_X)s
+        %(fit_y)s
+        %(fit_domain)s
 
         Returns
         -------
         self : object
         """
-        validate_data(self, X, reset=True, skip_check_array=True)
-        X = as_indexable(X)
-        y = column_or_1d(y, warn=True)
-        if self._task == "regression" and y.dtype.kind not in "fc":
-            y = y.astype(float)
-        n = _num_rows(X)
-        check_consistent_length(X, y)
-        is_target, fit_rows = resolve_rows(y, domain, self._task, n)
+        rows = self._resolve(X, y, domain)
+        X, is_target, y_fit = rows.X, rows.is_target, rows.y_fit
         # labeled target rows: a score without domain warns that it takes them
         # for source rows (utils._scoring)
-        self._n_labeled_target = int(
-            np.count_nonzero(is_target & ~unlabeled_mask(y, self._task))
-        )
-        fit_idx = np.flatnonzero(fit_rows)
-        y_fit = y[fit_rows]
-        if self._task == "classification":
-            from sklearn.utils.multiclass import check_classification_targets
-
-            y_fit = labels_array(y_fit)
-            check_classification_targets(y_fit)
+        self._n_labeled_target = rows.n_labeled_target
+        fit_idx = np.flatnonzero(rows.fit_rows)
         rng = check_random_state(self.random_state)
         train, cal = self._split(fit_idx, y_fit, rng)
         X_train = _safe_indexing(X, fit_idx[train])
         self.estimator_ = clone(self._get_estimator()).fit(X_train, y_fit[train])
         self._fit_extra(X_train, y_fit[train], rng)
-        if is_target.any():
-            self.weighter_ = self._get_weighter().fit(X, is_target.astype(int))
-        else:  # no target rows (warned by resolve_rows): plain split conformal
-            self.weighter_ = None
+        # no target rows (warned by resolve_rows): plain split conformal
+        self.weighter_ = self._fit_weighter(X, is_target)
         X_cal = _safe_indexing(X, fit_idx[cal])
         self.calibration_scores_ = self._calibration_scores(X_cal, y_fit[cal])
-        ratio = self._ratio(X_cal)
+        ratio = self._full_ratio(X_cal)
         self._transform = WeightTransform(self.flatten, self.clip, self.clip_quantile)
         self.calibration_weights_ = self._transform.fit_transform(ratio)
         self.calibration_rows_ = fit_idx[cal]
@@ -156,11 +112,6 @@ class BaseWeightedConformal(MetaEstimatorMixin, BaseEstimator):
 
     def _fit_extra(self, X_train, y_train, rng):
         """Fit anything besides the model on the training rows (scale models)."""
-
-    def _ratio(self, X):
-        if self.weighter_ is None:
-            return np.ones(_num_rows(X))
-        return self.weighter_.predict_ratio(X)
 
     def test_weights(self, X):
         """Weight of each row of ``X`` as a test point, on the calibration scale.
@@ -177,7 +128,7 @@ class BaseWeightedConformal(MetaEstimatorMixin, BaseEstimator):
             weights (``calibration_weights_``, mean 1).
         """
         check_is_fitted(self)
-        return self._transform.transform(self._ratio(as_indexable(X)))
+        return self._transform.transform(self._full_ratio(as_indexable(X)))
 
     def _quantiles(self, X, alpha):
         check_is_fitted(self)
@@ -208,43 +159,3 @@ class BaseWeightedConformal(MetaEstimatorMixin, BaseEstimator):
                 stacklevel=3,
             )
         return q
-
-    def predict(self, X):
-        """Point predictions of the fitted model.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self)
-        return self.estimator_.predict(X)
-
-    def _score(self, X, y, domain, sample_weight, metric):
-        """The score rule (``utils._scoring``) with the full estimated ratio."""
-        check_is_fitted(self)
-        return target_score(
-            self,
-            X,
-            y,
-            domain=domain,
-            sample_weight=sample_weight,
-            metric=metric,
-            ratio=self._ratio,
-        )
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        from sklearn.utils import get_tags
-
-        try:
-            est = get_tags(self._get_estimator())
-        except Exception:  # third-party estimators without tags
-            return tags
-        for name in ("allow_nan", "string", "categorical", "sparse"):
-            setattr(tags.input_tags, name, getattr(est.input_tags, name))
-        return tags

@@ -5,6 +5,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._compat import HasMethods, StrOptions
+from ..utils._docstrings import fill_doc
 from ._base import BaseWeightedConformal
 
 
@@ -23,6 +24,7 @@ def _aps_scores(proba):
     return scores
 
 
+@fill_doc
 class WeightedConformalClassifier(ClassifierMixin, BaseWeightedConformal):
     """Prediction sets that hold the *target's* labels (weighted conformal).
 
@@ -145,9 +147,7 @@ class WeightedConformalClassifier(ClassifierMixin, BaseWeightedConformal):
         self.clip_quantile = clip_quantile
         self.random_state = random_state
 
-    def _get_estimator(self):
-        if self.estimator is not None:
-            return self.estimator
+    def _default(self):
         from sklearn.linear_model import LogisticRegression
 
         return LogisticRegression()
@@ -157,21 +157,6 @@ class WeightedConformalClassifier(ClassifierMixin, BaseWeightedConformal):
         """Class labels of the fitted model (columns of :meth:`predict_set`)."""
         check_is_fitted(self)
         return self.estimator_.classes_
-
-    def predict_proba(self, X):
-        """Class probabilities of the fitted model.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        check_is_fitted(self)
-        return self.estimator_.predict_proba(X)
 
     def _class_scores(self, proba):
         if self.conformity_score == "lac":
@@ -220,14 +205,7 @@ class WeightedConformalClassifier(ClassifierMixin, BaseWeightedConformal):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score.
-        y : array-like of shape (n_samples,)
-            Labels; ``-1``/``None``/``NaN`` mark unlabeled rows.
-        domain : array-like of shape (n_samples,), default=None
-            0 source, 1 target.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Multiplied with the importance weights.
+        %(score_params)s
 
         Returns
         -------
@@ -235,4 +213,4 @@ class WeightedConformalClassifier(ClassifierMixin, BaseWeightedConformal):
         """
         from sklearn.metrics import accuracy_score
 
-        return self._score(X, y, domain, sample_weight, accuracy_score)
+        return self._target_score(X, y, domain, sample_weight, accuracy_score)

@@ -5,9 +5,11 @@ from sklearn.base import RegressorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._compat import HasMethods, StrOptions
+from ..utils._docstrings import fill_doc
 from ._base import BaseWeightedConformal
 
 
+@fill_doc
 class WeightedConformalRegressor(RegressorMixin, BaseWeightedConformal):
     """Prediction intervals that cover the *target's* outcomes (weighted conformal).
 
@@ -141,9 +143,7 @@ class WeightedConformalRegressor(RegressorMixin, BaseWeightedConformal):
         self.clip_quantile = clip_quantile
         self.random_state = random_state
 
-    def _get_estimator(self):
-        if self.estimator is not None:
-            return self.estimator
+    def _default(self):
         from sklearn.linear_model import Ridge
 
         return Ridge()
@@ -220,14 +220,7 @@ class WeightedConformalRegressor(RegressorMixin, BaseWeightedConformal):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score.
-        y : array-like of shape (n_samples,)
-            Outcomes; ``NaN`` marks unlabeled rows.
-        domain : array-like of shape (n_samples,), default=None
-            0 source, 1 target.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Multiplied with the importance weights.
+        %(score_params)s
 
         Returns
         -------
@@ -235,4 +228,4 @@ class WeightedConformalRegressor(RegressorMixin, BaseWeightedConformal):
         """
         from sklearn.metrics import r2_score
 
-        return self._score(X, y, domain, sample_weight, r2_score)
+        return self._target_score(X, y, domain, sample_weight, r2_score)

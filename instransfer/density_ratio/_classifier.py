@@ -22,6 +22,7 @@ from ..base import BaseWeighter
 from ..exceptions import SaturatedProbabilityWarning  # noqa: F401 (old path)
 from ..utils._compat import HasMethods, Interval, StrOptions, _safe_indexing
 from ..utils._crossfit import crossfit, domain_folds
+from ..utils._docstrings import fill_doc
 
 
 def _default_domain_classifier(sparse=False):
@@ -125,6 +126,7 @@ def _fitted_range(estimator, X_fit, n_fit):
     return float(log_odds.min()), float(log_odds.max())
 
 
+@fill_doc
 class ClassifierWeighter(BaseWeighter):
     """Importance weights from a probabilistic classifier of the domain.
 
@@ -178,14 +180,7 @@ default=5
     random_state : int, RandomState instance or None, default=None
         Seeds the fold split and, when it has a ``random_state``, the
         classifier.
-    flatten : float, default=1.0
-        Exponent applied to the ratio (0: uniform weights). Inside a weighted
-        estimator, its own ``flatten`` multiplies this one (``w ** (a * b)``):
-        tune only one.
-    clip : float or None, default=None
-        Largest weight as a multiple of the mean weight.
-    clip_quantile : float or None, default=None
-        Quantile of the weights at which to cap them.
+    %(weight_transform)s
 
     Attributes
     ----------

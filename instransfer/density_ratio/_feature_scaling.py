@@ -7,17 +7,18 @@ from ..utils._compat import StrOptions
 
 FEATURE_SCALING_CONSTRAINT = [StrOptions({"none", "relevance"})]
 
+# shared docstring text (``utils._docstrings.fill_doc(feature_scaling=...)``)
 FEATURE_SCALING_DOC = """\
-    feature_scaling : {"none", "relevance"}, default="none"
-        ``"none"``: one isotropic kernel width on the columns as given
-        (standardise them first). ``"relevance"``: an ARD-like kernel, each
-        column multiplied by its standardised shift in mean and SD between
-        the domains (``instransfer._kernels.relevance_scales``), so the
-        width is spent on the columns that move and columns that do not
-        (irrelevant or unshifted) drop out; ``gamma``, ``centers`` and
-        ``centers_`` are then in the scaled units, the factors in
-        ``feature_scales_`` (``None`` with ``"none"``). Measured in
-        ``benchmarks/results/kernel_defaults.md``."""
+feature_scaling : {"none", "relevance"}, default="none"
+    ``"none"``: one isotropic kernel width on the columns as given
+    (standardise them first). ``"relevance"``: an ARD-like kernel, each
+    column multiplied by its standardised shift in mean and SD between
+    the domains (``instransfer._kernels.relevance_scales``), so the
+    width is spent on the columns that move and columns that do not
+    (irrelevant or unshifted) drop out; ``gamma``, ``centers`` and
+    ``centers_`` are then in the scaled units, the factors in
+    ``feature_scales_`` (``None`` with ``"none"``). Measured in
+    ``benchmarks/results/kernel_defaults.md``."""
 
 
 class FeatureScalingMixin:

@@ -35,6 +35,7 @@ from .. import _kernels
 from .._optim import kliep_solve
 from ..base import BaseWeighter
 from ..utils._compat import Interval
+from ..utils._docstrings import fill_doc
 from ._feature_scaling import (
     FEATURE_SCALING_CONSTRAINT,
     FEATURE_SCALING_DOC,
@@ -199,29 +200,25 @@ class _BaseKLIEP(FeatureScalingMixin, BaseWeighter):
         return super().score(X, y)
 
 
-_COMMON_PARAMS_DOC = """
-    n_centers : int, default=100
-        Number of kernel centres, drawn without replacement from the target
-        rows (all of them when there are fewer).
-    centers : array-like of shape (n_centers, n_features), default=None
-        Fixed kernel centres; overrides ``n_centers``.
-    max_iter : int, default=100
-        Largest number of Newton steps.
-    tol : float, default=1e-6
-        Stop when the duality gap, an upper bound on how far the training
-        mean log-ratio is below its optimum, is at most ``tol``.
-{feature_scaling}
-    random_state : int, RandomState instance or None, default=None
-        Seeds the choice of centres (drawn from the rows sorted by content,
-        so the row order does not matter). The median heuristic's subsample
-        (above 250 rows per domain) has a fixed seed: ``gamma_`` does not
-        depend on it.
-    flatten : float, default=1.0
-        Exponent applied to the ratio (0: uniform weights).
-    clip : float or None, default=None
-        Largest weight as a multiple of the mean weight.
-    clip_quantile : float or None, default=None
-        Quantile of the weights at which to cap them."""
+# the parameters every class of this module shares (``%(common)s``)
+_COMMON_PARAMS_DOC = """\
+n_centers : int, default=100
+    Number of kernel centres, drawn without replacement from the target
+    rows (all of them when there are fewer).
+centers : array-like of shape (n_centers, n_features), default=None
+    Fixed kernel centres; overrides ``n_centers``.
+max_iter : int, default=100
+    Largest number of Newton steps.
+tol : float, default=1e-6
+    Stop when the duality gap, an upper bound on how far the training
+    mean log-ratio is below its optimum, is at most ``tol``.
+%(feature_scaling)s
+random_state : int, RandomState instance or None, default=None
+    Seeds the choice of centres (drawn from the rows sorted by content,
+    so the row order does not matter). The median heuristic's subsample
+    (above 250 rows per domain) has a fixed seed: ``gamma_`` does not
+    depend on it.
+%(weight_transform)s"""
 
 
 class KLIEP(_BaseKLIEP):
@@ -242,7 +239,7 @@ class KLIEP(_BaseKLIEP):
     gamma : float or None, default=None
         Kernel width, ``k(x, c) = exp(-gamma ||x - c||^2)``; ``None`` uses the
         median heuristic on a subsample of both domains.
-    {common}
+    %(common)s
 
     Attributes
     ----------
@@ -367,7 +364,7 @@ class KLIEPCV(_BaseKLIEP):
     verbose : int, default=0
         1 announces the number of fits up front (folds times widths, then one
         final fit); 2 and more also report each fold as it ends.
-    {common}
+    %(common)s
 
     Attributes
     ----------
@@ -613,9 +610,6 @@ def _cv_results(gammas, scores):
     return out
 
 
-_COMMON = _COMMON_PARAMS_DOC.strip("\n").replace(
-    "{feature_scaling}", FEATURE_SCALING_DOC
-)
 for _cls in (KLIEP, KLIEPCV):
-    _cls.__doc__ = _cls.__doc__.replace("    {common}", _COMMON)
+    fill_doc(_cls, common=_COMMON_PARAMS_DOC, feature_scaling=FEATURE_SCALING_DOC)
 del _cls

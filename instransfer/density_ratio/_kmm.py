@@ -38,6 +38,7 @@ from .._optim import DenseGram, LowRankGram, slab_bounds, solve_kmm_qp
 from .._weights import mean_over_duplicates
 from ..base import BaseWeighter
 from ..utils._compat import Interval, StrOptions
+from ..utils._docstrings import fill_doc
 from ._feature_scaling import (
     FEATURE_SCALING_CONSTRAINT,
     FEATURE_SCALING_DOC,
@@ -198,7 +199,7 @@ class KMM(FeatureScalingMixin, BaseWeighter):
     max_iter : int, default=200
         Newton iterations allowed per QP solve (active-set and interior-point
         together); the warm start of the exact mode is a solve of its own.
-    {feature_scaling}
+    %(feature_scaling)s
     verbose : int, default=0
         1 announces the problem up front (mode, source rows, Gram size or
         Nystroem rank, iteration budget) and reports the solver's iterations
@@ -208,12 +209,7 @@ class KMM(FeatureScalingMixin, BaseWeighter):
         averages over when there are more than 20 000 source rows. The exact
         mode does not depend on it, nor does the median heuristic (its
         subsample has a fixed seed).
-    flatten : float, default=1.0
-        Exponent applied to the ratio (0: uniform weights).
-    clip : float or None, default=None
-        Largest weight as a multiple of the mean weight.
-    clip_quantile : float or None, default=None
-        Quantile of the weights at which to cap them.
+    %(weight_transform)s
 
     Attributes
     ----------
@@ -492,4 +488,4 @@ class KMM(FeatureScalingMixin, BaseWeighter):
         return out
 
 
-KMM.__doc__ = KMM.__doc__.replace("{feature_scaling}", FEATURE_SCALING_DOC)
+fill_doc(KMM, feature_scaling=FEATURE_SCALING_DOC)

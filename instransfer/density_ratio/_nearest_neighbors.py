@@ -8,8 +8,10 @@ from scipy.special import logsumexp
 from .._validation import power_of_two_scale
 from ..base import BaseWeighter
 from ..utils._compat import Interval, StrOptions
+from ..utils._docstrings import fill_doc
 
 
+@fill_doc
 class NearestNeighborWeighter(BaseWeighter):
     """Weights from counts of target rows in each source row's Voronoi cell.
 
@@ -46,12 +48,7 @@ class NearestNeighborWeighter(BaseWeighter):
         Distance, as in :class:`~sklearn.neighbors.NearestNeighbors`.
     n_jobs : int or None, default=None
         Parallel jobs for the neighbour search.
-    flatten : float, default=1.0
-        Exponent applied to the ratio (0: uniform weights).
-    clip : float or None, default=None
-        Largest weight as a multiple of the mean weight.
-    clip_quantile : float or None, default=None
-        Quantile of the weights at which to cap them.
+    %(weight_transform)s
 
     Attributes
     ----------

@@ -248,7 +248,7 @@ def _check_arguments(
 
 def _source_weights(weights, weighter, X, y, is_target, source_rows, rng):
     """Importance weights of the labeled source rows: given, or fitted."""
-    from ..conformal._base import default_weighter
+    from .._importance_weighted import default_weighter
 
     if weights is not None:
         w_all = _check_weights(weights, "weights")

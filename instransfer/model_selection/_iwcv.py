@@ -24,16 +24,23 @@ from sklearn.utils import check_random_state
 from .._importance_weighted import (
     ImportanceWeightedClassifier,
     ImportanceWeightedRegressor,
+    default_weighter,
 )
-from ..density_ratio._classifier import ClassifierWeighter
 from ..utils._compat import (
     HasMethods,
     Interval,
     StrOptions,
     _fit_context,
 )
+from ..utils._docstrings import fill_doc
 from ..utils._routing import check_weightable, final_step
-from ._iwcv_eval import SCHEDULES, _weighted_mean_se, evaluate
+from ._iwcv_eval import (
+    SCHEDULES,
+    WEIGHTER_FITS,
+    _weighted_mean_se,
+    evaluate,
+    fit_weighter_once,
+)
 from ._scorer import _IWScorer, make_iw_scorer
 from ._split import DomainStratifiedKFold
 
@@ -144,6 +151,7 @@ def _check_defined(scores, fold_weights, scorer):
     )
 
 
+@fill_doc
 class _BaseImportanceWeightedCV:
     """What the CV estimators add to the weighted ones: choosing ``flatten``.
 
@@ -165,6 +173,7 @@ class _BaseImportanceWeightedCV:
         "selection": [StrOptions(set(_SELECTIONS))],
         "n_repeats": [Interval(Integral, 1, None, closed="left"), None],
         "schedule": [StrOptions(set(SCHEDULES))],
+        "weighter_fit": [StrOptions(set(WEIGHTER_FITS))],
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
@@ -183,6 +192,7 @@ class _BaseImportanceWeightedCV:
         selection="paired_se",
         n_repeats=None,
         schedule="adaptive",
+        weighter_fit="once",
         n_jobs=None,
         verbose=0,
         random_state=None,
@@ -197,6 +207,7 @@ class _BaseImportanceWeightedCV:
         self.selection = selection
         self.n_repeats = n_repeats
         self.schedule = schedule
+        self.weighter_fit = weighter_fit
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.random_state = random_state
@@ -209,7 +220,7 @@ class _BaseImportanceWeightedCV:
         if self.weighter is not None:
             return self.weighter
         # seeded in fit (unfitted: for the tags only)
-        return ClassifierWeighter(random_state=getattr(self, "_weighter_seed", None))
+        return default_weighter(getattr(self, "_weighter_seed", None))
 
     def _make_weighted(self, weighter, flatten):
         return self._weighted_class(
@@ -277,25 +288,25 @@ class _BaseImportanceWeightedCV:
         # the inner estimator and weighter are validated by their own fit
         prefer_skip_nested_validation=False
     )
-    def fit(self, X, y, *, domain=None, sample_weight=None):
+    def fit(self, X, y, *, domain=None, sample_weight=None, **fit_params):
         """Choose ``flatten`` by importance-weighted CV, then refit with it.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Source and target rows, stacked. Validated by the inner estimator
-            and weighter, so a DataFrame with categorical columns works when
-            both carry their own encoding.
-        y : array-like of shape (n_samples,)
-            Labels of source rows. Unlabeled rows (``-1`` or ``None``/``NaN``
-            for classes, ``NaN`` for regression) are the target rows when
-            ``domain`` is not given.
-        domain : array-like of shape (n_samples,), default=None
-            0 for source rows, 1 for target rows. Overrides the inference
-            from unlabeled ``y``.
+        %(fit_X)s
+        %(fit_y)s
+        %(fit_domain)s
         sample_weight : array-like of shape (n_samples,), default=None
             Multiplied with the importance weights of the source rows, in the
             folds' fits and scores and in the final fit. Not modified.
+        **fit_params : dict
+            Further parameters of ``estimator.fit`` (e.g. xgboost's
+            ``eval_set``), given as they are to every fold's fit and to the
+            final fit, and routed as
+            :meth:`ImportanceWeightedClassifier.fit
+            <instransfer.ImportanceWeightedClassifier.fit>` routes them: with
+            metadata routing off as given, with it on to the estimator that
+            requested them.
 
         Returns
         -------
@@ -304,6 +315,7 @@ class _BaseImportanceWeightedCV:
         """
         flattens = self._check_flattens()
         check_weightable(clone(self._get_estimator()), type(self).__name__)
+        fit_params = self._route_fit_params(fit_params)
         rows = self._resolve(X, y, domain, sample_weight)
         X, y, sw = rows.X, rows.y, rows.sample_weight
         is_target, fit_rows = rows.is_target, rows.fit_rows
@@ -314,6 +326,7 @@ class _BaseImportanceWeightedCV:
         self._weighter_seed = int(rng.randint(np.iinfo(np.int32).max))
         self._flattens = flattens
         scorer = self._get_scorer()
+        final_weighter = None
         if is_target.any():
             # labels of target rows never reach a fold: unlabeled, they are
             # the weighter's target sample and skipped by the IW scorer
@@ -322,6 +335,14 @@ class _BaseImportanceWeightedCV:
             _check_folds(splits, is_target, fit_rows)
             if self._task == "classification":
                 _check_fold_classes(splits, y, fit_rows)
+            fold_weighter = None
+            if self.weighter_fit == "once":
+                # the final model's weighter, fitted first: the folds reuse its
+                # ratios (_iwcv_eval.fit_weighter_once says why that is sound)
+                final_weighter, *fold_weighter = fit_weighter_once(
+                    self._get_weighter(), X, is_target
+                )
+                fold_weighter = tuple(fold_weighter)
             self.scores_, self.fold_weights_, self.n_fits_ = evaluate(
                 self,
                 X,
@@ -333,6 +354,8 @@ class _BaseImportanceWeightedCV:
                 n_splits=self._n_splits,
                 schedule=self.schedule,
                 verbose=self.verbose,
+                fit_params=fit_params,
+                weighter=fold_weighter,
             )
             _check_defined(self.scores_, self.fold_weights_, scorer)
             best = _select_flatten(self.scores_, self.fold_weights_, self.selection)
@@ -344,10 +367,9 @@ class _BaseImportanceWeightedCV:
         self.flatten_ = float(flattens[best])
         self.best_index_ = best
         self.cv_results_ = self._results(flattens, self.scores_, self.fold_weights_)
-        self.best_estimator_ = self._make_weighted(
-            self.weighter if self.weighter is not None else self._get_weighter(),
-            self.flatten_,
-        ).fit(X, y, domain=domain, sample_weight=sample_weight)
+        self.best_estimator_ = self._refit(
+            final_weighter, X, y, domain, sample_weight, fit_params
+        )
         # the fitted state of the final model is this estimator's own
         # (weights_ is a property of these, computed from weighter_)
         for name in ("estimator_", "weighter_", "_fit_in_source", "n_source_fit_"):
@@ -355,6 +377,26 @@ class _BaseImportanceWeightedCV:
         self._transform = self.best_estimator_._transform
         self._n_labeled_target = self.best_estimator_._n_labeled_target
         return self
+
+    def _refit(self, fitted_weighter, X, y, domain, sample_weight, fit_params):
+        """The weighted model with ``flatten_`` on all rows.
+
+        With the weighter already fitted on all rows (``weighter_fit="once"``)
+        it is not fitted again: the model is fit with it frozen, then shows
+        the weighter as a user would have it (``weighter`` the parameter,
+        ``weighter_`` the fitted weighter itself).
+        """
+        from sklearn.frozen import FrozenEstimator
+
+        if fitted_weighter is None:
+            return self._make_weighted(self._get_weighter(), self.flatten_).fit(
+                X, y, domain=domain, sample_weight=sample_weight, **fit_params
+            )
+        model = self._make_weighted(FrozenEstimator(fitted_weighter), self.flatten_)
+        model.fit(X, y, domain=domain, sample_weight=sample_weight, **fit_params)
+        model.weighter = self._get_weighter()
+        model.weighter_ = fitted_weighter
+        return model
 
     @staticmethod
     def _results(flattens, scores, fold_weights):
@@ -417,6 +459,14 @@ _DOC_PARAMS = """
         choice and at most one candidate above it is left. Where no candidate
         is settled it is the full schedule, so close decisions are made on
         all folds (Notes).
+    weighter_fit : {{"once", "per_fold"}}, default="once"
+        ``"once"`` fits the weighter on all rows, the final model's weighter,
+        and every fold reuses its ratios (the procedure of Sugiyama et al.
+        2007: the weighter sees no label, so the held-out rows' covariates in
+        its fit leak no outcome); a held-out source row is scored with its
+        out-of-fold ratio when the weighter cross-fits. ``"per_fold"`` refits
+        the weighter on every training fold, ``n_folds`` weighter fits more:
+        the former behaviour, for comparison (Notes).
     n_jobs : int or None, default=None
         Folds fitted in parallel (joblib), each fitting its weighter once and
         then the candidates left. Each worker limits its BLAS/OpenMP pools
@@ -513,11 +563,15 @@ _DOC_NOTES = """
       single 5- or 10-fold split, were too timid. In the sixth setting (235
       source rows, about 40 effective) no data-driven rule kept 80 %.
 
-    Within a fold the weighter is fit once and shared by all candidates, and
-    every candidate is scored with the same full ratio (IWCV needs the
-    unflattened ratio to estimate one quantity), so the cost is ``n_folds``
-    weighter fits plus ``n_folds * n_flattens`` estimator fits, then one
-    final weighter and estimator fit.
+    The weighter is fit once, on all rows, and shared by all folds and
+    candidates (``weighter_fit="once"``), and every candidate is scored with
+    the same full ratio (IWCV needs the unflattened ratio to estimate one
+    quantity), so the cost is one weighter fit plus ``n_folds * n_flattens``
+    estimator fits, then the final estimator fit. Refitting the weighter per
+    fold (``"per_fold"``, the former default) adds ``n_folds`` weighter fits,
+    which were most of the time with a linear model; the decisions of both,
+    side by side on the same replicates, are in
+    ``benchmarks/results/flatten_choice.md``.
 
     The adaptive schedule (the default) spends fewer of those fits on the
     same decision: it runs the full schedule's folds in order and only
@@ -553,7 +607,7 @@ class ImportanceWeightedClassifierCV(
         :class:`~sklearn.linear_model.LogisticRegression`.
     weighter : weighter object, default=None
         Any weighter; ``None`` means ``ClassifierWeighter()`` seeded from
-        ``random_state``. Fit once per fold and once on all rows."""
+        ``random_state``. Fit once on all rows (``weighter_fit``)."""
         + _DOC_PARAMS.format(
             default_scoring='``"neg_log_loss"`` when the estimator\n'
             '        has ``predict_proba``, else ``"accuracy"``'
@@ -628,7 +682,7 @@ class ImportanceWeightedRegressorCV(
         Regressor to weight; ``None`` means :class:`~sklearn.linear_model.Ridge`.
     weighter : weighter object, default=None
         Any weighter; ``None`` means ``ClassifierWeighter()`` seeded from
-        ``random_state``. Fit once per fold and once on all rows."""
+        ``random_state``. Fit once on all rows (``weighter_fit``)."""
         + _DOC_PARAMS.format(default_scoring='``"neg_mean_squared_error"``')
         + """
 

@@ -21,8 +21,11 @@ difference exceeds ``s + z u``, *worse than the best* when it exceeds ``z u``,
 *inside* when it is below ``s - z u``. Measured on
 ``benchmarks/suite_iwcv_cost.py`` and ``benchmarks/suite_flatten_choice.py``.
 
-The folds of a batch run in parallel with joblib, each fitting its weighter
-once and then the live candidates; each worker limits the BLAS/OpenMP pools
+The weighter is fit once on all rows (``weighter_fit="once"``, the default)
+and its source rows' ratios are reused by every fold (:class:`_FoldWeights`);
+``"per_fold"`` refits it on each training fold. The folds of a batch run in
+parallel with joblib, each fitting the live candidates; each worker limits
+the BLAS/OpenMP pools
 of its process so that ``n_jobs``
 workers share the cores instead of each starting a pool as large as the
 machine (measured in ``benchmarks/results/iwcv_cost.md``).
@@ -33,8 +36,9 @@ import os
 import warnings
 
 import numpy as np
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, clone
 
+from .._validation import _num_rows
 from ..exceptions import (
     NoOverlapWarning,
     ResidualImbalanceWarning,
@@ -44,6 +48,7 @@ from ..utils._compat import _safe_indexing
 from ..utils._domain import unlabeled_mask
 
 SCHEDULES = ("adaptive", "full")
+WEIGHTER_FITS = ("once", "per_fold")
 # the rule's margin in projected standard errors (module docstring)
 _Z = 3.0
 _MIN_FOLDS = 5
@@ -98,19 +103,80 @@ def _limited(threads, func, *args):
         return func(*args)
 
 
-def _fit_fold(make, weighter, flattens, X, y_cv, is_target, sw, task, split, scorer):
-    """Fit one fold's weighter once, then the live candidates; their scores.
+class _FoldWeights(BaseEstimator):
+    """The weighter fitted once on all rows, seen through one training fold.
 
-    One task per fold, not per (fold, candidate): every task ships the fold's
-    fitted weighter and sets the worker's thread limits, which cost more than
-    a small fit on a loaded machine (a 300-row default IWCV took 17-27 s with
-    per-candidate tasks on 2 workers against 8-11 s on one).
+    ``fit`` keeps the fold's share of the source weights (ordered as the
+    fold's source rows, as a weighter's ``weights_`` are); ``predict_ratio``
+    is 1 because the held-out rows' ratios are known by row and reach the
+    scorer as its ``sample_weight`` (``_fit_fold``). ``clone`` returns it
+    as is, like :class:`~sklearn.frozen.FrozenEstimator`.
     """
+
+    def __init__(self, weights):
+        self.weights = weights
+
+    def __sklearn_clone__(self):
+        return self
+
+    def fit(self, X, y):
+        self.weights_ = self.weights
+        return self
+
+    def predict_ratio(self, X):
+        return np.ones(_num_rows(X))
+
+    def predict_weights(self, X):
+        return np.ones(_num_rows(X))
+
+
+def fit_weighter_once(weighter, X, is_target):
+    """Fit ``weighter`` on all rows; its per-row source weights and ratios.
+
+    The IWCV estimate of Sugiyama, Krauledat & Müller (JMLR 8, 2007, eq. 9)
+    weights every fold's held-out losses, and the training losses of the
+    importance-weighted learner, by one importance function ``w(x)``, the
+    same in all folds: a function of the inputs only, which they estimate from
+    the unlabeled training and test inputs before cross-validating. Fitting
+    it once on all rows is therefore that procedure, not a leak: a weighter
+    never sees a label, the held-out rows' covariates in its fit are no more
+    than the target rows' covariates are, and no outcome reaches the choice
+    through the weights. It is ``n_folds`` weighter fits cheaper
+    (a default ``ClassifierWeighter`` is 6 fits on twice the rows, 12 plain
+    fits' worth per fold for LogisticRegression), and the folds then weigh
+    their training rows exactly as the final model does.
+
+    The held-out ratio of a source row is the weighter's own ``weights_``
+    when its transform is the identity (``flatten=1``, no clip): the
+    out-of-fold ratio for a cross-fitted weighter, so that no row is scored
+    with a ratio fitted on itself; otherwise ``predict_ratio`` of the row.
+
+    Returns the fitted weighter, and arrays of length ``n_samples`` (NaN on
+    target rows): the source weights and the full ratios.
+    """
+    weighter = clone(weighter).fit(X, is_target.astype(int))
+    source = ~is_target
+    weights = np.full(is_target.shape[0], np.nan)
+    weights[source] = weighter.weights_
+    ratio = np.full(is_target.shape[0], np.nan)
+    identity = (
+        getattr(weighter, "flatten", 1.0) == 1.0
+        and getattr(weighter, "clip", None) is None
+        and getattr(weighter, "clip_quantile", None) is None
+    )
+    if identity:
+        ratio[source] = weighter.weights_
+    else:
+        ratio[source] = weighter.predict_ratio(
+            _safe_indexing(X, np.flatnonzero(source))
+        )
+    return weighter, weights, ratio
+
+
+def _fold_weighter(weighter, X_tr, dom_tr):
+    """A weighter fit on the training fold (``weighter_fit="per_fold"``)."""
     from sklearn.frozen import FrozenEstimator
 
-    train, test = split
-    X_tr, X_te = _safe_indexing(X, train), _safe_indexing(X, test)
-    dom_tr = is_target[train].astype(int)
     with warnings.catch_warnings():
         # the fit-time diagnostics speak once, for the weighter fitted on all
         # rows; a fold's weighter on 90 % of them would only repeat them
@@ -119,20 +185,50 @@ def _fit_fold(make, weighter, flattens, X, y_cv, is_target, sw, task, split, sco
             (WeightConcentrationWarning, NoOverlapWarning, ResidualImbalanceWarning),
         )
         weighter = clone(weighter).fit(X_tr, dom_tr)
-    frozen = FrozenEstimator(weighter)  # clone() of it is itself: fit once
+    return weighter, FrozenEstimator(weighter)  # clone() of it is itself
+
+
+def _fit_fold(
+    make, weighter, flattens, X, y_cv, is_target, sw, task, split, scorer, fit_params
+):
+    """The live candidates' held-out scores on one fold, and its weight.
+
+    ``weighter`` is either an unfitted weighter, fit here on the training
+    fold, or ``(weights, ratio)``, the per-row arrays of
+    :func:`fit_weighter_once`. One task per fold, not per (fold, candidate):
+    every task ships the fold's data and sets the worker's thread limits,
+    which cost more than a small fit on a loaded machine (a 300-row default
+    IWCV took 17-27 s with per-candidate tasks on 2 workers against 8-11 s on
+    one).
+    """
+    train, test = split
+    X_tr, X_te = _safe_indexing(X, train), _safe_indexing(X, test)
+    dom_tr = is_target[train].astype(int)
     sw_tr = None if sw is None else sw[train]
     sw_te = None if sw is None else sw[test]
+    labeled = np.flatnonzero(~unlabeled_mask(y_cv[test], task))
+    if isinstance(weighter, tuple):
+        weights, ratio = weighter
+        fold = _FoldWeights(weights[train][dom_tr == 0])
+        # the known ratios of the held-out rows (1 on unlabeled rows, which
+        # the IW scorer skips), times the user's weights
+        score_w = np.nan_to_num(ratio[test], nan=1.0)
+        if sw_te is not None:
+            score_w = score_w * sw_te
+        fold_w = score_w[labeled]
+    else:
+        fitted, fold = _fold_weighter(weighter, X_tr, dom_tr)
+        score_w = sw_te
+        fold_w = fitted.predict_ratio(_safe_indexing(X_te, labeled))
+        if sw_te is not None:
+            fold_w = fold_w * sw_te[labeled]
     scores = np.empty(len(flattens))
     for j, flatten in enumerate(flattens):
-        model = make(frozen, flatten)
-        model.fit(X_tr, y_cv[train], domain=dom_tr, sample_weight=sw_tr)
-        scores[j] = scorer(model, X_te, y_cv[test], sample_weight=sw_te)
+        model = make(fold, flatten)
+        model.fit(X_tr, y_cv[train], domain=dom_tr, sample_weight=sw_tr, **fit_params)
+        scores[j] = scorer(model, X_te, y_cv[test], sample_weight=score_w)
     # the fold's share of the pooled estimate: its rows' total weight
-    labeled = np.flatnonzero(~unlabeled_mask(y_cv[test], task))
-    ratio = weighter.predict_ratio(_safe_indexing(X_te, labeled))
-    if sw_te is not None:
-        ratio = ratio * sw_te[labeled]
-    return scores, float(np.sum(ratio))
+    return scores, float(np.sum(fold_w))
 
 
 def _paired_stats(scores, fold_weights, ref):
@@ -214,10 +310,24 @@ def _batches(n_total, n_splits):
 
 
 def evaluate(
-    cv_model, X, y_cv, is_target, sw, splits, scorer, *, n_splits, schedule, verbose
+    cv_model,
+    X,
+    y_cv,
+    is_target,
+    sw,
+    splits,
+    scorer,
+    *,
+    n_splits,
+    schedule,
+    verbose,
+    fit_params=None,
+    weighter=None,
 ):
     """Score matrix of the candidates on the folds, by ``schedule``.
 
+    ``weighter`` is the unfitted weighter to fit per fold, or the
+    ``(weights, ratio)`` arrays of :func:`fit_weighter_once` to reuse.
     Returns ``scores`` of shape (n_folds_done, n_flattens), NaN where a
     candidate was no longer fitted, the folds' weights, and the number of
     estimator fits.
@@ -227,17 +337,23 @@ def evaluate(
     flattens = cv_model._flattens
     n_total, n_cand = len(splits), flattens.shape[0]
     stops = [n_total] if schedule == "full" else _batches(n_total, n_splits)
+    if weighter is None:
+        weighter = cv_model._get_weighter()
     if verbose:
         up_to = "" if schedule == "full" else "up to "
+        wtr = (
+            "the weighter fitted once"
+            if isinstance(weighter, tuple)
+            else f"{up_to}{n_total} weighter fits"
+        )
         print(
             f"Fitting {up_to}{n_total} folds for each of {n_cand} candidates, "
-            f"totalling {up_to}{n_total * n_cand} fits and {up_to}{n_total} "
-            f"weighter fits, then 1 final fit ({schedule} schedule)",
+            f"totalling {up_to}{n_total * n_cand} fits with {wtr}, then 1 "
+            f"final fit ({schedule} schedule)",
             flush=True,
         )
     threads = _inner_threads(cv_model.n_jobs)
     parallel = Parallel(n_jobs=cv_model.n_jobs, verbose=max(0, verbose - 1))
-    weighter = cv_model._get_weighter()
     rows, weights, live, n_fits, done = [], [], np.ones(n_cand, bool), 0, 0
     for stop_at in stops:
         batch = splits[done:stop_at]
@@ -256,6 +372,7 @@ def evaluate(
                 cv_model._task,
                 split,
                 scorer,
+                fit_params or {},
             )
             for split in batch
         )

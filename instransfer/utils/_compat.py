@@ -33,7 +33,9 @@ __all__ = [
     "_num_samples",
     "_routing_enabled",
     "_safe_indexing",
+    "enclosing_cv_fold",
     "get_chunk_n_rows",
+    "label_reading_scorers",
     "safe_tags",
     "validate_params",
 ]
@@ -46,6 +48,58 @@ def __getattr__(name):
 
         return _BaseScorer
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def enclosing_cv_fold(max_depth=40):
+    """The scikit-learn cross-validation fold being fit, if any.
+
+    scikit-learn's ``_fit_and_score`` (behind ``cross_val_score``,
+    ``cross_validate``, ``GridSearchCV``, ...) fits an estimator, then hands
+    the held-out ``y`` to the scorer: nothing public tells the estimator
+    which scorer will read those labels. Its frame's arguments ``scorer``,
+    ``y`` and ``test`` (so named since scikit-learn 0.22) are read here,
+    walking up at most ``max_depth`` frames from the caller.
+
+    Returns
+    -------
+    fold : tuple of (scorer, y, test) or None
+        None outside such a fit, or if a release renames them (the check that
+        uses this is then off; ``tests/test_scorer_guard.py`` says so).
+    """
+    import sys
+
+    frame = sys._getframe(1)
+    for _ in range(max_depth):
+        if frame is None:
+            return None
+        if frame.f_code.co_name == "_fit_and_score" and frame.f_globals.get(
+            "__name__", ""
+        ).startswith("sklearn.model_selection"):
+            args = frame.f_locals
+            if {"scorer", "y", "test"} <= args.keys():
+                return args["scorer"], args["y"], args["test"]
+            return None
+        frame = frame.f_back
+    return None
+
+
+def label_reading_scorers(scorer):
+    """The scikit-learn scorers in ``scorer`` that compare ``y`` as given.
+
+    Scorers from :func:`~sklearn.metrics.get_scorer` or
+    :func:`~sklearn.metrics.make_scorer` (``_BaseScorer``), alone or in a
+    multi-metric dict; ``scoring=None`` (the estimator's ``score``), the
+    importance-weighted scorers and a user's own callables are not among them.
+    """
+    from sklearn.metrics._scorer import _BaseScorer, _MultimetricScorer
+
+    if isinstance(scorer, _MultimetricScorer):
+        scorers = list(getattr(scorer, "_scorers", {}).values())
+    elif isinstance(scorer, dict):
+        scorers = list(scorer.values())
+    else:
+        scorers = [scorer]
+    return [s for s in scorers if isinstance(s, _BaseScorer)]
 
 
 def safe_tags(estimator):

@@ -24,10 +24,15 @@ import warnings
 import numpy as np
 from sklearn.utils.validation import column_or_1d
 
-from ._compat import _num_samples, _safe_indexing
+from ._compat import (
+    _num_samples,
+    _safe_indexing,
+    enclosing_cv_fold,
+    label_reading_scorers,
+)
 from ._domain import as_indexable, check_domain, labels_array, unlabeled_mask
 
-__all__ = ["target_score", "warn_labeled_target"]
+__all__ = ["check_cv_scorer", "target_score", "warn_labeled_target"]
 
 _NO_TARGET_ROWS = (
     "No labeled target rows to score (domain=1 with a label), and {name} has no "
@@ -36,6 +41,37 @@ _NO_TARGET_ROWS = (
     "routing on, so that the domain passed to fit also reaches the splitter and "
     "score (set_fit_request(domain=True).set_score_request(domain=True))."
 )
+
+
+def check_cv_scorer(estimator, task):
+    """Refuse a plain scorer that would read unlabeled held-out rows as labels.
+
+    Called from ``fit``: inside scikit-learn's cross-validation
+    (``cross_val_score``, ``GridSearchCV``, ...) with ``scoring`` a plain
+    scikit-learn scorer (``"roc_auc"``, ``make_scorer(...)``), a held-out
+    fold whose ``y`` marks unlabeled target rows (``-1``/``None``/``NaN``)
+    would be scored with the marker taken for a class: NaN with multi-class
+    warnings for ROC AUC, every target row counted wrong for accuracy.
+    scikit-learn gives the estimator no hook into its scorers' ``y``, so the
+    fold is read from the cross-validation's frame (``utils._compat``). The
+    raise fails every fit; scikit-learn then raises its "All the fits failed"
+    error, which carries this message.
+    """
+    fold = enclosing_cv_fold()
+    if fold is None:
+        return
+    scorer, y, test = fold
+    if y is None or test is None or not label_reading_scorers(scorer):
+        return
+    y_test = column_or_1d(_safe_indexing(as_indexable(y), test))
+    if not unlabeled_mask(y_test, task).any():
+        return
+    raise ValueError(
+        f"{type(estimator).__name__} is cross-validated with a plain scikit-learn "
+        "scorer, which would read the held-out unlabeled target rows (-1/None/NaN "
+        "in y) as labels; pass scoring=make_iw_scorer(...) from "
+        "instransfer.model_selection, or scoring=None for the estimator's score."
+    )
 
 
 def warn_labeled_target(weighted, owner, stacklevel):
