@@ -89,7 +89,8 @@ def encode_covariates(X, feature_names=None):
         if arr.ndim != 2:
             raise ValueError(f"X must be 2-D; got an array of shape {arr.shape}.")
         try:
-            Z = arr.astype(float)
+            # no copy of a float X (issue #23: it was one copy at each fit)
+            Z = arr.astype(float, copy=False)
         except (TypeError, ValueError):
             X = pd.DataFrame(arr, columns=_names(feature_names, arr.shape[1]))
         else:
@@ -124,9 +125,20 @@ def _names(feature_names, n):
     return [f"x{j}" for j in range(n)]
 
 
+def _column_blocks(Z):
+    """Slices of ~2 MB of columns: temporaries of one block, not of ``Z``."""
+    step = max(1, 2**18 // max(1, Z.shape[0]))
+    return [slice(j, j + step) for j in range(0, Z.shape[1], step)]
+
+
 def _is_indicator(Z):
-    finite = np.where(np.isnan(Z), 0.0, Z)
-    return ((finite == 0) | (finite == 1)).all(axis=0)
+    if Z.shape[1] == 0:
+        return np.zeros(0, dtype=bool)
+    out = []
+    for cols in _column_blocks(Z):
+        block = Z[:, cols]
+        out.append(((block == 0) | (block == 1) | np.isnan(block)).all(axis=0))
+    return np.concatenate(out)
 
 
 def weight_concentration(weights):
@@ -180,11 +192,19 @@ def weighted_smd(Z, is_target, weights):
     :func:`~instransfer.metrics.balance_table` does, and the standard error of
     the weighted difference ``sqrt(Var(mean_w) + var_t / n_t) / s``.
     """
+    Z = Z if issparse(Z) else np.asarray(Z, dtype=float)
+    if not issparse(Z) and len(_column_blocks(Z)) > 1:
+        # column blocks: the moments are per column, and the scaled and
+        # centred temporaries of all columns at once were 5 copies of X
+        # (issue #23)
+        parts = [
+            weighted_smd(Z[:, cols], is_target, weights) for cols in _column_blocks(Z)
+        ]
+        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     if not issparse(Z):
         # SMDs do not depend on the units: bring every column to a maximum
         # near 1 by an exact power of two, so squares cannot overflow (1e154)
         # or underflow (1e-200)
-        Z = np.asarray(Z, dtype=float)
         finite = np.where(np.isfinite(Z), np.abs(Z), 0.0)
         amax = finite.max(axis=0) if Z.shape[0] else np.ones(Z.shape[1])
         # (maxima land in [1, 2): 0/1 indicator columns keep their values)

@@ -154,10 +154,16 @@ def test_smoke_conformal_tables(smoke_results):
 
 def test_smoke_engineer_tables(smoke_results):
     text = (smoke_results / "engineer.smoke.md").read_text()
-    for heading in ("Peak memory of a weighted fit", "n_jobs in", "Pickle size"):
+    for heading in (
+        "Peak memory of a weighted fit",
+        "The engineer's pipeline at scale",
+        "n_jobs in",
+        "Pickle size",
+        "NearestNeighborWeighter smoothing",
+    ):
         assert f"## {heading}" in text
     _row(text, "ImportanceWeightedClassifier(LogisticRegression())")
-    assert "(identical weights)" in text
+    assert "(identical weights in all three)" in text
 
 
 def test_smoke_diagnostics_hard_split_warns(smoke_results):

@@ -368,7 +368,10 @@ def test_weigh_reports_shift_overlap_and_imbalance_in_words(tmp_path, capsys):
     src.to_csv(tmp_path / "s.csv", index=False)
     tgt.to_csv(tmp_path / "t.csv", index=False)
     args = ["weigh", str(tmp_path / "s.csv"), str(tmp_path / "t.csv")]
-    args += ["--out", str(tmp_path / "w.csv"), "--quiet", "--method", "nn"]
+    # the default classifier: NearestNeighborWeighter's smoothing="auto" now
+    # takes age within noise here (one edge row takes the votes of the 88
+    # unsupported target rows: ESS 4.5 %, warned), so no imbalance is left
+    args += ["--out", str(tmp_path / "w.csv"), "--quiet"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the report says it in words
         assert main(args) == 0

@@ -135,7 +135,7 @@ def test_kmm_matches_cvxopt(case):
 def test_bounds_bind_exactly():
     Xs, Xt = _problem(300, 300, 6, shift=1.0, seed=1)
     X, domain = _stack(Xs, Xt)
-    free = it.KMM(gamma=0.15).fit(X, domain).beta_
+    free = it.KMM(gamma=0.15, B=1000.0).fit(X, domain).beta_
     assert free.max() > 10
     capped = it.KMM(gamma=0.15, B=3.0).fit(X, domain)
     assert capped.beta_.max() == 3.0  # the bound itself, not 3 - 1e-7
@@ -450,9 +450,14 @@ def test_in_pipeline_and_grid_search():
 def test_weights_follow_known_ratio():
     data = make_covariate_shift(800, 800, 10, random_state=3)
     truth = data.true_ratio[data.domain == 0]
-    w = it.KMM(gamma=0.1).fit(data.X, data.domain).weights_
+    w = it.KMM(gamma=0.1, B=1000.0).fit(data.X, data.domain).weights_
     assert np.corrcoef(w, truth)[0, 1] > 0.7
     assert nmse(w, truth) < 0.8 * nmse(np.ones_like(truth), truth)
+    # the default bound B = 10 caps the 2 % of rows whose ratio exceeds 10 x
+    # the mean (up to 38 x here): a lower ratio error, a lower correlation
+    capped = it.KMM(gamma=0.1).fit(data.X, data.domain)
+    assert capped.beta_.max() <= 10.0
+    assert nmse(capped.weights_, truth) < 0.8 * nmse(w, truth)
 
 
 @pytest.mark.peers
@@ -462,7 +467,7 @@ def test_objective_at_least_as_good_as_adapt_and_skada():
 
     Xs, Xt = _problem(250, 250, 6, seed=6)
     X, domain = _stack(Xs, Xt)
-    ours = it.KMM(gamma=0.15).fit(X, domain).beta_
+    ours = it.KMM(gamma=0.15, B=1000.0).fit(X, domain).beta_
     K, kappa, lo, hi = _qp_arrays(Xs, Xt, 0.15, 1000.0, None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -479,3 +484,11 @@ def test_objective_at_least_as_good_as_adapt_and_skada():
     w2 = skada.KMMReweightAdapter(gamma=0.15, B=2.0).fit(X, None, sample_domain=sd)
     assert w2.source_weights_.max() > 2.0  # skada's Frank-Wolfe drops B
     assert it.KMM(gamma=0.15, B=2.0).fit(X, domain).beta_.max() <= 2.0
+
+
+def test_flatten_and_clip_with_the_papers_bound():
+    # the common check_flatten_and_clip is expected to fail at the default
+    # B = 10 (too few nonzero weights for its cap); at B = 1000 it holds
+    from instransfer.utils.estimator_checks import check_flatten_and_clip
+
+    check_flatten_and_clip(it.KMM(B=1000.0))

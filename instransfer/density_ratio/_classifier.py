@@ -14,6 +14,7 @@ import numpy as np
 from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.model_selection import check_cv
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
@@ -25,7 +26,7 @@ from ..utils._crossfit import crossfit, domain_folds
 from ..utils._docstrings import fill_doc
 
 
-def _default_domain_classifier(sparse=False):
+def _default_domain_classifier(sparse=False, owned=False):
     """Standardised logistic regression, the default domain classifier.
 
     Scaling makes it converge on raw clinical units (ages in years beside lab
@@ -38,14 +39,46 @@ def _default_domain_classifier(sparse=False):
     underflows to 0 for values near 1e-200 (the column is then taken as
     constant: uniform weights) and overflows near 1e154 (NaN); divided by
     their largest magnitude first, the values are of order 1.
+
+    Memory (issue #23): the scaled matrix is the one copy of ``X`` the fit
+    makes. The first step copies the caller's rows (or, with ``owned=True``,
+    scales rows the caller made for this fit, a cross-fitting fold, in
+    place); the standardisation then works in place on that new array. Two
+    chained copies were 2.2 copies of ``X`` at the peak of each fit.
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
     return make_pipeline(
-        _PowerOfTwoScaler(), StandardScaler(with_mean=not sparse), LogisticRegression()
+        _PowerOfTwoScaler(copy=not owned),
+        # in place: its input is always the array the first step made
+        _BatchedStandardScaler(with_mean=not sparse, copy=False),
+        LogisticRegression(),
     )
+
+
+class _BatchedStandardScaler(StandardScaler):
+    """StandardScaler whose ``fit`` reads the rows in batches.
+
+    ``StandardScaler.fit`` makes temporaries the size of ``X`` (centred
+    squares): 1.13 copies of ``X`` above the scaled matrix, measured at
+    120 000 x 30. ``partial_fit`` over ~2 MB batches accumulates the same
+    mean and variance (the pairwise update of Chan, Golub & LeVeque, 1982,
+    which scikit-learn implements) with temporaries of one batch.
+    """
+
+    def fit(self, X, y=None, sample_weight=None):
+        for name in ("n_samples_seen_", "mean_", "var_", "scale_"):
+            self.__dict__.pop(name, None)  # partial_fit starts afresh
+        batch = max(1024, 2**18 // max(1, X.shape[1]))
+        for start in range(0, max(X.shape[0], 1), batch):
+            stop = start + batch
+            self.partial_fit(
+                X[start:stop],
+                None,
+                None if sample_weight is None else sample_weight[start:stop],
+            )
+        return self
 
 
 class _PowerOfTwoScaler(TransformerMixin, BaseEstimator):
@@ -54,16 +87,43 @@ class _PowerOfTwoScaler(TransformerMixin, BaseEstimator):
     Exact in floating point (no rounding of any value), so the pipeline's
     result at ordinary scales is unchanged. scikit-learn's MaxAbsScaler would
     not do: it leaves columns whose scale is below ``10 * eps`` unscaled.
+
+    ``copy=False`` scales a writeable float64 array in place in
+    ``fit_transform`` only (a pipeline's ``fit``); ``transform`` always
+    returns a new array, so predicting never touches the caller's rows.
     """
+
+    def __init__(self, copy=True):
+        self.copy = copy
 
     def fit(self, X, y=None):
         X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=True)
-        amax = np.asarray(
-            abs(X).max(axis=0).todense() if issparse(X) else np.abs(X).max(axis=0)
-        ).ravel()
+        self._fit_scale(X)
+        return self
+
+    def _fit_scale(self, X):
+        if issparse(X):
+            amax = np.asarray(abs(X).max(axis=0).todense()).ravel()
+        else:
+            # column maxima of |x| without an |X| temporary (a copy of X)
+            amax = np.maximum(X.max(axis=0), -X.min(axis=0))
+            amax = np.where(np.isnan(amax), np.inf, amax)
         exponent = np.frexp(np.where(np.isfinite(amax) & (amax > 0), amax, 1.0))[1]
         self.scale_ = np.ldexp(1.0, np.minimum(-exponent, 1000))  # finite
-        return self
+
+    def fit_transform(self, X, y=None, **fit_params):
+        X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=True)
+        self._fit_scale(X)
+        if (
+            not self.copy
+            and not issparse(X)
+            and X.dtype == np.float64
+            and X.flags.writeable
+        ):
+            return np.multiply(X, self.scale_, out=X)
+        if issparse(X):
+            return X.multiply(self.scale_).tocsr()
+        return X * self.scale_
 
     def transform(self, X):
         X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
@@ -107,7 +167,30 @@ def _domain_log_odds(estimator, X, n_fit):
     return np.log(p) - np.log1p(-p), n_saturated
 
 
-def _fitted_range(estimator, X_fit, n_fit):
+def _batched_log_odds(estimator, X, n_fit, rows=None):
+    """:func:`_domain_log_odds` at ``X[rows]`` (all rows for None), in batches.
+
+    A classifier's prediction makes its own copies of the rows it gets (the
+    default pipeline scales them): at most ~2 MB of rows at a time keeps
+    those copies off the peak of a fit on a large ``X`` (issue #23).
+    """
+    n = _num_rows(X) if rows is None else rows.shape[0]
+    n_features = X.shape[1] if len(getattr(X, "shape", ())) == 2 else 1
+    batch = max(1024, 2**18 // max(1, n_features))
+    if rows is None and n <= batch:
+        return _domain_log_odds(estimator, X, n_fit)
+    rows = np.arange(n) if rows is None else rows
+    parts, n_saturated = [], np.zeros(2, dtype=int)
+    for start in range(0, n, batch):
+        log_odds, n_sat = _domain_log_odds(
+            estimator, _safe_indexing(X, rows[start : start + batch]), n_fit
+        )
+        parts.append(log_odds)
+        n_saturated += n_sat
+    return (np.concatenate(parts) if parts else np.zeros(0)), tuple(n_saturated)
+
+
+def _fitted_range(estimator, X_fit, n_fit, rows=None):
     """Smallest and largest log-odds of a classifier on the rows it was fit on.
 
     A row outside that range is one the classifier has not seen the like of:
@@ -122,7 +205,7 @@ def _fitted_range(estimator, X_fit, n_fit):
     range nothing changes: ratio NMSE on ``make_covariate_shift`` is
     unchanged (benchmarks/results/hardening.md).
     """
-    log_odds = _domain_log_odds(estimator, X_fit, n_fit)[0]
+    log_odds = _batched_log_odds(estimator, X_fit, n_fit, rows)[0]
     return float(log_odds.min()), float(log_odds.max())
 
 
@@ -172,7 +255,11 @@ default=5
         is a step function, 0 or 1 at its ends: the rows there get the
         bounded weights described above.
     n_jobs : int or None, default=None
-        Folds fitted in parallel (joblib).
+        Folds fitted in parallel (joblib, threads by default: they share
+        ``X``, and the fits release the GIL). Each running fold holds its
+        own training rows, ``(cv - 1) / cv`` of ``X``: peak memory grows by
+        that much per job. On one machine it pays only with idle cores:
+        ``benchmarks/results/engineer.md`` gives the measured speed-up.
     verbose : int, default=0
         1 announces the number of classifier fits up front (one on all rows
         plus one per cross-fitting fold); 2 and more also print joblib's
@@ -262,9 +349,9 @@ default=5
         self.clip = clip
         self.clip_quantile = clip_quantile
 
-    def _make_estimator(self, seed, sparse=False):
+    def _make_estimator(self, seed, sparse=False, owned=False):
         if self.estimator is None:
-            est = _default_domain_classifier(sparse)
+            est = _default_domain_classifier(sparse, owned)
         else:
             est = clone(self.estimator)
         params = est.get_params()
@@ -282,10 +369,10 @@ default=5
             est = CalibratedClassifierCV(est, method=self.calibration)
         return est
 
-    def _fit_one(self, X, domain, seed):
+    def _fit_one(self, X, domain, seed, owned=False):
         from sklearn import config_context
 
-        est = self._make_estimator(seed, issparse(X))
+        est = self._make_estimator(seed, issparse(X), owned)
         # BaseWeighter.fit skips nested validation (the kernel weighters call
         # validated helpers such as gen_batches hundreds of times per fit);
         # the user's classifier is nested but must have its parameters
@@ -293,14 +380,45 @@ default=5
         # silently (to all-1 weights, for the latter).
         with config_context(skip_parameter_validation=False):
             est.fit(X, domain)
+        if owned:
+            # fitted in place on the fold's rows; a refit would copy again
+            est.steps[0][1].copy = True
         return est
+
+    def _fit_fold(self, X, domain, train, test, *, seed, is_target):
+        """One cross-fitting fold: the log-odds of its held-out source rows.
+
+        Runs in the joblib worker, with the whole ``X`` and the fold's row
+        indices: the fold's rows are taken here (a new array, which the
+        default classifier then scales in place) and freed before the
+        predictions, which run in batches. Returns the held-out source rows,
+        their log-odds (clamped to the fold model's fitted range), the fold's
+        log prior and its saturation counts; the model itself stays here.
+        """
+        X_train = _safe_indexing(X, train)
+        # only our default pipeline scales in place, uncalibrated
+        owned = (
+            self.estimator is None
+            and self.calibration is None
+            and isinstance(X, np.ndarray)
+            and X_train is not X
+        )
+        model = self._fit_one(X_train, domain[train], seed, owned)
+        del X_train  # scaled in place when owned: predictions re-read X
+        te_s = test[~is_target[test]]
+        log_odds, n_sat = _batched_log_odds(model, X, train.shape[0], te_s)
+        if self._bounded:
+            lo, hi = _fitted_range(model, X, train.shape[0], train)
+            log_odds = np.clip(log_odds, lo, hi)
+        n_t = np.count_nonzero(domain[train] == 1)
+        prior = np.log((train.shape[0] - n_t) / n_t)
+        return te_s, log_odds + prior, n_sat
 
     def _fit_stacked(self, X, is_target):
         # the stacked rows as passed: the classifier is fit on them directly
         domain = is_target.astype(int)
         n_t = int(np.count_nonzero(is_target))
         n_s = domain.shape[0] - n_t
-        source = np.flatnonzero(~is_target)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         folds = self._crossfit_folds(X, is_target, seed)
@@ -317,13 +435,13 @@ default=5
         self._log_prior = np.log(n_s / n_t)
         self._range = _fitted_range(self.estimator_, X, self._n_fit)
         if folds is None:
-            log_odds, n_saturated = _domain_log_odds(
-                self.estimator_, _safe_indexing(X, source), self._n_fit
+            log_odds, n_saturated = _batched_log_odds(
+                self.estimator_, X, self._n_fit, np.flatnonzero(~is_target)
             )
             self._warn_saturated(n_saturated, n_s)
             return log_odds + self._log_prior
-        models = crossfit(
-            partial(self._fit_one, seed=seed),
+        results = crossfit(
+            partial(self._fit_fold, seed=seed, is_target=is_target),
             X,
             domain,
             folds,
@@ -334,18 +452,8 @@ default=5
         within = np.cumsum(~is_target) - 1
         log_r = np.empty(n_s)
         n_saturated = np.zeros(2, dtype=int)
-        for (tr, te), model in zip(folds, models, strict=True):
-            te_s = te[~is_target[te]]
-            prior = np.log(
-                np.count_nonzero(domain[tr] == 0) / np.count_nonzero(domain[tr] == 1)
-            )
-            log_odds, n_sat = _domain_log_odds(
-                model, _safe_indexing(X, te_s), tr.shape[0]
-            )
-            if self._bounded:
-                lo, hi = _fitted_range(model, _safe_indexing(X, tr), tr.shape[0])
-                log_odds = np.clip(log_odds, lo, hi)
-            log_r[within[te_s]] = log_odds + prior
+        for te_s, log_r_fold, n_sat in results:
+            log_r[within[te_s]] = log_r_fold
             n_saturated += n_sat
         self._warn_saturated(n_saturated, n_s)
         return log_r
@@ -432,7 +540,7 @@ default=5
                 )
 
     def _log_odds(self, X):
-        log_odds = _domain_log_odds(self.estimator_, X, self._n_fit)[0]
+        log_odds = _batched_log_odds(self.estimator_, X, self._n_fit)[0]
         return np.clip(log_odds, *self._range) if self._bounded else log_odds
 
     def _log_ratio(self, X):

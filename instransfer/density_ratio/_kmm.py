@@ -177,8 +177,17 @@ class KMM(FeatureScalingMixin, BaseWeighter):
     gamma : float or None, default=None
         Kernel width. ``None`` uses the median heuristic on rows pooled from
         both domains (``1 / median ||x - y||^2``).
-    B : float, default=1000.0
-        Upper bound of every ``beta_i``. The paper's and peers' default.
+    B : float, default=10.0
+        Upper bound of every ``beta_i`` (the weights have mean about 1). The
+        paper's and peers' value is 1000; 10 was chosen by measurement on the
+        known-ratio family of ``benchmarks/results/kernel_defaults.md``: with
+        the median-heuristic width it cut the ratio NMSE's worst factor over
+        the best width in grid from about 20 to about 4 (and its median from
+        about 3 to 2), kept the age balance on the packaged cohorts, and is no
+        slower. A width is not the lever: narrower kernels, which the ratio
+        NMSE favours on most problems, left the cohorts' age imbalanced. Ratios
+        above ``B`` times the mean are capped there: raise ``B`` (e.g. to 1000)
+        when the ratio is known to reach further and the QP should follow it.
     eps : float or None, default=None
         Slack of the sum constraint, ``|sum(beta) - n_s| <= n_s eps``.
         ``None`` means ``(sqrt(n_s) - 1) / sqrt(n_s)`` (Huang et al., 2007,
@@ -292,6 +301,12 @@ class KMM(FeatureScalingMixin, BaseWeighter):
 
     _xfail_checks = {
         **BaseWeighter._xfail_checks,
+        "check_flatten_and_clip": (
+            "with the default bound B = 10 only 1/6 of the check's source rows "
+            "get a weight (10 times the mean each), so the check's cap of half "
+            "the largest weight cannot keep the mean at 1; flatten and clip are "
+            "checked on KMM(B=1000) in tests/test_kmm.py"
+        ),
         "check_weights_near_one_without_shift": (
             "KMM's exact QP solution is sparse even without a shift: on the "
             "check's data most source rows sit at the bound 0 (effective sample "
@@ -321,7 +336,7 @@ class KMM(FeatureScalingMixin, BaseWeighter):
     def __init__(
         self,
         gamma=None,
-        B=1000.0,
+        B=10.0,
         eps=None,
         *,
         mode="auto",

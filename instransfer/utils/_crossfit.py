@@ -12,8 +12,6 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.model_selection import StratifiedKFold
 
-from ._compat import _safe_indexing
-
 __all__ = ["crossfit", "domain_folds"]
 
 
@@ -52,11 +50,25 @@ def domain_folds(is_target, n_splits, random_state):
 def crossfit(fit, X, y, folds, *, n_jobs=None, verbose=0):
     """Fit one model per fold on its training rows, folds in parallel.
 
+    Each job gets the whole ``X`` and its fold's row indices, never a copy of
+    its rows: the rows are taken inside the job, one fold at a time (issue
+    #23: five folds materialised up front were most of the copies of a
+    300 000-row ``X``). Jobs prefer threads: they share ``X`` (no copy per
+    worker), and the work of a fold (BLAS products, scikit-learn's Cython
+    losses, xgboost, histogram gradient boosting) releases the GIL. With
+    processes (``joblib.parallel_backend("loky")``, for a classifier that
+    holds the GIL) joblib memory-maps a large ``X`` once instead of pickling
+    it per fold. Process workers measured 0.63x the speed of one job, with
+    twice the memory, on a shared 2-core machine
+    (``benchmarks/results/engineer.md``).
+
     Parameters
     ----------
     fit : callable
-        ``fit(X_train, y_train)`` returns a fitted model; it must be
-        picklable for ``n_jobs`` other than 1 (a bound method, or a
+        ``fit(X, y, train, test)`` fits a model on the rows ``train`` of
+        ``X`` and returns what the caller needs of it (e.g. its predictions
+        at the rows ``test``); it must be picklable for
+        ``n_jobs`` other than 1 (a bound method, or a
         :func:`functools.partial` of one).
     X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
         The rows.
@@ -71,9 +83,9 @@ def crossfit(fit, X, y, folds, *, n_jobs=None, verbose=0):
 
     Returns
     -------
-    models : list
-        The fitted model of every fold, in the order of ``folds``.
+    results : list
+        What ``fit`` returned for every fold, in the order of ``folds``.
     """
-    return Parallel(n_jobs=n_jobs, verbose=verbose)(
-        delayed(fit)(_safe_indexing(X, train), y[train]) for train, _ in folds
+    return Parallel(n_jobs=n_jobs, verbose=verbose, prefer="threads")(
+        delayed(fit)(X, y, train, test) for train, test in folds
     )
