@@ -154,8 +154,11 @@ def _loo_basis(Hs, Ht, h, n_source, n_target, alpha, reg_lambdas):
     A = Hs * (n_source / (n_source - 1)) * (1 - alpha)
     if alpha > 0:
         A = A + Ht * (alpha * n_target / (n_target - 1))
-    # divide-and-conquer eigh: ~20% faster than the default driver at b=100
-    s, V = linalg.eigh(A, driver="evd", check_finite=False)
+    # divide-and-conquer eigh: ~20% faster than the default driver at b=100;
+    # SciPy before 1.11 sizes its workspace wrongly for a 1 x 1 matrix (one
+    # centre, n_centers="auto" on a handful of target rows), so not there
+    driver = "evd" if A.shape[0] > 1 else None
+    s, V = linalg.eigh(A, driver=driver, check_finite=False)
     s = np.maximum(s, 0.0)  # A is PSD; eigh can return -1e-17
     lams = np.asarray(reg_lambdas, dtype=np.float64)
     F = 1.0 / (s[:, None] + lams[None, :])  # (b, L): eigenvalues of G^-1
