@@ -214,6 +214,35 @@ JOBS = (
         1,
         "measured: 0.8 min idle (4.9 min wall at load 25, 0.4 min of CPU)",
     ),
+    Job(
+        "engineer",
+        None,
+        "engineer.md",
+        True,
+        False,
+        10,
+        "estimate: 300 000-row fits in fresh interpreters, ~8 min at load 20",
+    ),
+    Job(
+        "dask",
+        "ulsif",
+        "dask.md",
+        True,
+        False,
+        20,
+        "its file: ~19 min of fits and passes at load 25 (LocalCluster, 2 workers)",
+        cores=2,
+    ),
+    Job(
+        "dask",
+        "classifier",
+        "dask_classifier.md",
+        True,
+        False,
+        8,
+        "estimate: 2 sizes, LocalCluster of 2 workers",
+        cores=2,
+    ),
 )
 
 
