@@ -653,6 +653,13 @@ def _engineer_pipeline():
     )
 
 
+def _bytes(text):
+    """A size cell (``'254 MB'``, binary units as the harness writes) in bytes."""
+    unit = re.search(r"([KMGT]?B)\b", text)
+    scale = {"B": 1, "KB": 2**10, "MB": 2**20, "GB": 2**30, "TB": 2**40}
+    return number(text) * scale[unit.group(1) if unit else "B"]
+
+
 def _dask():
     rows = table("dask.md", "Results")
     clf = table("dask_classifier.md", "Results")
@@ -670,6 +677,7 @@ def _dask():
             f"{mem['in memory: fit, peak RSS rise, NMSE']}"
         )
     )
+    grow = _bytes(hi["peak RSS per worker"]) / _bytes(lo["peak RSS per worker"])
     return (
         f"weights on Dask, 2-worker LocalCluster, {lo['source rows']} → "
         f"{hi['source rows']} source rows (+10 % target)",
@@ -678,7 +686,8 @@ def _dask():
         f"{hi['source rows']} rows (fit {hi['dask fit (s)']} s); ClassifierWeighter "
         f"NMSE {big_clf['NMSE (dask)']} at {big_clf['source rows']}",
         in_mem,
-        "equal to the in-memory fit to 1e-10 when the rows fit (tests)",
+        f"peak memory per worker {grow:.1f}× for {max(n) / min(n):.0f}× the rows"
+        + (" (flat)" if grow <= 1.2 else " (not flat)"),
     )
 
 
