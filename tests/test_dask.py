@@ -224,3 +224,22 @@ def test_feature_mismatch_at_predict(data):
     est = it.ULSIF(gamma=0.4).fit(*_dask(X, domain))
     with pytest.raises(ValueError, match="features"):
         est.predict_weights(da.ones((10, 3), chunks=5))
+
+
+def test_lazy_tasks_carry_a_snapshot_whose_size_does_not_grow_with_the_sample():
+    # every partition's task pickles its own copy of the fitted model: an
+    # attribute that grows with the sample (the leave-one-out's per-pair
+    # scores) would grow the workers' memory with the number of partitions
+    import pickle
+
+    from instransfer._dask._weighter import _frozen
+
+    sizes = []
+    for n in (400, 1600):  # 100 centres at both (n_centers="auto")
+        d = make_covariate_shift(n, n, 2, shift=0.7, random_state=0)
+        est = it.ULSIFCV(random_state=0, reg_lambdas=[0.01, 0.1]).fit(
+            *_dask(np.asarray(d.X, float), np.asarray(d.domain))
+        )
+        assert "split0_test_score" in est.cv_results_  # the user's copy keeps them
+        sizes.append(len(pickle.dumps(_frozen(est))))
+    assert sizes[1] < 1.2 * sizes[0], sizes

@@ -38,9 +38,17 @@ _MAX_LOG_RATIO = 700.0
 
 
 def _frozen(est):
-    """A snapshot of the fitted model for lazy tasks (a refit cannot change them)."""
+    """A snapshot of the fitted model for lazy tasks (a refit cannot change them).
+
+    Only what prediction needs: every task carries its own pickled copy, and
+    a worker holds the copies of the tasks queued on it, so an attribute that
+    grows with the sample costs memory in proportion to the number of
+    partitions. A CV weighter's leave-one-out ``cv_results_`` (one score per
+    held-out pair and candidate: 2.5 MB at the defaults) and its pairs are
+    such attributes.
+    """
     snap = copy.copy(est)
-    for name in ("weights_", "diagnostics_"):
+    for name in ("weights_", "diagnostics_", "cv_results_", "_loo_pairs"):
         snap.__dict__.pop(name, None)
     return snap
 
