@@ -487,6 +487,9 @@ def _iwcv_cost():
         return number(cell.split("(")[1]) if "(" in cell else None
 
     now = [(r["estimator"], r["rows per side"], ratio(r["now, 2 jobs"])) for r in big]
+    max_load = max(
+        number(x) for r in big for x in r["load avg (start / end)"].split("/")
+    )
     now = [a for a in now if a[2] is not None]
     former = [ratio(r["former default, 2 jobs: s (× plain)"]) for r in big]
     former = [f for f in former if f is not None]
@@ -507,7 +510,7 @@ def _iwcv_cost():
     )
     return (
         "choosing flatten (IWCV, 5 values), ≥ 20 000 rows per side, 2 jobs, "
-        "one round each on a loaded machine",
+        f"one round each, load average ≤ {max_load:.1f} on 2 cores",
         f"{per_est} one plain fit",
         f"weighter refit per fold (former default): {min(former):.0f}–"
         f"{max(former):.0f}×",

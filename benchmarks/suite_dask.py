@@ -250,8 +250,8 @@ def _run_part(name, file_name, quick):
     ]
     note = (
         "One run per size (each a fresh 2-worker cluster), on a 2-core machine "
-        "shared with other engineers while measured (load average 10-28): read "
-        "the trend, not the third digit. The NMSE of uniform weights on this "
+        "(the header gives its load average while measured): read the trend, "
+        "not the third digit. The NMSE of uniform weights on this "
         "shift is about 0.6. Partitions: 200 000 source + 20 000 target rows "
         "(3.5 MB of features). The in-memory column is measured where one "
         "process holds the rows in reasonable time (`–`: not run)."

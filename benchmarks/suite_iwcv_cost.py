@@ -314,12 +314,12 @@ def _write(rows, quick):
     notes.append(
         f"Target: IWCV at most {TARGET}× one plain fit at 20 000 rows and "
         "above, 2 jobs. One interleaved round per cell (plain fit, then the "
-        "IWCV variants) on a 2-core machine **shared with other engineers "
-        "while measured** (load average for 2 cores in the last column): read "
+        "IWCV variants) on a 2-core machine (its load average in the last "
+        "column: above 2, other jobs shared the cores): read "
         "the ratios, which pair each IWCV fit with the plain fit of its round. "
         "joblib's 2 worker processes were started, and imported scikit-learn, "
-        "instransfer and xgboost, before each cell (once per session; 10-30 s "
-        "under this load, not counted). At 200 000 rows ``now, 1 job`` was not "
+        "instransfer and xgboost, before each cell (once per session, not "
+        "counted). At 200 000 rows ``now, 1 job`` was not "
         "run; rows missing there did not finish in time."
     )
     sections = [

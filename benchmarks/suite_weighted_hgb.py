@@ -99,8 +99,8 @@ def run(quick=False):
     ]
     note = (
         f"Median over {n_seeds} seeds (one interleaved round each) on a "
-        "2-core machine shared with other engineers while measured: read the "
-        "ratios. The loss difference is a mean ± s.e. over the seeds."
+        "2-core machine (the header gives its load average while measured): "
+        "read the ratios. The loss difference is a mean ± s.e. over the seeds."
     )
     return write_results(
         "weighted_hgb",
