@@ -809,14 +809,44 @@ def render():
         "| what | instransfer | peer | |",
         "|---|---|---|---|",
     ]
-    for _, fn in ROWS:
+    stale = _stale_files()
+    for name, fn in ROWS:
         try:
-            cells = fn()
+            cells = list(fn())
         except (Missing, KeyError, ValueError, IndexError) as exc:
-            cells = (fn.__name__.strip("_"), f"not measured: {exc}", "", "")
+            cells = [fn.__name__.strip("_"), f"not measured: {exc}", "", ""]
+        if name in stale:
+            cells[0] += " †"
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", findings(), END]
+    text = findings()
+    old = sorted(f for f in FINDINGS_FILES if f in stale)
+    if old:
+        text += (
+            " † "
+            + ", ".join(f"`{f}`" for f in old)
+            + (" measured an earlier version of the code.")
+        )
+    marked = sorted(f for f, _ in ROWS if f in stale)
+    if marked:
+        lines += [
+            "",
+            "† Measured on an earlier version of the code "
+            f"({len(set(marked))} results file{'s' * (len(set(marked)) > 1)}; "
+            "`python -m benchmarks.run --check` lists them, "
+            "`--stale` reruns them): read these rows as the last measurement, "
+            "not as the code shipped.",
+        ]
+    lines += ["", text, END]
     return "\n".join(lines)
+
+
+def _stale_files():
+    """The quoted results files whose measured code changed since they were
+    written (the README marks their rows rather than let them pass as
+    current)."""
+    from benchmarks._harness import stale_reason
+
+    return {f for f in quoted_files() if stale_reason(RESULTS / f) is not None}
 
 
 def updated_readme(text):

@@ -45,3 +45,14 @@ def test_number_parses_result_cells(text):
             text
         ]
     )
+
+
+def test_rows_of_stale_results_are_marked(monkeypatch):
+    # a results file older than its code cannot pass as a current claim
+    monkeypatch.setattr(readme, "_stale_files", lambda: {"hardening.md"})
+    block = readme.render()
+    marked = [line for line in block.splitlines() if " † |" in line]
+    assert marked and all("outlying source row" in line for line in marked)
+    assert "† Measured on an earlier version of the code (1 results file;" in block
+    monkeypatch.setattr(readme, "_stale_files", lambda: set())
+    assert "†" not in readme.render()
