@@ -404,9 +404,17 @@ def _entropy():
         f"{strip_timing(big['ours: fit time'])}, weights equal ebal's to "
         f"{gap:.0e} or better",
         f"ebal {strip_timing(big['ebal: fit time'])}",
-        f"{big['ebal time / ours']} faster here; {min(ratios):.2g}× (slower) to "
-        f"{max(ratios):.2g}× over the {len(ratios)} sizes measured",
+        f"{_faster_or_slower(ratios[-1])} here; {_faster_or_slower(min(ratios))} "
+        f"to {_faster_or_slower(max(ratios))} over the {len(ratios)} sizes "
+        "measured",
     )
+
+
+def _faster_or_slower(ratio):
+    """``peer time / ours`` as words: '2.3× faster' or '8.3× slower'."""
+    if ratio >= 1:
+        return f"{ratio:.2g}× faster"
+    return f"{1 / ratio:.2g}× slower"
 
 
 def _kaplan_meier():
