@@ -24,8 +24,14 @@ def test_a_changed_result_changes_the_readme(tmp_path, monkeypatch):
     # the README follows the file, not the other way round
     src = readme.RESULTS / "kmm.md"
     text = src.read_text()
-    assert "| 37.8 s (n=1) | 176× |" in text
-    (tmp_path / "kmm.md").write_text(text.replace("| 176× |", "| 17× |"))
+    line = next(
+        x for x in text.splitlines() if x.startswith("| 3000 |") and "cvxopt QP" in x
+    )
+    ratio = line.split("|")[4].strip()  # the speed-up cell, e.g. "139×"
+    assert ratio.endswith("×") and ratio != "17×"
+    (tmp_path / "kmm.md").write_text(
+        text.replace(line, line.replace(f"| {ratio} |", "| 17× |"))
+    )
     for other in readme.RESULTS.glob("*.md"):
         if other.name != "kmm.md":
             (tmp_path / other.name).write_text(other.read_text())
@@ -35,7 +41,7 @@ def test_a_changed_result_changes_the_readme(tmp_path, monkeypatch):
         block = readme.render()
     finally:
         readme.tables.cache_clear()
-    assert "17× faster" in block and "176× faster" not in block
+    assert "| 17× faster |" in block and f"{ratio} faster" not in block
 
 
 @pytest.mark.parametrize("text", ["0.215 s ±15% (n=5)", "-1 437 862.6217", "3e-11"])
