@@ -15,6 +15,13 @@ weighted HGB binning (``instransfer/_hgb.py``):
 - ``now, 2 jobs``: the same with ``n_jobs=2``, the default a user gets on
   both cores.
 
+Two references put the ratio in context: ``GridSearchCV, 5 values``, a
+plain ``GridSearchCV`` of the same estimator over five values of one
+hyper-parameter with 5 folds and 2 jobs (26 fits: what a user expects
+"choose one of five values" to cost), and ``weighter alone``, the default
+weighter's fit on the stacked rows, which every IWCV fit pays once whatever
+its schedule.
+
 Estimators: ``LogisticRegression()``, ``HistGradientBoostingClassifier(
 max_iter=100, random_state=0)``, ``XGBClassifier(n_estimators=100,
 max_depth=3, n_jobs=1)``; the weighter is the default ``ClassifierWeighter``
@@ -177,6 +184,32 @@ def _estimators():
     return out
 
 
+# five values of one hyper-parameter per estimator: the plain search a user
+# compares "choose one of five flattens" with
+GRIDS = {
+    "LogisticRegression": {"C": [0.01, 0.1, 1.0, 10.0, 100.0]},
+    "HistGradientBoosting": {"learning_rate": [0.03, 0.05, 0.1, 0.2, 0.3]},
+    "XGBoost": {"learning_rate": [0.03, 0.05, 0.1, 0.2, 0.3]},
+}
+
+
+def _grid_search(name, est, X, y):
+    from sklearn.model_selection import GridSearchCV
+
+    def fit():
+        folds = 3 if is_smoke() else 5
+        return GridSearchCV(est, GRIDS[name], cv=folds, n_jobs=2).fit(X, y)
+
+    return fit
+
+
+def _weighter_alone(X, src):
+    import instransfer as it
+
+    domain = (~src).astype(int)
+    return lambda: it.ClassifierWeighter().fit(X, domain)
+
+
 def _data(n):
     import instransfer as it
 
@@ -259,6 +292,8 @@ def run(quick=False):
                         est, X, y, "adaptive", 2, weighter_fit="per_fold"
                     ),
                     "now, 2 jobs": _iwcv(est, X, y, "adaptive", 2),
+                    "GridSearchCV, 5 values": _grid_search(name, est, X[src], y[src]),
+                    "weighter alone": _weighter_alone(X, src),
                 }
                 if not big:
                     fns["now, 1 job"] = _iwcv(est, X, y, "adaptive", 1)
@@ -284,6 +319,9 @@ def run(quick=False):
                         _cell(med, ratio, "former default, 2 jobs"),
                         _cell(med, ratio, "now, 1 job"),
                         _cell(med, ratio, "now, 2 jobs"),
+                        _cell(med, ratio, "GridSearchCV, 5 values"),
+                        f"{med['now, 2 jobs'] / med['GridSearchCV, 5 values']:.1f}×",
+                        _cell(med, ratio, "weighter alone"),
                         f"{model.n_fits_} / {model.scores_.shape[0]}",
                         f"{former.flatten_:g} / {model.flatten_:g}",
                         f"{load0} / {_load()}",
@@ -307,6 +345,9 @@ def _write(rows, quick):
         "former default, 2 jobs: s (× plain)",
         "now, 1 job",
         "now, 2 jobs",
+        "GridSearchCV, 5 values, 2 jobs",
+        "now, 2 jobs / GridSearchCV",
+        "weighter alone",
         "fits / folds run (now)",
         "flatten chosen (former / now)",
         "load avg (start / end)",
@@ -324,6 +365,7 @@ def _write(rows, quick):
     )
     sections = [
         ("Setup", __doc__.split("\n\n", 1)[1]),
+        ("Verdict", _verdict(rows)),
         ("Fit time", markdown_table(header, rows) + "\n\n" + "\n".join(notes)),
     ]
     if not is_smoke():
@@ -342,6 +384,37 @@ def _write(rows, quick):
         sections,
         quick,
     )
+
+
+def _ratio(cell):
+    return float(cell.split("(")[1].rstrip("×)")) if "(" in cell else None
+
+
+def _verdict(rows):
+    """Computed from the rows of this run (columns as in :func:`_write`)."""
+    big = [r for r in rows if int(r[1].replace(",", "")) >= 20_000]
+    if not big:
+        return "No row at 20 000 rows per side or more: the target is not judged."
+    now = [(r[0], r[1], _ratio(r[5])) for r in big if _ratio(r[5]) is not None]
+    met = [f"{e} at {n}" for e, n, x in now if x <= TARGET]
+    lines = [
+        f"IWCV (now, 2 jobs) at most {TARGET}× one plain fit at 20 000 rows per "
+        f"side and above: met in {len(met)} of {len(now)} cells"
+        + (f" ({', '.join(met)})" if met else "")
+        + "; ratios "
+        + ", ".join(f"{e} at {n}: {x:.0f}×" for e, n, x in now)
+        + ".",
+        "The same IWCV fit over a plain GridSearchCV of five values (5 folds, "
+        "2 jobs): " + ", ".join(f"{r[0]} at {r[1]}: {r[7]}" for r in big) + ".",
+        "The default weighter's fit alone, in plain fits: "
+        + ", ".join(
+            f"{r[0]} at {r[1]}: {_ratio(r[8]):.0f}×"
+            for r in big
+            if _ratio(r[8]) is not None
+        )
+        + ".",
+    ]
+    return "\n".join(f"- {x}" for x in lines)
 
 
 def _cell(med, ratio, key):
