@@ -303,6 +303,8 @@ def section_ulsif_scale(quick):
         )
     body = markdown_table(_RSS_HEADER, rows)
     body += (
+        "\n\nEach case runs once (n=1) in a fresh interpreter that measures "
+        "the fit's time and the peak RSS of its process."
         "\n\nTargets: < 3 s and < 1 GB at 100 000 + 100 000 rows, d = 10. One pass "
         "over the rows accumulates ``H`` for all nine widths (a width twice the "
         "previous one squares the kernel block instead of a new exp); one "
@@ -413,6 +415,11 @@ def section_vs_densratio(quick):
     body = markdown_table(
         ["method", "threads", "rows per domain", "time", "time / ours", "ratio NMSE"],
         rows,
+    )
+    body += (
+        "\n\nTimes: same process, interleaved rounds of every method "
+        "(`_harness.compare_times`), medians with the half-range and the number "
+        "of runs in each cell."
     )
     if len(fns) == 1:
         body += "\n\ndensratio not installed (or peers disabled): not run."
@@ -629,6 +636,9 @@ def section_blas_threads(quick):
         rows,
     )
     body += (
+        "\n\nTimes: same process, the limited and the free fit in interleaved "
+        "rounds (`_harness.compare_times`), medians with the half-range and the "
+        "number of runs in each cell."
         f"\n\nBLAS allowed {CORES} threads (the default on this machine), as a "
         "user runs it; the right column is the same estimator with the limit "
         'switched off. "As found": the machine\'s own load (see the top of '
@@ -881,7 +891,10 @@ def section_kliep(quick):
         'how far it is from the optimum. "peer time / ours" on the '
         '"ours on … centres" rows is the peer\'s time over ours on its '
         "centres. Ratio NMSE: ``r(x)`` at the source rows against the "
-        "generator's true ratio, both scaled to mean 1."
+        "generator's true ratio, both scaled to mean 1. Times: same process, "
+        "interleaved rounds of every solver (`_harness.compare_times`, then "
+        "two more rounds of the short ones alone), medians with the half-range "
+        "and the number of runs in each cell."
     )
     return "KLIEP vs adapt and skada", body
 
