@@ -772,7 +772,8 @@ def _oracle_counts(name):
 
 def _flatten_choice():
     rows = table("flatten_choice.md", "Loss change vs unweighted")
-    col = next(k for k in rows[0] if k.startswith("paired_se 2x10f (default)"))
+    # the rule the library ships: the column the suite labels "(default)"
+    col = next(k for k in rows[0] if k.endswith("(default) Δ"))
     helping, others = [], []
     for r in rows:
         m_or = number(r["oracle Δ"])
