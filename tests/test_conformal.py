@@ -150,7 +150,8 @@ def test_no_target_rows_is_plain_split_conformal():
 
 # suspected false alarm, kept visible (not an error): the true ratio here is
 # bounded (at most ~9), yet 10-26 % of the target rows are called unreachable;
-# the oracle weights reach them (the test's coverage holds)
+# source rows with that same ratio exist, and the oracle weights reach the
+# flagged rows (the test's coverage holds)
 @pytest.mark.filterwarnings("default::instransfer.exceptions.NoOverlapWarning")
 def test_target_coverage_with_oracle_weights_and_plain_undercoverage():
     # target N(-1.5, 0.5²) where the line misses sin(x)/x: plain split
@@ -336,13 +337,12 @@ def test_classifier_equal_to_mapie_lac_at_constant_weights():
     np.testing.assert_array_equal(cp.predict_set(X_t, alpha=0.2), sets[:, :, 0])
 
 
-# shift=1.5: the true ratio reaches ~800, so concentrated weights are right
-# (WeightConcentration ignored). Suspected false alarms, kept visible (not
-# errors): NoOverlap on a bounded true ratio, and ResidualImbalance on the
-# exact weights (in ~7 of 40 draws, far above the 3.29-sigma rate)
+# shift=1.5: at a third of the target rows the true ratio (up to ~500) exceeds
+# every source row's (~30), so no overlap there, concentrated weights and a
+# residual imbalance are all right, even with the exact ratio
 @pytest.mark.filterwarnings("ignore::instransfer.exceptions.WeightConcentrationWarning")
-@pytest.mark.filterwarnings("default::instransfer.exceptions.NoOverlapWarning")
-@pytest.mark.filterwarnings("default::instransfer.exceptions.ResidualImbalanceWarning")
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.NoOverlapWarning")
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.ResidualImbalanceWarning")
 def test_classifier_target_coverage_with_oracle_weights():
     hits_w, hits_p = [], []
     for seed in range(40):
