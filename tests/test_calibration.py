@@ -55,6 +55,9 @@ def _data(seed=0, n_source=600, n_target=1000, shift=1.0, scale=0.5):
 
 
 @pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
+# the default weighter is still fit on the shifted sample (flatten=0 acts after
+# it) and leaves x0 imbalanced there; the test is about the calibrator
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.ResidualImbalanceWarning")
 def test_equal_weights_equal_calibrated_classifier_cv(method):
     data, y_masked = _data()
     src = data.domain == 0
@@ -81,6 +84,10 @@ def test_weights_reach_the_calibrator():
     )
 
 
+# the plain (flatten=0) arm fits the default weighter on the shifted sample,
+# where it leaves x0 imbalanced; the test compares calibration on the target
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.ResidualImbalanceWarning")
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.WeightConcentrationWarning")
 def test_target_calibration_improves_with_oracle_weights():
     ece_plain, ece_iw, brier_plain, brier_iw = [], [], [], []
     for seed in range(6):
@@ -104,6 +111,9 @@ def test_target_calibration_improves_with_oracle_weights():
     assert np.mean(brier_iw) < np.mean(brier_plain)
 
 
+# the default weighter on the shifted sample leaves x0 imbalanced; the test is
+# about the API (pipeline, grid search, score rule)
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.ResidualImbalanceWarning")
 def test_pipeline_gridsearch_score_rule_and_nothing_mutated():
     data, y_masked = _data()
     X0, y0 = data.X.copy(), y_masked.copy()

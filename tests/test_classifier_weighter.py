@@ -100,6 +100,9 @@ def test_score_is_heldout_domain_log_likelihood(shift_data):
     )
 
 
+# the strongly regularised candidate leaves the shift in place, as it should:
+# that is why it loses
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.ResidualImbalanceWarning")
 def test_grid_search_tunes_the_weighter_alone(shift_data):
     search = GridSearchCV(
         it.ClassifierWeighter(cv="in_sample"),
@@ -154,6 +157,8 @@ def _prep():
     )
 
 
+# the clinical frame's oldest target ages have no source rows by design
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.NoOverlapWarning")
 def test_raw_clinical_dataframe_with_own_preprocessing():
     df, domain = _clinical_frame()
     df_before = df.copy()
@@ -167,6 +172,9 @@ def test_raw_clinical_dataframe_with_own_preprocessing():
     assert np.corrcoef(wtr.weights_, src_age)[0, 1] > 0.5
 
 
+# a 10-iteration boosting model only partly corrects the shift; the test is
+# about NaN handling
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.ResidualImbalanceWarning")
 def test_nan_without_a_nan_aware_classifier_says_what_to_do(shift_data):
     X = shift_data.X.copy()
     X[0, 0] = np.nan
@@ -195,6 +203,9 @@ def test_seeded_is_reproducible_and_calibration_runs(shift_data):
     assert np.corrcoef(c.weights_, truth)[0, 1] > 0.8
 
 
+# fully separated domains on purpose
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.ResidualImbalanceWarning")
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.NoOverlapWarning")
 def test_confident_classifier_does_not_overflow():
     # fully separable domains: log-odds are huge, weights must stay finite
     rng = np.random.RandomState(0)
@@ -246,6 +257,9 @@ def test_a_random_state_the_user_set_is_kept():
     ids=["calibration", "early_stopping", "early_stopping_in_pipeline"],
 )
 @pytest.mark.parametrize("n_source, n_target", [(60, 2), (2, 60)])
+# suspected false alarm, kept visible (not an error): with 2 target rows the
+# target SD behind the SMD and its noise bound comes from 2 values
+@pytest.mark.filterwarnings("default::instransfer.exceptions.ResidualImbalanceWarning")
 def test_folds_too_small_for_inner_split_say_what_to_do(params, n_source, n_target):
     # With 2 rows of a domain the cross-fitting folds train on 1 of them, and
     # calibration / early stopping split those rows again: scikit-learn used to
@@ -281,6 +295,11 @@ def test_inner_split_check_leaves_enough_rows_alone():
 # -- probabilities of exactly 0 or 1: bounded at half a row ------------------
 
 
+# isotonic's step function on a shifted sample concentrates the weights: the
+# test is about the saturation warning and the bound
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.WeightConcentrationWarning")
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.ResidualImbalanceWarning")
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.NoOverlapWarning")
 def test_isotonic_zero_one_probabilities_are_bounded_and_warn():
     # isotonic calibration outputs exact 0/1; clipped at 1e-12 they gave
     # log-odds 27.6, one weight of 500 (= n_source) and an ESS of 1
@@ -346,6 +365,10 @@ def test_float32_zero_one_probabilities_are_bounded_in_float64(shift_data):
     assert np.isfinite(wtr.score(X, d))
 
 
+# shift=3 and an overfitted booster on purpose (saturated probabilities)
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.WeightConcentrationWarning")
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.ResidualImbalanceWarning")
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.NoOverlapWarning")
 def test_xgboost_saturated_float32_probabilities():
     xgb = pytest.importorskip("xgboost")
     data = make_covariate_shift(300, 300, shift=3.0, random_state=0)
@@ -390,6 +413,10 @@ def test_the_users_classifier_parameters_are_validated(shift_data, est, param):
         weighted.fit(X, y)
 
 
+# shift=5 on purpose: the test is about tiny probabilities
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.WeightConcentrationWarning")
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.ResidualImbalanceWarning")
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.NoOverlapWarning")
 def test_small_probabilities_are_not_floored_under_strong_shift():
     # GaussianNB is the exact model here; most source rows have a target
     # probability far below 1/(2n): their small weights must stay small and

@@ -15,6 +15,20 @@ from instransfer.utils.estimator_checks import WEIGHTER_CHECKS
 
 ESTIMATORS = [cls() for _, cls in all_estimators()]
 
+# The checks feed random or degenerate data (and the weighter checks a
+# deliberately shifted sample), on which the fit-time diagnostics are right to
+# speak; these checks test the API, not the diagnostics (tests/test_diagnostics.py
+# and each weighter's own tests do).
+pytestmark = [
+    pytest.mark.filterwarnings(f"ignore::instransfer.exceptions.{name}")
+    for name in (
+        "ResidualImbalanceWarning",
+        "NoOverlapWarning",
+        "WeightConcentrationWarning",
+        "UnboundedPredictionWarning",
+    )
+]
+
 
 # scikit-learn < 1.7 draws a binary-only estimator's labels as
 # {y[0], y[0] + 1} (1.7 takes y.min() instead, scikit-learn PR #30775), so

@@ -148,6 +148,11 @@ def test_no_target_rows_is_plain_split_conformal():
     np.testing.assert_array_equal(cp.test_weights(data.X[:5]), 1.0)
 
 
+# suspected false alarm, kept visible (not an error): the true ratio here is
+# bounded (at most ~9), yet 10-26 % of the target rows are called unreachable;
+# source rows with that same ratio exist, and the oracle weights reach the
+# flagged rows (the test's coverage holds)
+@pytest.mark.filterwarnings("default::instransfer.exceptions.NoOverlapWarning")
 def test_target_coverage_with_oracle_weights_and_plain_undercoverage():
     # target N(-1.5, 0.5²) where the line misses sin(x)/x: plain split
     # conformal covered 0.82 of the target there (measured), not 0.9
@@ -182,6 +187,10 @@ def test_target_coverage_with_oracle_weights_and_plain_undercoverage():
     assert cov_w - cov_p > 0.05
 
 
+# a ratio far stronger than the data's shift on purpose (to get an unbounded
+# interval): the fit's weights concentrate and over-correct
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.WeightConcentrationWarning")
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.ResidualImbalanceWarning")
 def test_unbounded_intervals_are_counted_and_warned():
     data, y_masked = _regression()
     # target N((3, 3), I): log-ratio 3 (x1 + x2) - 9, e^27 at (6, 6)
@@ -307,6 +316,8 @@ def test_classifier_flatten_zero_is_plain_split_conformal(score):
     np.testing.assert_array_equal(cp.predict_set(X_t, alpha=0.2), expected)
 
 
+# shifted sample (shift=1); the test compares constant-weight sets with MAPIE
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.NoOverlapWarning")
 def test_classifier_equal_to_mapie_lac_at_constant_weights():
     mapie = pytest.importorskip("mapie.classification")
     data, y_masked = _classification(seed=2)
@@ -326,6 +337,12 @@ def test_classifier_equal_to_mapie_lac_at_constant_weights():
     np.testing.assert_array_equal(cp.predict_set(X_t, alpha=0.2), sets[:, :, 0])
 
 
+# shift=1.5: at a third of the target rows the true ratio (up to ~500) exceeds
+# every source row's (~30), so no overlap there, concentrated weights and a
+# residual imbalance are all right, even with the exact ratio
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.WeightConcentrationWarning")
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.NoOverlapWarning")
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.ResidualImbalanceWarning")
 def test_classifier_target_coverage_with_oracle_weights():
     hits_w, hits_p = [], []
     for seed in range(40):
@@ -344,6 +361,10 @@ def test_classifier_target_coverage_with_oracle_weights():
     assert np.mean(hits_w) > np.mean(hits_p)
 
 
+# a ratio far stronger than the data's shift on purpose (to get an unbounded
+# set): the fit's weights concentrate and over-correct
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.WeightConcentrationWarning")
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.ResidualImbalanceWarning")
 def test_classifier_pipeline_and_unbounded_sets():
     data, y_masked = _classification()
     pipe = make_pipeline(

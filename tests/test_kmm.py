@@ -84,6 +84,9 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", list(CASES))
+# KMM's exact QP solution is sparse by design (B=1000): on the 1-D cases a
+# few rows hold the weight
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.WeightConcentrationWarning")
 def test_kmm_matches_reference_qp(case):
     n_s, n_t, d, gamma, B, eps = CASES[case]
     Xs, Xt = _problem(n_s, n_t, d, seed=3)
@@ -132,6 +135,11 @@ def test_kmm_matches_cvxopt(case):
     assert abs(f - f_ref) <= 1e-6 * abs(f_ref)
 
 
+# shift=1 in 6 columns and free/capped bounds on purpose: the test is about
+# the constraints
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.WeightConcentrationWarning")
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.ResidualImbalanceWarning")
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.NoOverlapWarning")
 def test_bounds_bind_exactly():
     Xs, Xt = _problem(300, 300, 6, shift=1.0, seed=1)
     X, domain = _stack(Xs, Xt)
@@ -258,6 +266,8 @@ def test_low_rank_operator_matches_dense(B, eps):
     assert 0 <= f_ip - f <= 1e-10 * abs(f)
 
 
+# 10 shifted columns: a fifth of the target rows lie beyond the source rows
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.NoOverlapWarning")
 def test_nystroem_mode_tracks_exact_solution():
     data = make_covariate_shift(1500, 1500, 10, random_state=0)
     exact = it.KMM(gamma=0.1, mode="exact").fit(data.X, data.domain)
@@ -369,6 +379,8 @@ def test_n_components_rule():
     assert _kmm._n_components(50, 300, 200) == 50
 
 
+# one interior-point iteration leaves the shift in place on purpose
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.ResidualImbalanceWarning")
 def test_convergence_warning_keeps_a_feasible_point():
     Xs, Xt = _problem(200, 200, 6)
     X, domain = _stack(Xs, Xt)
@@ -447,6 +459,9 @@ def test_in_pipeline_and_grid_search():
     assert search.best_params_["gamma"] in (0.05, 0.5)
 
 
+# 10 shifted columns: a fifth of the target rows lie beyond the source rows
+# (true ratio there up to ~140 vs ~44 at most among source rows)
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.NoOverlapWarning")
 def test_weights_follow_known_ratio():
     data = make_covariate_shift(800, 800, 10, random_state=3)
     truth = data.true_ratio[data.domain == 0]
@@ -486,6 +501,10 @@ def test_objective_at_least_as_good_as_adapt_and_skada():
     assert it.KMM(gamma=0.15, B=2.0).fit(X, domain).beta_.max() <= 2.0
 
 
+# the common check's shifted sample and its flatten/clip fits; the test is
+# about the API
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.WeightConcentrationWarning")
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.ResidualImbalanceWarning")
 def test_flatten_and_clip_with_the_papers_bound():
     # the common check_flatten_and_clip is expected to fail at the default
     # B = 10 (too few nonzero weights for its cap); at B = 1000 it holds

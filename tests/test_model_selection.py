@@ -61,6 +61,10 @@ def test_iw_scorer_needs_a_weighted_estimator(fitted):
         make_iw_scorer("accuracy")(plain, data.X, y)
 
 
+# a strong shift on purpose (target N(1.2, 0.7^2) in 2 columns)
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.WeightConcentrationWarning")
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.ResidualImbalanceWarning")
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.NoOverlapWarning")
 def test_flatten_zero_can_win_where_weighting_only_adds_variance():
     # well-specified model (labels linear in x), strong shift: weighting only
     # adds variance, and IWCV with the full ratio must be able to say so

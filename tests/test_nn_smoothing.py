@@ -25,6 +25,8 @@ def _nmse(w, r):
 
 
 @pytest.mark.parametrize("k", [1, 5])
+# smoothing leaves a / (1 + a) of the shift by design, as this module measures
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.ResidualImbalanceWarning")
 def test_auto_is_half_the_moment_estimate_of_the_optimal_shrinkage(small_target, k):
     # by hand from the votes: z = c / m = r v + Poisson noise (variance
     # 1 / (k m)), v the cell's relative mass (variance V, measured on the
@@ -52,6 +54,8 @@ def test_auto_is_half_the_moment_estimate_of_the_optimal_shrinkage(small_target,
 
 
 @pytest.mark.parametrize("smoothing", ["auto", 1.0, 0.0])
+# smoothing leaves a / (1 + a) of the shift by design, as this module measures
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.ResidualImbalanceWarning")
 def test_weighted_mean_leaves_a_over_1_plus_a_of_the_imbalance(small_target, smoothing):
     # brute force: the weighted source mean is that of the target rows'
     # nearest source rows, pulled to the source mean by a = s * n_s / n_t
@@ -65,6 +69,8 @@ def test_weighted_mean_leaves_a_over_1_plus_a_of_the_imbalance(small_target, smo
 
 
 @pytest.mark.parametrize("k", [1, 5, 10])
+# smoothing leaves a / (1 + a) of the shift by design, as this module measures
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.ResidualImbalanceWarning")
 def test_auto_is_no_worse_than_no_smoothing_on_the_known_ratio(small_target, k):
     d, Xs, Xt = small_target
     r = d.true_ratio[d.domain == 0]
@@ -74,6 +80,8 @@ def test_auto_is_no_worse_than_no_smoothing_on_the_known_ratio(small_target, k):
     assert _nmse(auto, r) < 0.8 * _nmse(none, r)
 
 
+# smoothing leaves a / (1 + a) of the shift by design, as this module measures
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.ResidualImbalanceWarning")
 def test_auto_corrects_a_small_target_where_a_fixed_count_did_not(small_target):
     d, Xs, Xt = small_target
     before = _mean_smd(Xs, Xt)

@@ -157,6 +157,9 @@ def test_column_transformer_recipe_weights_a_mixed_cohort(cohorts):
     )
 
 
+# site C has no source rows on purpose
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.NoOverlapWarning")
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.ResidualImbalanceWarning")
 def test_stack_domains_keeps_categoricals_with_different_categories():
     # concat of categoricals with different categories gave an object/string
     # column: a ColumnTransformer selecting dtype "category" dropped it silently

@@ -87,7 +87,18 @@ def test_loocv_with_a_pair_subsample_is_exact_on_those_pairs():
 
 
 @pytest.mark.parametrize(
-    "cls, extra", [(it.ULSIFCV, {}), (it.RULSIFCV, {"alpha": 0.3})]
+    "cls, extra",
+    [
+        (it.ULSIFCV, {}),
+        # the relative ratio (alpha > 0) leaves part of the shift by design
+        pytest.param(
+            it.RULSIFCV,
+            {"alpha": 0.3},
+            marks=pytest.mark.filterwarnings(
+                "ignore::instransfer.exceptions.ResidualImbalanceWarning"
+            ),
+        ),
+    ],
 )
 def test_loocv_in_chunks_of_pairs_equals_one_chunk(monkeypatch, cls, extra):
     # 55 pairs in chunks of 8 (the last one short) against one chunk of 55
@@ -200,6 +211,8 @@ def test_cv_equals_gridsearch_on_leave_pair_out_folds(cls, extra):
     assert search.best_params_ == {"gamma": est.gamma_, "reg_lambda": est.reg_lambda_}
 
 
+# the grid's widest width leaves the shift in place, as it should (it loses)
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.ResidualImbalanceWarning")
 def test_gridsearch_needs_no_scorer_and_score_is_minus_j():
     data = make_covariate_shift(200, 150, 2, random_state=2)
     search = GridSearchCV(
@@ -222,6 +235,9 @@ def test_gridsearch_needs_no_scorer_and_score_is_minus_j():
     "est, threshold",
     [(it.ULSIFCV(random_state=0), 0.12), (it.ULSIF(random_state=0), 0.2)],
 )
+# the fixed median-heuristic width corrects the shift only partly (its NMSE
+# threshold is 0.2, the CV's 0.12)
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.ResidualImbalanceWarning")
 def test_nmse_against_the_true_ratio(shift_data, est, threshold):
     s = shift_data.domain == 0
     w = clone(est).fit(shift_data.X, shift_data.domain).weights_
@@ -232,6 +248,8 @@ def test_nmse_against_the_true_ratio(shift_data, est, threshold):
     )
 
 
+# the relative ratio (alpha > 0) leaves part of the shift by design
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.ResidualImbalanceWarning")
 def test_rulsif_estimates_the_relative_ratio(shift_data):
     alpha = 0.2
     s = shift_data.domain == 0
@@ -257,6 +275,9 @@ def test_row_order_does_not_matter():
 
 
 @pytest.mark.parametrize("cls", [it.ULSIF, it.ULSIFCV, it.RULSIF, it.RULSIFCV])
+# degenerate inputs on purpose (500 columns, far-apart domains, 2 target rows)
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.ResidualImbalanceWarning")
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.NoOverlapWarning")
 def test_degenerate_inputs_give_valid_weights(cls):
     rng = np.random.RandomState(0)
     Xs, Xt = rng.normal(size=(60, 3)), 0.5 + rng.normal(size=(40, 3))

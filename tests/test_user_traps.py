@@ -25,6 +25,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: F401
 import instransfer as it
 from instransfer import FeatureScaleWarning
 from instransfer._validation import check_feature_scales
+from instransfer.exceptions import ResidualImbalanceWarning
 from instransfer.model_selection import DomainStratifiedKFold, make_iw_scorer
 
 # ---------------------------------------------------------------------------
@@ -54,6 +55,9 @@ SCALE_SENSITIVE = [
 
 
 @pytest.mark.parametrize("weighter", SCALE_SENSITIVE, ids=lambda w: type(w).__name__)
+# raw scales make the kernel weights nearly uniform (the trap this warns of);
+# the default width corrects this 4-column shift only partly even standardised
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.ResidualImbalanceWarning")
 def test_kernel_weighters_warn_on_raw_scales_not_on_standardised(scaled, weighter):
     data, X_raw = scaled
     name = type(weighter).__name__
@@ -77,13 +81,19 @@ def test_the_warning_is_about_near_uniform_weights():
     )
     X_raw = data.X * SCALES
     r = data.true_ratio[data.domain == 0]
-    with pytest.warns(FeatureScaleWarning):
+    # nearly uniform weights leave the shift in place, and the fit says so
+    with (
+        pytest.warns(FeatureScaleWarning),
+        pytest.warns(ResidualImbalanceWarning, match="still imbalanced"),
+    ):
         raw = it.ULSIFCV(random_state=0).fit(X_raw, data.domain).weights_
     std = make_pipeline(StandardScaler(), it.ULSIFCV(random_state=0))
     std = std.fit(X_raw, data.domain)[-1].weights_
     assert nmse(raw, r) > 2 * nmse(std, r)
 
 
+# raw scales make the kernel weights nearly uniform (the trap this warns of)
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.ResidualImbalanceWarning")
 def test_scale_warning_names_dataframe_columns_and_skips_constants(scaled):
     data, X_raw = scaled
     frame = pd.DataFrame(X_raw, columns=["tiny", "unit", "kilo", "huge"])
@@ -221,6 +231,9 @@ def _cohort(n, mean_age, cats, rng, with_nan):
 
 
 @pytest.mark.parametrize("with_nan", [False, True])
+# ward D has no source rows on purpose
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.NoOverlapWarning")
+@pytest.mark.filterwarnings("ignore::instransfer.exceptions.ResidualImbalanceWarning")
 def test_non_numeric_message_stacks_first_and_its_advice_runs(with_nan):
     rng = np.random.RandomState(0)
     src = _cohort(80, 50, ["A", "B", "C"], rng, with_nan)
