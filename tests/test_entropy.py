@@ -222,3 +222,27 @@ def test_constant_column_equal_in_both_domains_is_fine():
     X[data.domain == 1, -1] = 2.0
     with pytest.raises(ValueError, match="moments of x2"):
         EntropyBalancing().fit(X, data.domain)
+
+
+@pytest.mark.parametrize("scale", [1e-6, 1e-12, 1e-15])
+def test_covariates_on_tiny_scales_are_balanced_not_dropped(scale):
+    # a covariate measured in tiny units is not a constant one: the weights
+    # must not depend on the unit (they once came out all 1 below 1e-12)
+    rng = np.random.default_rng(0)
+    X = np.r_[rng.normal(0, 0.5, (60, 2)), rng.normal(0.4, 0.5, (40, 2))]
+    domain = np.r_[np.zeros(60), np.ones(40)].astype(int)
+    reference = EntropyBalancing().fit(X, domain).weights_
+    weights = EntropyBalancing().fit(X * scale, domain).weights_
+    np.testing.assert_allclose(weights, reference, atol=1e-9)
+    assert np.ptp(weights) > 0.1
+
+
+def test_a_tiny_constant_column_the_target_differs_on_is_infeasible():
+    # constant at 1e-12 in the source, 2e-12 in the target: no weighting can
+    # move it, and the error says so instead of ignoring the column
+    rng = np.random.default_rng(0)
+    X = rng.normal(0, 1, (100, 2))
+    domain = np.r_[np.zeros(60), np.ones(40)].astype(int)
+    tiny = np.where(domain == 1, 2e-12, 1e-12)
+    with pytest.raises(ValueError, match="x2"):
+        EntropyBalancing().fit(np.c_[X, tiny], domain)

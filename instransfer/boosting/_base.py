@@ -33,7 +33,7 @@ from ..utils._compat import _safe_indexing
 from ..utils._routing import check_weightable as _check_weightable
 from ..utils._routing import final_step as _final_step
 from ..utils._routing import fit_weighted as _fit_weighted
-from ..utils._scoring import check_cv_scorer
+from ..utils._scoring import check_cv_scorer, target_score
 
 _SEED_MAX = np.iinfo(np.int32).max
 
@@ -529,6 +529,31 @@ def _grid_cv_results(param, values, mean, split):
 
 # --------------------------------------------------------------------------
 # The base every transfer booster shares
+
+
+def booster_score(est, X, y, *, domain, sample_weight, metric):
+    """The score rule for a booster, which has no density ratio.
+
+    A stacked ``y`` whose unlabeled markers (``-1``/``None``/``NaN``) name the
+    target rows, given without ``domain``, leaves only source rows labeled;
+    their plain metric would estimate the source, not the target, and a
+    booster has no importance weights to correct it with: it raises, as with
+    a ``domain`` that marks no labeled target row. Otherwise
+    :func:`~instransfer.utils._scoring.target_score` applies.
+    """
+    if domain is None:
+        marks = unlabeled_mask(column_or_1d(np.asarray(y, dtype=object)), est._task)
+        if marks.any() and not marks.all():
+            raise ValueError(
+                f"y marks {int(marks.sum())} rows as unlabeled (the target rows), "
+                f"so its labeled rows are source rows, and {type(est).__name__} "
+                "has no importance weights to score them as the target: pass "
+                "domain= with labeled target rows (score then uses them), or "
+                "score the labeled target rows alone."
+            )
+    return target_score(
+        est, X, y, domain=domain, sample_weight=sample_weight, metric=metric
+    )
 
 
 class _BaseTransferBoost(MetaEstimatorMixin, BaseEstimator):

@@ -17,9 +17,9 @@ from scipy.special import logsumexp
 from sklearn.base import ClassifierMixin
 
 from ..utils._compat import StrOptions
-from ..utils._scoring import target_score
 from ._base import (
     _vote_weights,
+    booster_score,
 )
 from ._calibration import apply_recalibration, closed_test_recalibration
 from ._rounds import _BaseTrAdaBoost
@@ -676,12 +676,12 @@ class TrAdaBoostClassifier(ClassifierMixin, _BaseTrAdaBoost):
         """Accuracy on the target population, by the library's score rule.
 
         Labeled target rows marked by ``domain`` -> plain accuracy on them.
-        Without ``domain``, the labeled rows given, unweighted (with no
-        unlabeled rows in ``y`` they are the population of interest, so
-        ``score(X_target, y_target)`` is the target accuracy). A booster has no
-        density ratio to weight source rows with, so a ``domain`` that marks
-        no labeled target row raises. See the table in the data-convention
-        guide.
+        Without ``domain`` and with every row labeled, the rows given are the
+        population of interest, so ``score(X_target, y_target)`` is the target
+        accuracy. A booster has no density ratio to weight source rows with,
+        so a ``domain`` that marks no labeled target row raises, and so does a
+        ``y`` without ``domain`` whose unlabeled markers leave only source rows
+        labeled. See the table in the data-convention guide.
 
         Parameters
         ----------
@@ -700,7 +700,7 @@ class TrAdaBoostClassifier(ClassifierMixin, _BaseTrAdaBoost):
         """
         from sklearn.metrics import accuracy_score
 
-        return target_score(
+        return booster_score(
             self,
             X,
             y,

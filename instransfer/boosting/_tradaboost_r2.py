@@ -10,8 +10,12 @@ import numpy as np
 from sklearn.base import RegressorMixin
 
 from ..utils._compat import StrOptions
-from ..utils._scoring import target_score
-from ._base import _adjusted_errors, _vote_weights, _weighted_median
+from ._base import (
+    _adjusted_errors,
+    _vote_weights,
+    _weighted_median,
+    booster_score,
+)
 from ._rounds import _BaseTrAdaBoost
 
 __all__ = ["TrAdaBoostRegressor"]
@@ -234,12 +238,12 @@ class TrAdaBoostRegressor(RegressorMixin, _BaseTrAdaBoost):
         """R² on the target population, by the library's score rule.
 
         Labeled target rows marked by ``domain`` -> plain R² on them.
-        Without ``domain``, the labeled rows given, unweighted (with no
-        unlabeled rows in ``y`` they are the population of interest, so
-        ``score(X_target, y_target)`` is the target R²). A booster has no
-        density ratio to weight source rows with, so a ``domain`` that marks
-        no labeled target row raises. See the table in the data-convention
-        guide.
+        Without ``domain`` and with every row labeled, the rows given are the
+        population of interest, so ``score(X_target, y_target)`` is the target
+        R². A booster has no density ratio to weight source rows with, so a
+        ``domain`` that marks no labeled target row raises, and so does a
+        ``y`` without ``domain`` whose unlabeled markers leave only source rows
+        labeled. See the table in the data-convention guide.
 
         Parameters
         ----------
@@ -258,6 +262,6 @@ class TrAdaBoostRegressor(RegressorMixin, _BaseTrAdaBoost):
         """
         from sklearn.metrics import r2_score
 
-        return target_score(
+        return booster_score(
             self, X, y, domain=domain, sample_weight=sample_weight, metric=r2_score
         )

@@ -455,10 +455,11 @@ class EntropyBalancing(BaseWeighter):
         keep = q_s > 0
         scale = np.std(C_s[keep], axis=0)
         centred = C_s - target_moments
-        constant = scale <= 1e-12 * np.maximum(1.0, np.abs(C_s[keep]).max(axis=0))
-        off = constant & (
-            np.abs(centred[keep]).max(axis=0) > 1e-9 * (1 + np.abs(target_moments))
-        )
+        # relative to the column's own magnitude, never to 1: a covariate
+        # measured on a tiny scale (1e-12) is not a constant one
+        size = np.maximum(np.abs(C_s[keep]).max(axis=0), np.abs(target_moments))
+        constant = scale <= 1e-12 * size
+        off = constant & (np.abs(centred[keep]).max(axis=0) > 1e-9 * size)
         if off.any():
             self._raise_infeasible([names[r] for r in np.flatnonzero(off)])
         active = ~constant
