@@ -42,8 +42,11 @@ def add_parser(subparsers):
             "does, on the rows of both files: text/categorical columns one-hot "
             "(levels in fewer than 10 rows grouped), missing values imputed with "
             "a 0/1 indicator, continuous columns standardised, 0/1 columns kept "
-            "as 0/1. Columns with a distinct integer or text value on every row "
-            "(IDs) are left out unless named in --columns. "
+            "as 0/1. Left out with a note unless named in --columns: columns "
+            "with a distinct integer or text value on every row (IDs), one "
+            "value throughout, or text with a new value on most rows (free "
+            "text, dates). A column with one value in SOURCE and another in "
+            "TARGET (a domain label) is always left out. "
             "Exit status: 0 success, 1 the weighting failed on this data, 2 bad "
             "arguments or input files."
         ),
@@ -252,6 +255,82 @@ def drop_id_columns(source, target, columns, index_col):
     return source.drop(columns=ids), target.drop(columns=ids)
 
 
+# A text column with more distinct values than this share of its rows is free
+# text or dates: as categories nearly every level is rarer than the encoder's
+# min_frequency (10 rows) and is grouped away, while the balance table and the
+# love plot get one row per value.
+MAX_TEXT_DISTINCT_SHARE = 0.5
+
+
+def _single_value(series):
+    """The column's only value (a plain Python value), or None."""
+    values = series.dropna().unique()
+    if len(values) != 1:
+        return None
+    value = values[0]
+    # numpy scalars print as np.int64(1) in messages
+    return value.item() if hasattr(value, "item") else value
+
+
+def screen_columns(source, target, columns):
+    """Columns no weighting can use, as ``{name: reason}``; refuse the worst.
+
+    A column with one value in the source and another in the target (a
+    domain label such as ``source``/``target`` or 1/2 left in both files)
+    tells the files apart by construction: the domain classifier separates
+    them perfectly and the weights are meaningless, so it is refused when
+    named in ``--columns`` and left out otherwise. A column with the same
+    single value in both files carries nothing (and has no spread to
+    standardise by); text with a different value on most rows (free text,
+    dates) is grouped into one rare level. Those two are left out unless
+    named in ``--columns``.
+    """
+    import pandas as pd
+
+    from ..preprocessing._encoder import _is_numeric
+
+    reasons = {}
+    for col in source.columns:
+        s_val, t_val = _single_value(source[col]), _single_value(target[col])
+        if s_val is not None and t_val is not None and s_val != t_val:
+            if columns:
+                raise CLIError(
+                    f"column {col!r} is {s_val!r} on every source row and "
+                    f"{t_val!r} on every target row, so it tells the files apart "
+                    "by construction (a domain label?); leave it out of --columns."
+                )
+            reasons[col] = (
+                f"{s_val!r} in every source row, {t_val!r} in every target row "
+                "(a domain label): it separates the files by construction"
+            )
+        elif columns:
+            continue
+        elif s_val is not None and s_val == t_val:
+            reasons[col] = (
+                f"the same value ({s_val!r}) on every row that has one: it "
+                "carries nothing"
+            )
+        elif not _is_numeric(source[col]):
+            both = pd.concat([source[col], target[col]], ignore_index=True)
+            both = both.dropna()
+            if len(both) >= 20 and both.nunique() > MAX_TEXT_DISTINCT_SHARE * len(both):
+                reasons[col] = (
+                    f"text with {both.nunique()} distinct values in {len(both)} "
+                    "rows (free text or dates): as categories it carries nothing; "
+                    "to use a date, convert it to a number (e.g. the year) and "
+                    "name it in --columns"
+                )
+    return reasons
+
+
+def drop_screened(source, target, reasons):
+    """Drop the screened columns, with one note per column on stderr."""
+    for col, why in reasons.items():
+        print(f"note: column {col!r} is left out: {why}.", file=sys.stderr)
+    cols = list(reasons)
+    return source.drop(columns=cols), target.drop(columns=cols)
+
+
 def fit_weights(source, target, method, seed, progress):
     """Full importance weights (flatten=1) of the source rows, and the weighter."""
     from ..preprocessing import CovariateEncoder
@@ -309,6 +388,14 @@ def run(args, out=None):
             if c not in source
         }
     )
+    screened = screen_columns(source, target, args.columns)
+    source, target = drop_screened(source, target, screened)
+    left_out.update(screened)
+    if source.shape[1] == 0:
+        raise CLIError(
+            "no covariate is left to weight on (see the notes above); give the "
+            "covariates with --columns COL [COL ...]."
+        )
     refuse_infinite(source, "source")
     refuse_infinite(target, "target")
     for name, frame in (("source", source), ("target", target)):
