@@ -193,11 +193,14 @@ def select_columns(source, target, columns):
     only_s = [c for c in source.columns if c not in target.columns]
     only_t = [c for c in target.columns if c not in source.columns]
     if only_s or only_t:
+        from ..preprocessing import id_like_columns
+
         ident = ""
-        if only_s:
+        ids = [c for c in only_s if c in id_like_columns(source[only_s])]
+        if ids:
             ident = (
-                f" If {only_s[0]!r} identifies the source rows (an ID), pass "
-                f"--index-col {only_s[0]}: it is then written beside the weights "
+                f" If {ids[0]!r} identifies the source rows (an ID), pass "
+                f"--index-col {ids[0]}: it is then written beside the weights "
                 "and not used as a covariate."
             )
         raise CLIError(
