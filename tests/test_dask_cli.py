@@ -106,3 +106,13 @@ def test_weigh_parquet_refuses_report_instead_of_ignoring_it(files, capsys):
     assert main(argv) == 2
     assert "--report" in capsys.readouterr().err
     assert not (tmp / "w5").exists()
+
+
+def test_weigh_parquet_prints_no_developer_warning(files, capsys):
+    # scikit-learn's feature-name check fires on every partition the
+    # classifier predicts (fitted on a frame, predicting arrays): not the
+    # command user's concern
+    tmp, _, _ = files
+    argv = ["weigh", str(tmp / "source"), str(tmp / "target.parquet")]
+    assert main([*argv, "--index-col", "pid", "--out", str(tmp / "w6")]) == 0
+    assert "warning:" not in capsys.readouterr().err

@@ -8,9 +8,11 @@ written partition by partition, one parquet file per source partition, with
 the ``--index-col`` column (or the row number) beside ``weight``.
 """
 
+import contextlib
 import glob
 import os
 import sys
+import warnings
 
 import numpy as np
 
@@ -163,6 +165,23 @@ def pd_is_integer(series):
     return is_integer_dtype(series)
 
 
+@contextlib.contextmanager
+def _no_feature_name_warning():
+    """Silence scikit-learn's feature-name check on the partitions.
+
+    The classifier is fitted on a frame (the sample on the client) and
+    predicts each partition as an array, with the same columns in the same
+    order; the check then fires once per partition, addressed to developers.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore",
+            message="X does not have valid feature names",
+            category=UserWarning,
+        )
+        yield
+
+
 def _weights_frame(part, w, offset, index_col):
     import pandas as pd
 
@@ -212,7 +231,8 @@ def run_parquet(args, out):
         clip_quantile=args.clip_quantile,
     )
     try:
-        weighter.fit(stacked, _DOMAIN)
+        with _no_feature_name_warning():
+            weighter.fit(stacked, _DOMAIN)
     except ValueError as exc:
         raise CLIError(f"{cls.__name__} failed: {exc}", code=1) from None
     # source partitions come first in the stack: weights_'s first blocks
@@ -225,7 +245,8 @@ def run_parquet(args, out):
         for p, w, o in zip(source.to_delayed(), w_blocks, offsets, strict=True)
     ]
     try:
-        dd.from_delayed(parts, meta=meta).to_parquet(args.out, write_index=False)
+        with _no_feature_name_warning():
+            dd.from_delayed(parts, meta=meta).to_parquet(args.out, write_index=False)
     except OSError as exc:
         raise CLIError(f"cannot write --out {args.out!r}: {exc}") from None
     d = weighter.diagnostics_

@@ -100,7 +100,8 @@ def add_parser(subparsers):
     p.add_argument(
         "--report",
         metavar="DIR",
-        help="folder for the balance table (CSV), weight summary and plots (PNG)",
+        help="folder for the balance table (CSV), weight summary, plots (PNG) and "
+        "report.html (CSV input only)",
     )
     p.add_argument(
         "--sep",
