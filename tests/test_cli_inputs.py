@@ -215,3 +215,26 @@ def test_a_domain_label_named_in_columns_is_refused(tmp_path, capsys, labels):
     assert rc == 2
     err = capsys.readouterr().err
     assert "'group'" in err and "leave it out of --columns" in err
+
+
+def test_index_col_is_written_back_verbatim(tmp_path):
+    # record numbers with leading zeros are text: read as integers they lost
+    # the zeros and no longer matched the analyst's table
+    src, tgt = _frames()
+    src = src.assign(pid=[f"{i:06d}" for i in range(len(src))])
+    s, t = _write(src, tmp_path / "s.csv"), _write(tgt, tmp_path / "t.csv")
+    rc, out = _weigh(tmp_path, s, t, "--index-col", "pid")
+    assert rc == 0
+    ids = pd.read_csv(out, dtype=str)["pid"]
+    assert list(ids) == list(src["pid"])
+
+
+@pytest.mark.parametrize("problem", ["repeated", "missing"])
+def test_an_index_col_that_cannot_identify_rows_is_refused(tmp_path, capsys, problem):
+    src, tgt = _frames()
+    src.loc[5, "pid"] = src.loc[4, "pid"] if problem == "repeated" else None
+    s, t = _write(src, tmp_path / "s.csv"), _write(tgt, tmp_path / "t.csv")
+    rc, _ = _weigh(tmp_path, s, t, "--index-col", "pid")
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "--index-col 'pid'" in err and problem in err

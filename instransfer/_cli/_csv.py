@@ -60,8 +60,16 @@ def read_frame(path, what, index_col=None, sep=None, decimal=".", encoding="utf-
 
     try:
         sep = detect_sep(path, encoding, what) if sep is None else sep
+        # IDs as text: written back as read (000123 stays 000123, and one
+        # missing ID does not turn 1004 into 1004.0)
+        dtype = None if index_col is None else {index_col: str}
         frame = pd.read_csv(
-            path, index_col=index_col, sep=sep, decimal=decimal, encoding=encoding
+            path,
+            index_col=index_col,
+            sep=sep,
+            decimal=decimal,
+            encoding=encoding,
+            dtype=dtype,
         )
     except FileNotFoundError:
         raise CLIError(f"{what} file {path!r} not found.") from None

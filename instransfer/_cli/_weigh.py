@@ -173,9 +173,30 @@ def read_csv(path, what, index_col=None, args=None):
         {k: getattr(args, k) for k in ("sep", "decimal", "encoding")} if args else {}
     )
     frame = read_frame(path, what, index_col, **options)
+    if index_col is not None:
+        _refuse_ambiguous_ids(frame.index, index_col, what)
     # True/False columns are 0/1 covariates (imputers and kernels need numbers)
     flags = [c for c in frame.columns if pd.api.types.is_bool_dtype(frame[c])]
     return frame.astype({c: float for c in flags}) if flags else frame
+
+
+def _refuse_ambiguous_ids(index, name, what):
+    """An ID that is missing or repeated cannot join the weights back."""
+    missing = int(index.isna().sum())
+    repeated = index[index.duplicated() & index.notna()].unique()
+    if not missing and not len(repeated):
+        return
+    problems = []
+    if missing:
+        problems.append(f"missing on {missing} row(s)")
+    if len(repeated):
+        problems.append(f"repeated ({len(repeated)} value(s), e.g. {repeated[0]!r})")
+    raise CLIError(
+        f"--index-col {name!r} is {' and '.join(problems)} in the {what} file, so "
+        "the weights could not be joined back to its rows; choose a column with a "
+        "distinct value on every row, or leave out --index-col (rows numbered "
+        "from 0)."
+    )
 
 
 def select_columns(source, target, columns):
