@@ -238,3 +238,25 @@ def test_an_index_col_that_cannot_identify_rows_is_refused(tmp_path, capsys, pro
     assert rc == 2
     err = capsys.readouterr().err
     assert "--index-col 'pid'" in err and problem in err
+
+
+def test_a_missing_value_marker_in_a_number_column(reference, tmp_path, capsys):
+    # "." (a SAS export's missing value) made the column text: every number a
+    # category of its own, silently; refused with the option that reads it
+    src, tgt = _frames()
+    src = src.astype({"bmi": object})
+    src.loc[::7, "bmi"] = "."
+    s, t = _write(src, tmp_path / "s.csv"), _write(tgt, tmp_path / "t.csv")
+    rc, _ = _weigh(tmp_path, s, t, "--index-col", "pid")
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "'bmi'" in err and "--na-values ." in err
+    rc, out = _weigh(tmp_path, s, t, "--index-col", "pid", "--na-values", ".")
+    assert rc == 0
+    # the same weights as with the cells left empty
+    src.loc[::7, "bmi"] = None
+    s = _write(src, tmp_path / "s_empty.csv")
+    expected = pd.read_csv(out)["weight"].to_numpy()
+    rc, out = _weigh(tmp_path, s, t, "--index-col", "pid")
+    assert rc == 0
+    np.testing.assert_allclose(pd.read_csv(out)["weight"], expected)

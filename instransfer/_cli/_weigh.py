@@ -119,6 +119,13 @@ def add_parser(subparsers):
         metavar="NAME",
         help="text encoding of both files (default utf-8; e.g. latin-1)",
     )
+    p.add_argument(
+        "--na-values",
+        nargs="+",
+        metavar="TEXT",
+        help="cell values that mean missing in both files, besides empty cells and "
+        "pandas' defaults (NA, NaN, n/a, ...), e.g. --na-values . unknown",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(run=run)
@@ -170,7 +177,9 @@ def read_csv(path, what, index_col=None, args=None):
     from ._csv import read_frame
 
     options = (
-        {k: getattr(args, k) for k in ("sep", "decimal", "encoding")} if args else {}
+        {k: getattr(args, k) for k in ("sep", "decimal", "encoding", "na_values")}
+        if args
+        else {}
     )
     frame = read_frame(path, what, index_col, **options)
     if index_col is not None:
