@@ -260,3 +260,13 @@ def test_a_missing_value_marker_in_a_number_column(reference, tmp_path, capsys):
     rc, out = _weigh(tmp_path, s, t, "--index-col", "pid")
     assert rc == 0
     np.testing.assert_allclose(pd.read_csv(out)["weight"], expected)
+
+
+def test_out_never_overwrites_an_input_file(tmp_path, capsys):
+    src, tgt = _frames()
+    s, t = _write(src, tmp_path / "s.csv"), _write(tgt, tmp_path / "t.csv")
+    before = s.read_bytes()
+    argv = ["weigh", str(s), str(t), "--quiet", "--index-col", "pid"]
+    assert main([*argv, "--out", str(tmp_path / "." / "s.csv")]) == 2
+    assert "--out" in capsys.readouterr().err
+    assert s.read_bytes() == before

@@ -132,6 +132,19 @@ def add_parser(subparsers):
     return p
 
 
+def _refuse_overwriting_inputs(args):
+    """--out naming SOURCE or TARGET would replace the data by its weights."""
+    from pathlib import Path
+
+    out = Path(args.out).resolve()
+    for what in ("source", "target"):
+        if Path(getattr(args, what)).resolve() == out:
+            raise CLIError(
+                f"--out {args.out!r} is the {what} file: writing the weights there "
+                "would replace the data; give another file name."
+            )
+
+
 def _number(text):
     try:
         value = float(text)
@@ -404,6 +417,7 @@ def run(args, out=None):
 
         return run_parquet(args, out)
     progress = Progress(args.quiet)
+    _refuse_overwriting_inputs(args)
     source = read_csv(args.source, "source", args.index_col, args)
     target = read_csv(args.target, "target", args=args)
     if args.index_col is not None and args.index_col in target.columns:
