@@ -621,3 +621,29 @@ def test_kernel_weights_see_0_1_columns_unscaled(subgroup_csvs, tmp_path, capsys
     # the report shows the subgroup's mean weight
     out = capsys.readouterr().out
     assert f"flag (15 rows) {w[:15].mean():.3g}" in out
+
+
+def test_an_outcome_only_in_source_is_not_called_an_id(csv_pair, tmp_path, capsys):
+    # a 0/1 outcome measured in the source only is not an ID: the hint to pass
+    # it as --index-col would write it beside the weights and hide the mistake
+    src, tgt = csv_pair["frames"]
+    path = tmp_path / "source_with_outcome.csv"
+    src.drop(columns="pid").assign(died=np.arange(len(src)) % 2).to_csv(
+        path, index=False
+    )
+    tgt_path = tmp_path / "target.csv"
+    tgt.drop(columns="pid").to_csv(tgt_path, index=False)
+    argv = ["weigh", str(path), str(tgt_path), "--quiet"]
+    assert main(argv + ["--out", str(tmp_path / "a.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "['died']" in err and "--columns" in err and "--index-col" not in err
+
+
+def test_the_validity_section_points_to_no_table_it_has_not_printed(
+    csv_pair, tmp_path, capsys
+):
+    rc, _ = _weigh(csv_pair, tmp_path, "--index-col", "pid")
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "Residual imbalance" in out and "Balance:" not in out
+    assert "flags above" not in out

@@ -173,3 +173,100 @@ def test_empty_files_are_refused(tmp_path, capsys, content, message):
     rc, _ = _weigh(tmp_path, s, t)
     assert rc == 2
     assert message in capsys.readouterr().err
+
+
+def _cohort_pair():
+    """The test frames with the columns an analyst's export often carries."""
+    src, tgt = _frames()
+    src, tgt = src.drop(columns="pid"), tgt.drop(columns="pid")
+    n = len(src) + len(tgt)
+    # a few visits share a day: not an ID, but a new level on most rows
+    days = pd.to_timedelta(np.minimum(np.arange(n), n - 5) * 3, unit="D")
+    dates = (pd.Timestamp("2020-01-01") + days).strftime("%Y-%m-%d")
+    return (
+        src.assign(domain="source", visit=dates[: len(src)], country="FR"),
+        tgt.assign(domain="target", visit=dates[len(src) :], country="FR"),
+    )
+
+
+def test_columns_that_cannot_be_covariates_are_left_out_with_a_note(
+    reference, tmp_path, capsys
+):
+    # a domain label left in both files separates them by construction; a
+    # constant and a date column (a new level on every row) carry nothing
+    src, tgt = _cohort_pair()
+    s, t = _write(src, tmp_path / "s.csv"), _write(tgt, tmp_path / "t.csv")
+    rc, out = _weigh(tmp_path, s, t)
+    assert rc == 0
+    err = capsys.readouterr().err
+    for col in ("'domain'", "'visit'", "'country'"):
+        assert f"note: column {col} is left out" in err
+    # the same weights as on the covariates alone
+    w = pd.read_csv(out)["weight"].to_numpy()
+    np.testing.assert_allclose(w, reference.to_numpy())
+
+
+@pytest.mark.parametrize("labels", [("source", "target"), (1, 2)])
+def test_a_domain_label_named_in_columns_is_refused(tmp_path, capsys, labels):
+    src, tgt = _frames()
+    src, tgt = src.assign(group=labels[0]), tgt.assign(group=labels[1])
+    s, t = _write(src, tmp_path / "s.csv"), _write(tgt, tmp_path / "t.csv")
+    rc, _ = _weigh(tmp_path, s, t, "--columns", "age", "group")
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "'group'" in err and "leave it out of --columns" in err
+
+
+def test_index_col_is_written_back_verbatim(tmp_path):
+    # record numbers with leading zeros are text: read as integers they lost
+    # the zeros and no longer matched the analyst's table
+    src, tgt = _frames()
+    src = src.assign(pid=[f"{i:06d}" for i in range(len(src))])
+    s, t = _write(src, tmp_path / "s.csv"), _write(tgt, tmp_path / "t.csv")
+    rc, out = _weigh(tmp_path, s, t, "--index-col", "pid")
+    assert rc == 0
+    ids = pd.read_csv(out, dtype=str)["pid"]
+    assert list(ids) == list(src["pid"])
+
+
+@pytest.mark.parametrize("problem", ["repeated", "missing"])
+def test_an_index_col_that_cannot_identify_rows_is_refused(tmp_path, capsys, problem):
+    src, tgt = _frames()
+    src.loc[5, "pid"] = src.loc[4, "pid"] if problem == "repeated" else None
+    s, t = _write(src, tmp_path / "s.csv"), _write(tgt, tmp_path / "t.csv")
+    rc, _ = _weigh(tmp_path, s, t, "--index-col", "pid")
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "--index-col 'pid'" in err and problem in err
+
+
+def test_a_missing_value_marker_in_a_number_column(reference, tmp_path, capsys):
+    # "." (a SAS export's missing value) made the column text: every number a
+    # category of its own, silently; refused with the option that reads it
+    src, tgt = _frames()
+    src = src.astype({"bmi": object})
+    src.loc[::7, "bmi"] = "."
+    s, t = _write(src, tmp_path / "s.csv"), _write(tgt, tmp_path / "t.csv")
+    rc, _ = _weigh(tmp_path, s, t, "--index-col", "pid")
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "'bmi'" in err and "--na-values ." in err
+    rc, out = _weigh(tmp_path, s, t, "--index-col", "pid", "--na-values", ".")
+    assert rc == 0
+    # the same weights as with the cells left empty
+    src.loc[::7, "bmi"] = None
+    s = _write(src, tmp_path / "s_empty.csv")
+    expected = pd.read_csv(out)["weight"].to_numpy()
+    rc, out = _weigh(tmp_path, s, t, "--index-col", "pid")
+    assert rc == 0
+    np.testing.assert_allclose(pd.read_csv(out)["weight"], expected)
+
+
+def test_out_never_overwrites_an_input_file(tmp_path, capsys):
+    src, tgt = _frames()
+    s, t = _write(src, tmp_path / "s.csv"), _write(tgt, tmp_path / "t.csv")
+    before = s.read_bytes()
+    argv = ["weigh", str(s), str(t), "--quiet", "--index-col", "pid"]
+    assert main([*argv, "--out", str(tmp_path / "." / "s.csv")]) == 2
+    assert "--out" in capsys.readouterr().err
+    assert s.read_bytes() == before

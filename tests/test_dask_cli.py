@@ -78,3 +78,41 @@ def test_weigh_parquet_column_only_in_source(files, capsys):
     argv = ["weigh", str(tmp / "source"), str(tmp / "target.parquet")]
     assert main([*argv, "--out", str(tmp / "w3")]) == 2
     assert "source data only" in capsys.readouterr().err
+
+
+def test_weigh_parquet_leaves_out_an_id_and_a_domain_label(files, capsys):
+    # an ID in both files, and a 1/2 label of the file, are not covariates
+    tmp, src, tgt = files
+    tgt = tgt.assign(pid=np.arange(5000, 5000 + len(tgt)), group=2)
+    tgt.to_parquet(tmp / "target.parquet")
+    for p in (tmp / "source").glob("*.parquet"):
+        pd.read_parquet(p).assign(group=1).to_parquet(p)
+    argv = ["weigh", str(tmp / "source"), str(tmp / "target.parquet"), "--quiet"]
+    assert main([*argv, "--method", "ulsif", "--out", str(tmp / "w4")]) == 0
+    captured = capsys.readouterr()
+    assert "--index-col pid" in captured.err and "'group'" in captured.err
+    assert "on 2 covariates" in captured.out
+    X = pd.concat([src[["age", "bmi"]], tgt[["age", "bmi"]]])
+    domain = np.r_[np.zeros(len(src)), np.ones(len(tgt))]
+    ref = it.ULSIFCV(random_state=0).fit(X.to_numpy(), domain).weights_
+    got = pd.read_parquet(tmp / "w4")
+    np.testing.assert_allclose(got["weight"], ref, rtol=1e-10)
+
+
+def test_weigh_parquet_refuses_report_instead_of_ignoring_it(files, capsys):
+    tmp, _, _ = files
+    argv = ["weigh", str(tmp / "source"), str(tmp / "target.parquet")]
+    argv += ["--index-col", "pid", "--out", str(tmp / "w5"), "--report", "r"]
+    assert main(argv) == 2
+    assert "--report" in capsys.readouterr().err
+    assert not (tmp / "w5").exists()
+
+
+def test_weigh_parquet_prints_no_developer_warning(files, capsys):
+    # scikit-learn's feature-name check fires on every partition the
+    # classifier predicts (fitted on a frame, predicting arrays): not the
+    # command user's concern
+    tmp, _, _ = files
+    argv = ["weigh", str(tmp / "source"), str(tmp / "target.parquet")]
+    assert main([*argv, "--index-col", "pid", "--out", str(tmp / "w6")]) == 0
+    assert "warning:" not in capsys.readouterr().err

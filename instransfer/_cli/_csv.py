@@ -54,14 +54,31 @@ def parse_sep(text):
     return "\t" if text.lower() in ("tab", "\\t") else text
 
 
-def read_frame(path, what, index_col=None, sep=None, decimal=".", encoding="utf-8"):
+def read_frame(
+    path,
+    what,
+    index_col=None,
+    sep=None,
+    decimal=".",
+    encoding="utf-8",
+    na_values=None,
+):
     """Read one CSV file for ``instransfer weigh`` with clear errors."""
     import pandas as pd
 
     try:
         sep = detect_sep(path, encoding, what) if sep is None else sep
+        # IDs as text: written back as read (000123 stays 000123, and one
+        # missing ID does not turn 1004 into 1004.0)
+        dtype = None if index_col is None else {index_col: str}
         frame = pd.read_csv(
-            path, index_col=index_col, sep=sep, decimal=decimal, encoding=encoding
+            path,
+            index_col=index_col,
+            sep=sep,
+            decimal=decimal,
+            encoding=encoding,
+            dtype=dtype,
+            na_values=na_values,
         )
     except FileNotFoundError:
         raise CLIError(f"{what} file {path!r} not found.") from None
@@ -93,6 +110,7 @@ def read_frame(path, what, index_col=None, sep=None, decimal=".", encoding="utf-
     if len(frame) == 0:
         raise CLIError(f"{what} file {path!r} has a header but no rows.")
     _refuse_decimal_commas(frame, what, decimal)
+    _refuse_number_markers(frame, what, decimal)
     return frame
 
 
@@ -109,6 +127,36 @@ def _refuse_decimal_commas(frame, what, decimal):
                 f"column {col!r} of the {what} file holds numbers with a decimal "
                 f"comma (e.g. {values.iloc[0]!r}); pass --decimal ','."
             )
+
+
+# a text column is taken for numbers with a marker when this share of its
+# values reads as numbers (a real category coded 1/2/3 plus "unknown" is then
+# also refused, with the same remedy: "unknown" is a missing value)
+NUMBER_SHARE = 0.8
+
+
+def _refuse_number_markers(frame, what, decimal):
+    """Numbers with a text marker (".", "n.a.", "<0.1") would be categories."""
+    import pandas as pd
+
+    for col in frame.columns:
+        values = frame[col].dropna()
+        if values.dtype != object or values.empty:
+            continue
+        text = values.astype(str).str.strip()
+        if decimal != ".":
+            text = text.str.replace(decimal, ".", regex=False)
+        numbers = pd.to_numeric(text, errors="coerce")
+        if numbers.notna().mean() < NUMBER_SHARE:
+            continue
+        odd = list(dict.fromkeys(values[numbers.isna()].astype(str)))
+        shown = " ".join(odd[:3])
+        raise CLIError(
+            f"column {col!r} of the {what} file holds numbers and the text "
+            f"value(s) {odd[:3]}, so it would be read as categories; if they mark "
+            f"missing values pass --na-values {shown}, otherwise leave those "
+            "cells empty or the column out with --columns."
+        )
 
 
 def refuse_infinite(frame, what):

@@ -109,7 +109,7 @@ def validity_lines(X, domain, weights, table=None, *, seed=0, what="patients"):
         else:
             lines.append(
                 "Residual imbalance: no mean (SMD) difference beyond sampling "
-                "noise is left; the balance table's flags above are fixed cut-offs "
+                "noise is left; the balance table's flags are fixed cut-offs "
                 "(|SMD| 0.1, variance ratio 2, KS 0.1) and can still trip on "
                 "small differences."
             )

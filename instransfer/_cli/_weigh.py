@@ -42,8 +42,11 @@ def add_parser(subparsers):
             "does, on the rows of both files: text/categorical columns one-hot "
             "(levels in fewer than 10 rows grouped), missing values imputed with "
             "a 0/1 indicator, continuous columns standardised, 0/1 columns kept "
-            "as 0/1. Columns with a distinct integer or text value on every row "
-            "(IDs) are left out unless named in --columns. "
+            "as 0/1. Left out with a note unless named in --columns: columns "
+            "with a distinct integer or text value on every row (IDs), one "
+            "value throughout, or text with a new value on most rows (free "
+            "text, dates). A column with one value in SOURCE and another in "
+            "TARGET (a domain label) is always left out. "
             "Exit status: 0 success, 1 the weighting failed on this data, 2 bad "
             "arguments or input files."
         ),
@@ -97,7 +100,8 @@ def add_parser(subparsers):
     p.add_argument(
         "--report",
         metavar="DIR",
-        help="folder for the balance table (CSV), weight summary and plots (PNG)",
+        help="folder for the balance table (CSV), weight summary, plots (PNG) and "
+        "report.html (CSV input only)",
     )
     p.add_argument(
         "--sep",
@@ -115,10 +119,30 @@ def add_parser(subparsers):
         metavar="NAME",
         help="text encoding of both files (default utf-8; e.g. latin-1)",
     )
+    p.add_argument(
+        "--na-values",
+        nargs="+",
+        metavar="TEXT",
+        help="cell values that mean missing in both files, besides empty cells and "
+        "pandas' defaults (NA, NaN, n/a, ...), e.g. --na-values . unknown",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(run=run)
     return p
+
+
+def _refuse_overwriting_inputs(args):
+    """--out naming SOURCE or TARGET would replace the data by its weights."""
+    from pathlib import Path
+
+    out = Path(args.out).resolve()
+    for what in ("source", "target"):
+        if Path(getattr(args, what)).resolve() == out:
+            raise CLIError(
+                f"--out {args.out!r} is the {what} file: writing the weights there "
+                "would replace the data; give another file name."
+            )
 
 
 def _number(text):
@@ -166,12 +190,35 @@ def read_csv(path, what, index_col=None, args=None):
     from ._csv import read_frame
 
     options = (
-        {k: getattr(args, k) for k in ("sep", "decimal", "encoding")} if args else {}
+        {k: getattr(args, k) for k in ("sep", "decimal", "encoding", "na_values")}
+        if args
+        else {}
     )
     frame = read_frame(path, what, index_col, **options)
+    if index_col is not None:
+        _refuse_ambiguous_ids(frame.index, index_col, what)
     # True/False columns are 0/1 covariates (imputers and kernels need numbers)
     flags = [c for c in frame.columns if pd.api.types.is_bool_dtype(frame[c])]
     return frame.astype({c: float for c in flags}) if flags else frame
+
+
+def _refuse_ambiguous_ids(index, name, what):
+    """An ID that is missing or repeated cannot join the weights back."""
+    missing = int(index.isna().sum())
+    repeated = index[index.duplicated() & index.notna()].unique()
+    if not missing and not len(repeated):
+        return
+    problems = []
+    if missing:
+        problems.append(f"missing on {missing} row(s)")
+    if len(repeated):
+        problems.append(f"repeated ({len(repeated)} value(s), e.g. {repeated[0]!r})")
+    raise CLIError(
+        f"--index-col {name!r} is {' and '.join(problems)} in the {what} file, so "
+        "the weights could not be joined back to its rows; choose a column with a "
+        "distinct value on every row, or leave out --index-col (rows numbered "
+        "from 0)."
+    )
 
 
 def select_columns(source, target, columns):
@@ -190,11 +237,14 @@ def select_columns(source, target, columns):
     only_s = [c for c in source.columns if c not in target.columns]
     only_t = [c for c in target.columns if c not in source.columns]
     if only_s or only_t:
+        from ..preprocessing import id_like_columns
+
         ident = ""
-        if only_s:
+        ids = [c for c in only_s if c in id_like_columns(source[only_s])]
+        if ids:
             ident = (
-                f" If {only_s[0]!r} identifies the source rows (an ID), pass "
-                f"--index-col {only_s[0]}: it is then written beside the weights "
+                f" If {ids[0]!r} identifies the source rows (an ID), pass "
+                f"--index-col {ids[0]}: it is then written beside the weights "
                 "and not used as a covariate."
             )
         raise CLIError(
@@ -252,6 +302,82 @@ def drop_id_columns(source, target, columns, index_col):
     return source.drop(columns=ids), target.drop(columns=ids)
 
 
+# A text column with more distinct values than this share of its rows is free
+# text or dates: as categories nearly every level is rarer than the encoder's
+# min_frequency (10 rows) and is grouped away, while the balance table and the
+# love plot get one row per value.
+MAX_TEXT_DISTINCT_SHARE = 0.5
+
+
+def _single_value(series):
+    """The column's only value (a plain Python value), or None."""
+    values = series.dropna().unique()
+    if len(values) != 1:
+        return None
+    value = values[0]
+    # numpy scalars print as np.int64(1) in messages
+    return value.item() if hasattr(value, "item") else value
+
+
+def screen_columns(source, target, columns):
+    """Columns no weighting can use, as ``{name: reason}``; refuse the worst.
+
+    A column with one value in the source and another in the target (a
+    domain label such as ``source``/``target`` or 1/2 left in both files)
+    tells the files apart by construction: the domain classifier separates
+    them perfectly and the weights are meaningless, so it is refused when
+    named in ``--columns`` and left out otherwise. A column with the same
+    single value in both files carries nothing (and has no spread to
+    standardise by); text with a different value on most rows (free text,
+    dates) is grouped into one rare level. Those two are left out unless
+    named in ``--columns``.
+    """
+    import pandas as pd
+
+    from ..preprocessing._encoder import _is_numeric
+
+    reasons = {}
+    for col in source.columns:
+        s_val, t_val = _single_value(source[col]), _single_value(target[col])
+        if s_val is not None and t_val is not None and s_val != t_val:
+            if columns:
+                raise CLIError(
+                    f"column {col!r} is {s_val!r} on every source row and "
+                    f"{t_val!r} on every target row, so it tells the files apart "
+                    "by construction (a domain label?); leave it out of --columns."
+                )
+            reasons[col] = (
+                f"{s_val!r} in every source row, {t_val!r} in every target row "
+                "(a domain label): it separates the files by construction"
+            )
+        elif columns:
+            continue
+        elif s_val is not None and s_val == t_val:
+            reasons[col] = (
+                f"the same value ({s_val!r}) on every row that has one: it "
+                "carries nothing"
+            )
+        elif not _is_numeric(source[col]):
+            both = pd.concat([source[col], target[col]], ignore_index=True)
+            both = both.dropna()
+            if len(both) >= 20 and both.nunique() > MAX_TEXT_DISTINCT_SHARE * len(both):
+                reasons[col] = (
+                    f"text with {both.nunique()} distinct values in {len(both)} "
+                    "rows (free text or dates): as categories it carries nothing; "
+                    "to use a date, convert it to a number (e.g. the year) and "
+                    "name it in --columns"
+                )
+    return reasons
+
+
+def drop_screened(source, target, reasons):
+    """Drop the screened columns, with one note per column on stderr."""
+    for col, why in reasons.items():
+        print(f"note: column {col!r} is left out: {why}.", file=sys.stderr)
+    cols = list(reasons)
+    return source.drop(columns=cols), target.drop(columns=cols)
+
+
 def fit_weights(source, target, method, seed, progress):
     """Full importance weights (flatten=1) of the source rows, and the weighter."""
     from ..preprocessing import CovariateEncoder
@@ -291,6 +417,7 @@ def run(args, out=None):
 
         return run_parquet(args, out)
     progress = Progress(args.quiet)
+    _refuse_overwriting_inputs(args)
     source = read_csv(args.source, "source", args.index_col, args)
     target = read_csv(args.target, "target", args=args)
     if args.index_col is not None and args.index_col in target.columns:
@@ -309,6 +436,14 @@ def run(args, out=None):
             if c not in source
         }
     )
+    screened = screen_columns(source, target, args.columns)
+    source, target = drop_screened(source, target, screened)
+    left_out.update(screened)
+    if source.shape[1] == 0:
+        raise CLIError(
+            "no covariate is left to weight on (see the notes above); give the "
+            "covariates with --columns COL [COL ...]."
+        )
     refuse_infinite(source, "source")
     refuse_infinite(target, "target")
     for name, frame in (("source", source), ("target", target)):
