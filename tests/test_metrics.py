@@ -692,3 +692,16 @@ def test_balance_table_flags_and_warns_about_levels_only_in_the_target():
         warnings.simplefilter("error")
         tab = balance_table(src, src.iloc[:6], np.ones(8))
     assert not tab["target_only"].any()
+
+
+def test_a_constant_column_is_balanced_whatever_the_weights():
+    # the same constant on both sides: no weighting can move it; the rounding
+    # residue of a weighted mean over a zero SD once read as an infinite SMD
+    # and flagged the column as imbalanced after weighting
+    rng = np.random.default_rng(0)
+    s = pd.DataFrame({"age": rng.normal(50, 10, 50), "site": 3.0})
+    t = pd.DataFrame({"age": rng.normal(60, 10, 40), "site": 3.0})
+    w = rng.uniform(0.5, 2, 50)
+    row = balance_table(s, t, w).loc["site"]
+    assert row["diff_after"] == 0 and row["var_ratio_after"] == 1
+    assert not row["imbalanced_after"]

@@ -296,3 +296,17 @@ def test_opens_in_a_headless_browser(report, tmp_path):
     assert probe["text"] > 500
     assert probe["images"] == 2 and probe["decoded"] == 2
     assert probe["requests"] == []
+
+
+def test_report_numbers_keep_their_decimals_in_a_column():
+    # "57" beside "56.9" read as a different precision, and "1.23e+03" as a
+    # different kind of number: fixed decimals for three significant figures
+    from instransfer.report._html import _num
+
+    assert [_num(v) for v in (56.95, 56.94, 1234.5, -12.345, 0.1234)] == [
+        "57.0",
+        "56.9",
+        "1234",
+        "-12.3",
+        "0.123",
+    ]

@@ -77,6 +77,8 @@ def weighted_ecdf_distance(x_source, w_source, x_target, w_target=None):
 
 
 def _weighted_var(x, w):
+    if x.size and x.min() == x.max():
+        return 0.0  # exactly: the dot products below leave rounding residue
     v1 = w.sum()
     v2 = np.dot(w, w)
     denom = v1 - v2 / v1
@@ -292,6 +294,10 @@ def _continuous_row_scaled(name, xs, xt, ws, sd, threshold):
     var_s = float(np.var(xs, ddof=1)) if xs.size > 1 else np.nan
     mean_t, mean_s = xt.mean(), xs.mean()
     mean_w = np.dot(ws, xs) / ws.sum()
+    if xs.size and xs.min() == xs.max():
+        # a constant column: no weighting moves its mean, and the rounding
+        # residue of the dot product over a zero SD read as an infinite SMD
+        mean_w = mean_s = xs[0]
     pooled = float(np.sqrt((var_s + var_t) / 2))
     if sd == "target":
         s, fallback = float(np.sqrt(var_t)), pooled

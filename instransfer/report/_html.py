@@ -47,7 +47,14 @@ def _num(value, digits=3):
         return "" if np.isnan(v) else ("inf" if v > 0 else "-inf")
     if v == int(v) and abs(v) < 1e15:
         return f"{int(v)}"
-    return f"{v:.{digits}g}" if abs(v) >= 1 else f"{v:.{digits}f}"
+    if abs(v) < 1:
+        return f"{v:.{digits}f}"
+    if abs(v) >= 1e6:
+        return f"{v:.{digits}g}"
+    # fixed decimals for ``digits`` significant figures: ``g`` drops trailing
+    # zeros (57 beside 56.9 in one column) and turns 1234.5 into 1.23e+03
+    decimals = max(digits - 1 - int(np.floor(np.log10(abs(v)))), 0)
+    return f"{v:.{decimals}f}"
 
 
 def _cell(value, digits=3):
