@@ -151,3 +151,15 @@ def test_id_like_columns():
     )
     assert id_like_columns(frame) == ["id", "code"]
     assert id_like_columns(frame.iloc[:2]) == []
+
+
+def test_an_array_after_a_dataframe_fit_is_read_by_position():
+    # scikit-learn reads an array given to a transformer fitted on a
+    # DataFrame by column position (with its "no valid feature names"
+    # warning); the encoder once failed with "'NoneType' object is not
+    # iterable" there
+    X = _mixed().drop(columns=["site"])
+    enc = CovariateEncoder().fit(X)
+    with pytest.warns(UserWarning, match="valid feature names"):
+        Z = enc.transform(X.to_numpy(dtype=object))
+    np.testing.assert_allclose(Z, enc.transform(X))

@@ -304,6 +304,11 @@ class CovariateEncoder(TransformerMixin, BaseEstimator):
                 self, X, reset=reset, dtype=None, ensure_all_finite="allow-nan"
             )
             frame = pd.DataFrame(arr)
+            names = getattr(self, "feature_names_in_", None)
+            if not reset and names is not None:
+                # fitted on a DataFrame: an array is read by position, as
+                # scikit-learn reads one (validate_data has warned)
+                frame.columns = list(names)
             if arr.dtype != object:
                 frame = frame.astype(float)
             else:  # object arrays: numbers where a column holds only numbers
