@@ -379,3 +379,25 @@ def test_classifier_pipeline_and_unbounded_sets():
     with pytest.warns(UnboundedPredictionWarning, match="all classes"):
         sets = cp.predict_set(np.array([[6.0, 6.0]]))
     assert sets.all()
+
+
+@pytest.mark.parametrize("method", ["split", "jackknife+"])
+def test_text_columns_are_named_with_the_recipe(method):
+    # scikit-learn's "could not convert string to float" named neither the
+    # column nor the fix
+    import pandas as pd
+    from sklearn.linear_model import LinearRegression
+
+    from instransfer.conformal import WeightedConformalRegressor
+    from instransfer.preprocessing import CovariateEncoder
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=100), "site": rng.choice(["x", "y"], 100)})
+    domain = np.r_[np.zeros(60), np.ones(40)].astype(int)
+    y = np.where(domain == 1, np.nan, rng.normal(size=100))
+    model = WeightedConformalRegressor(LinearRegression(), method=method)
+    with pytest.raises(ValueError, match=r"non-numeric columns \['site'\].*Encoder"):
+        model.fit(X, y, domain=domain)
+    # the recipe works
+    Z = CovariateEncoder().fit_transform(X)
+    model.fit(Z, y, domain=domain)

@@ -53,6 +53,32 @@ def default_conformal_weighter(random_state, sparse=False):
 
 
 @fill_doc
+def _name_text_columns(X, exc):
+    """Re-raise a failure on a DataFrame's text columns with the recipe.
+
+    The model is the user's (it may encode text itself, e.g. a Pipeline), so
+    the columns are named only once the model or the weighter has failed,
+    instead of scikit-learn's "could not convert string to float".
+    """
+    import pandas as pd
+
+    if not isinstance(X, pd.DataFrame):
+        return
+    text = [
+        c
+        for c, t in X.dtypes.items()
+        if not (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t))
+    ]
+    if text:
+        raise ValueError(
+            f"The non-numeric columns {text[:10]} of X cannot be read by the model "
+            "and the weighter: encode the stacked X first (X = instransfer."
+            "preprocessing.CovariateEncoder().fit_transform(X), source and target "
+            "rows together; see 'Mixed-type cohort tables' in the data "
+            "convention guide)."
+        ) from exc
+
+
 class BaseWeightedConformal(BaseWeightedMetaEstimator):
     """Split weighted conformal prediction on stacked source and target rows.
 
@@ -136,9 +162,13 @@ class BaseWeightedConformal(BaseWeightedMetaEstimator):
         self._n_labeled_target = rows.n_labeled_target
         fit_idx = np.flatnonzero(rows.fit_rows)
         rng = check_random_state(self.random_state)
-        cal = self._fit_model_and_scores(X, fit_idx, y_fit, rng)
-        # no target rows (warned by resolve_rows): plain split conformal
-        self.weighter_ = self._fit_weighter(X, is_target)
+        try:
+            cal = self._fit_model_and_scores(X, fit_idx, y_fit, rng)
+            # no target rows (warned by resolve_rows): plain split conformal
+            self.weighter_ = self._fit_weighter(X, is_target)
+        except ValueError as exc:
+            _name_text_columns(X, exc)
+            raise
         ratio = self._full_ratio(_safe_indexing(X, fit_idx[cal]))
         self._transform = WeightTransform(self.flatten, self.clip, self.clip_quantile)
         self.calibration_weights_ = self._transform.fit_transform(ratio)
