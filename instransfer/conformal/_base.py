@@ -52,7 +52,6 @@ def default_conformal_weighter(random_state, sparse=False):
     )
 
 
-@fill_doc
 def _name_text_columns(X, exc):
     """Re-raise a failure on a DataFrame's text columns with the recipe.
 
@@ -79,6 +78,7 @@ def _name_text_columns(X, exc):
         ) from exc
 
 
+@fill_doc
 class BaseWeightedConformal(BaseWeightedMetaEstimator):
     """Split weighted conformal prediction on stacked source and target rows.
 
