@@ -7,6 +7,7 @@ without anyone listing it here. Expected failures are declared on the class
 
 import pytest
 import sklearn
+from _helpers import ignore_diagnostics
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from instransfer.base import BaseWeighter
@@ -19,15 +20,12 @@ ESTIMATORS = [cls() for _, cls in all_estimators()]
 # deliberately shifted sample), on which the fit-time diagnostics are right to
 # speak; these checks test the API, not the diagnostics (tests/test_diagnostics.py
 # and each weighter's own tests do).
-pytestmark = [
-    pytest.mark.filterwarnings(f"ignore::instransfer.exceptions.{name}")
-    for name in (
-        "ResidualImbalanceWarning",
-        "NoOverlapWarning",
-        "WeightConcentrationWarning",
-        "UnboundedPredictionWarning",
-    )
-]
+pytestmark = ignore_diagnostics(
+    "ResidualImbalanceWarning",
+    "NoOverlapWarning",
+    "WeightConcentrationWarning",
+    "UnboundedPredictionWarning",
+)
 
 
 # scikit-learn < 1.7 draws a binary-only estimator's labels as

@@ -3,6 +3,7 @@ a defect)."""
 
 import numpy as np
 import pytest
+from _helpers import ignore_diagnostics
 
 from instransfer.density_ratio import NearestNeighborWeighter
 from instransfer.utils.estimator_checks import (
@@ -17,14 +18,11 @@ from instransfer.utils.estimator_checks import (
 # The checks fit deliberately broken weighters on a deliberately shifted
 # sample, where the fit-time diagnostics are right to speak; what is tested is
 # whether the checks catch the breakage, not the diagnostics.
-pytestmark = [
-    pytest.mark.filterwarnings(f"ignore::instransfer.exceptions.{name}")
-    for name in (
-        "ResidualImbalanceWarning",
-        "NoOverlapWarning",
-        "WeightConcentrationWarning",
-    )
-]
+pytestmark = ignore_diagnostics(
+    "ResidualImbalanceWarning",
+    "NoOverlapWarning",
+    "WeightConcentrationWarning",
+)
 
 
 class _NoisyWeighter(NearestNeighborWeighter):
